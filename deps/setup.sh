@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs everything StreamFlow needs on a fresh Debian bookworm machine: Debian packages,
+# JVM artifacts from Maven Central (into .deps/, never committed) and the Python test venv.
+# Every step checks first and is skipped when nothing changed, so a second run takes seconds.
+# Versions: deps/versions.env, deps/apt-packages.txt, deps/python/*.lock.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=versions.env
+source deps/versions.env
+DEPS_DIR="${STREAMFLOW_DEPS_DIR:-$ROOT/.deps}"
+VENV="${STREAMFLOW_VENV:-$ROOT/.venv}"
+START=$(date +%s)
+
+step() { printf '==> %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+fingerprint() { cat "$@" | sha256sum | cut -c1-16; }
+
+# --- 1. Debian packages --------------------------------------------------------------------
+mapfile -t packages < <(grep -Ev '^\s*(#|$)' deps/apt-packages.txt)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "installing ${#missing[@]} Debian package(s): ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    die "these packages are missing and only root can install them: sudo apt-get install ${missing[*]}"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Installing postgresql-15 must not start Debian's own cluster on port 5432.
+  policy_added=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
+  fi
+  apt-get update -qq || die "apt-get update failed: check the network to the Debian mirror"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/streamflow-apt.log 2>&1 \
+    || { tail -20 /tmp/streamflow-apt.log; die "apt-get install failed (full log: /tmp/streamflow-apt.log)"; }
+  ((policy_added)) && rm -f /usr/sbin/policy-rc.d
+else
+  step "Debian packages: all ${#packages[@]} present"
+fi
+
+# --- 2. Java 17 (Cassandra 5.0 runs on 11 or 17, not newer) --------------------------------
+JAVA_HOME_17="${STREAMFLOW_JAVA_HOME:-/usr/lib/jvm/java-${JAVA_MAJOR}-openjdk-amd64}"
+[[ -x "$JAVA_HOME_17/bin/java" ]] || die "no Java ${JAVA_MAJOR} at $JAVA_HOME_17: apt-get install openjdk-${JAVA_MAJOR}-jre-headless, or set STREAMFLOW_JAVA_HOME"
+"$JAVA_HOME_17/bin/java" -version 2>&1 | grep -q "version \"${JAVA_MAJOR}\." \
+  || die "$JAVA_HOME_17/bin/java is not Java ${JAVA_MAJOR}"
+
+# --- 3. JVM artifacts from Maven Central ---------------------------------------------------
+MVN_PROPS=(-Dkafka.version="$KAFKA_VERSION" -Dkafka.scala.version="$KAFKA_SCALA_VERSION"
+           -Dlog4j.version="$LOG4J_VERSION" -Dcassandra.version="$CASSANDRA_VERSION"
+           -Ddebezium.version="$DEBEZIUM_VERSION" -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION")
+DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}"
+want=$(fingerprint deps/versions.env deps/maven/*/pom.xml)
+if [[ -f "$DEPS_DIR/.maven-stamp" && "$(cat "$DEPS_DIR/.maven-stamp")" == "$want" ]]; then
+  step "JVM artifacts: up to date in $DEPS_DIR"
+else
+  step "resolving JVM artifacts from Maven Central into $DEPS_DIR (first time: ~130 MB, a few minutes)"
+  mkdir -p "$DEPS_DIR"
+  mvn_run() {
+    # Retry once with -U: Maven caches a "not found" after a transient miss.
+    JAVA_HOME="$JAVA_HOME_17" mvn -B -q -Dstyle.color=never "${MVN_PROPS[@]}" "$@" >>"$DEPS_DIR/maven.log" 2>&1 \
+      || JAVA_HOME="$JAVA_HOME_17" mvn -B -U -Dstyle.color=never "${MVN_PROPS[@]}" "$@" >>"$DEPS_DIR/maven.log" 2>&1 \
+      || { tail -30 "$DEPS_DIR/maven.log" >&2; return 1; }
+  }
+  : > "$DEPS_DIR/maven.log"
+  rm -rf "$DEPS_DIR/kafka.new" "$DEPS_DIR/cassandra.new" "$DEPS_DIR/connect-plugins.new"
+  step "  kafka ${KAFKA_VERSION} + connect"
+  mvn_run -f deps/maven/kafka/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/kafka.new" \
+    || die "could not resolve Kafka ${KAFKA_VERSION} from Maven Central"
+  step "  cassandra ${CASSANDRA_VERSION}"
+  mvn_run -f deps/maven/cassandra/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/cassandra.new" \
+    || die "could not resolve Cassandra ${CASSANDRA_VERSION} from Maven Central"
+  step "  debezium-connector-postgres ${DEBEZIUM_VERSION}"
+  # Fresh markers every time, or the plugin skips an archive it unpacked once before.
+  mvn_run -f deps/maven/debezium/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/connect-plugins.new" \
+    -DmarkersDirectory="$DEPS_DIR/markers.tmp" \
+    || die "could not resolve the Debezium PostgreSQL plugin ${DEBEZIUM_VERSION} from Maven Central"
+  rm -rf "$DEPS_DIR/markers.tmp" deps/maven/*/target
+  ls "$DEPS_DIR"/connect-plugins.new/debezium-connector-postgres/debezium-connector-postgres-*.jar >/dev/null 2>&1 \
+    || die "the Debezium plugin archive did not unpack into $DEPS_DIR/connect-plugins.new/debezium-connector-postgres"
+  for d in kafka cassandra connect-plugins; do
+    rm -rf "${DEPS_DIR:?}/$d" && mv "$DEPS_DIR/$d.new" "$DEPS_DIR/$d"
+  done
+  chmod -R a+rX "$DEPS_DIR"
+  echo "$want" > "$DEPS_DIR/.maven-stamp"
+fi
+
+# --- 4. Python venv for the integration tests (pinned, hashed) -----------------------------
+want=$(fingerprint deps/python/test.lock)
+if [[ -x "$VENV/bin/python" && -f "$VENV/.stamp" && "$(cat "$VENV/.stamp")" == "$want" ]]; then
+  step "Python test venv: up to date in $VENV"
+else
+  step "creating the Python test venv in $VENV"
+  python3 -m venv "$VENV" || die "python3 -m venv failed: apt-get install python3-venv"
+  "$VENV/bin/pip" install -q --require-hashes --no-deps -r deps/python/test.lock \
+    || die "pip could not install deps/python/test.lock"
+  echo "$want" > "$VENV/.stamp"
+fi
+
+step "setup done in $(( $(date +%s) - START )) s"

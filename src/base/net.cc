@@ -1,0 +1,128 @@
+#include "base/net.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/process.h"
+
+namespace streamflow::base {
+
+bool tcp_port_open(const std::string& host, int port, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return false;
+  bool open = false;
+  for (addrinfo* ai = res; ai != nullptr && !open; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc == 0) {
+      open = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd pfd{fd, POLLOUT, 0};
+      if (poll(&pfd, 1, static_cast<int>(timeout.count())) == 1) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        open = (err == 0);
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(res);
+  return open;
+}
+
+std::string PortHolder::describe() const {
+  if (!pid) return "an unknown process (run `ss -ltnp` as root to see it)";
+  std::string cmd = command.size() > 120 ? command.substr(0, 117) + "..." : command;
+  return "pid " + std::to_string(*pid) + (cmd.empty() ? "" : " (" + cmd + ")");
+}
+
+std::optional<unsigned long> parse_proc_net_tcp_listener(const std::string& line, int port) {
+  // "  0: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000  0 12345 ..."
+  std::istringstream in(line);
+  std::string slot, local, remote, state, queues, timer, retrans, uid, timeout;
+  unsigned long inode = 0;
+  if (!(in >> slot >> local >> remote >> state >> queues >> timer >> retrans >> uid >> timeout >>
+        inode)) {
+    return std::nullopt;
+  }
+  if (state != "0A") return std::nullopt;  // TCP_LISTEN
+  auto colon = local.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  int local_port = static_cast<int>(std::stoul(local.substr(colon + 1), nullptr, 16));
+  if (local_port != port) return std::nullopt;
+  return inode;
+}
+
+namespace {
+
+std::optional<unsigned long> listener_inode(int port) {
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      if (auto inode = parse_proc_net_tcp_listener(line, port)) return inode;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<pid_t> pid_of_socket_inode(unsigned long inode) {
+  const std::string wanted = "socket:[" + std::to_string(inode) + "]";
+  std::error_code ec;
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = proc.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fd_ec;
+    for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+      std::error_code link_ec;
+      auto target = std::filesystem::read_symlink(fd.path(), link_ec);
+      if (!link_ec && target.string() == wanted) return static_cast<pid_t>(std::stol(name));
+    }
+  }
+  return std::nullopt;
+}
+
+bool can_bind_loopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::optional<PortHolder> find_port_holder(int port) {
+  if (auto inode = listener_inode(port)) {
+    PortHolder holder;
+    holder.pid = pid_of_socket_inode(*inode);
+    if (holder.pid) holder.command = process_command_line(*holder.pid);
+    return holder;
+  }
+  if (!can_bind_loopback(port)) return PortHolder{};
+  return std::nullopt;
+}
+
+}  // namespace streamflow::base

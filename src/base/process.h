@@ -1,0 +1,48 @@
+#pragma once
+/// Running short-lived helper programs (initdb, supervisorctl, java tools) and asking the
+/// kernel about processes. Long-running services are not started here: the stack module
+/// hands them to supervisord.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace streamflow::base {
+
+struct CommandOutput {
+  int exit_status = -1;  ///< exit code, or 128 + signal number if killed by a signal
+  std::string output;    ///< stdout and stderr interleaved
+};
+
+struct RunOptions {
+  std::chrono::milliseconds timeout{std::chrono::minutes(5)};
+  std::optional<std::string> working_dir;
+  std::vector<std::string> extra_env;  ///< "KEY=VALUE" entries added to the environment
+};
+
+/// Runs argv[0] (looked up in PATH) to completion and captures its output. An Error only when
+/// the program cannot be started or overruns the timeout (it is then killed); a non-zero exit
+/// status is a normal CommandOutput for the caller to judge.
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const RunOptions& opts = {});
+
+/// True when a process with this pid exists and is not a zombie.
+bool pid_alive(pid_t pid);
+
+/// The command line of a process, space-separated, or empty if it is gone or unreadable.
+std::string process_command_line(pid_t pid);
+
+/// Resident set size of one process in bytes (0 if it is gone).
+std::uint64_t process_rss_bytes(pid_t pid);
+
+/// The pid and its descendants (children, grandchildren...), read from /proc.
+std::vector<pid_t> process_tree(pid_t root);
+
+/// Full path of an executable found in PATH, or nullopt.
+std::optional<std::string> find_in_path(const std::string& name);
+
+}  // namespace streamflow::base

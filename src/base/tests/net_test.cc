@@ -1,0 +1,55 @@
+#include "base/net.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace streamflow::base {
+namespace {
+
+TEST(ProcNetTcp, FindsListenerOnPort) {
+  // 0x2384 = 9092, state 0A = LISTEN, inode 4242.
+  const std::string line =
+      "   3: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "4242 1 0000000000000000 100 0 0 10 0";
+  auto inode = parse_proc_net_tcp_listener(line, 9092);
+  ASSERT_TRUE(inode.has_value());
+  EXPECT_EQ(*inode, 4242u);
+  EXPECT_FALSE(parse_proc_net_tcp_listener(line, 9093).has_value());
+}
+
+TEST(ProcNetTcp, IgnoresEstablishedSockets) {
+  const std::string line =
+      "   3: 0100007F:2384 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 "
+      "4243 1 0000000000000000 100 0 0 10 0";
+  EXPECT_FALSE(parse_proc_net_tcp_listener(line, 9092).has_value());
+}
+
+TEST(PortHolder, NamesTheProcessHoldingAPort) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+
+  auto holder = find_port_holder(port);
+  ASSERT_TRUE(holder.has_value());
+  ASSERT_TRUE(holder->pid.has_value());
+  EXPECT_EQ(*holder->pid, getpid());
+  EXPECT_TRUE(tcp_port_open("127.0.0.1", port, std::chrono::milliseconds(500)));
+
+  close(fd);
+  EXPECT_FALSE(find_port_holder(port).has_value());
+  EXPECT_FALSE(tcp_port_open("127.0.0.1", port, std::chrono::milliseconds(500)));
+}
+
+}  // namespace
+}  // namespace streamflow::base

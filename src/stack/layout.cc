@@ -1,0 +1,42 @@
+#include "stack/layout.h"
+
+#include <unistd.h>
+
+namespace streamflow::stack {
+
+Layout Layout::from_settings(const config::Settings& s) {
+  Layout l;
+  l.state_dir = s.get_path("state_dir");
+  l.conf_dir = l.state_dir / "conf";
+  l.logs_dir = l.state_dir / "logs";
+  l.run_dir = l.state_dir / "run";
+  l.secrets_dir = l.state_dir / "secrets";
+  l.postgres_data = l.state_dir / "postgres" / "data";
+  l.kafka_data = l.state_dir / "kafka" / "data";
+  l.cassandra_data = l.state_dir / "cassandra";
+  l.deps_dir = s.get_path("deps_dir");
+  l.kafka_libs = l.deps_dir / "kafka";
+  l.cassandra_libs = l.deps_dir / "cassandra";
+  l.connect_plugins = l.deps_dir / "connect-plugins";
+  l.java = s.get_path("java_home") / "bin" / "java";
+  l.postgres_bin_dir = s.get_path("postgres.bin_dir");
+  l.postgres_database = s.get("postgres.database");
+  l.postgres_user = s.get("postgres.user");
+  if (!s.get("postgres.password").empty()) l.postgres_password_env = s.get("postgres.password");
+  if (geteuid() == 0) l.service_user = s.get("service_user");
+  l.kafka_heap_mb = static_cast<int>(s.get_int("kafka.heap_mb"));
+  l.connect_heap_mb = static_cast<int>(s.get_int("connect.heap_mb"));
+  l.cassandra_heap_mb = static_cast<int>(s.get_int("cassandra.heap_mb"));
+  l.start_timeout_s = static_cast<int>(s.get_int("stack.start_timeout_s"));
+  l.stop_timeout_s = static_cast<int>(s.get_int("stack.stop_timeout_s"));
+  l.ports.postgres = static_cast<int>(s.get_int("postgres.port"));
+  l.ports.kafka = static_cast<int>(s.get_int("kafka.port"));
+  l.ports.kafka_controller = static_cast<int>(s.get_int("kafka.controller_port"));
+  l.ports.connect = static_cast<int>(s.get_int("connect.port"));
+  l.ports.cassandra = static_cast<int>(s.get_int("cassandra.port"));
+  l.ports.cassandra_storage = static_cast<int>(s.get_int("cassandra.storage_port"));
+  l.ports.cassandra_jmx = static_cast<int>(s.get_int("cassandra.jmx_port"));
+  return l;
+}
+
+}  // namespace streamflow::stack

@@ -1,0 +1,61 @@
+#pragma once
+/// Where everything of the local stack lives and which ports it uses, derived once from the
+/// settings. A plain value: cheap to copy, no I/O.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/fs.h"
+#include "config/settings.h"
+
+namespace streamflow::stack {
+
+struct Ports {
+  int postgres = 5432;
+  int kafka = 9092;
+  int kafka_controller = 9093;
+  int connect = 8083;
+  int cassandra = 9042;
+  int cassandra_storage = 7000;
+  int cassandra_jmx = 7199;
+};
+
+struct Layout {
+  std::filesystem::path state_dir;
+  std::filesystem::path conf_dir;     ///< generated configs (rewritten by every `up`)
+  std::filesystem::path logs_dir;     ///< one log file per service
+  std::filesystem::path run_dir;      ///< supervisord socket and pid, PostgreSQL socket
+  std::filesystem::path secrets_dir;  ///< generated passwords, mode 0700
+  std::filesystem::path postgres_data;
+  std::filesystem::path kafka_data;
+  std::filesystem::path cassandra_data;
+  std::filesystem::path deps_dir;
+  std::filesystem::path kafka_libs;       ///< broker, tools and Connect jars
+  std::filesystem::path cassandra_libs;
+  std::filesystem::path connect_plugins;  ///< Connect plugin.path (Debezium)
+  std::filesystem::path java;             ///< the java binary
+  std::filesystem::path postgres_bin_dir;
+  std::string postgres_database;
+  std::string postgres_user;
+  std::optional<std::string> postgres_password_env;  ///< from STREAMFLOW_POSTGRES_PASSWORD
+  /// The account services run as; nullopt when streamflow itself is not root (run as self).
+  std::optional<std::string> service_user;
+  int kafka_heap_mb = 1024;
+  int connect_heap_mb = 1024;
+  int cassandra_heap_mb = 2048;
+  int start_timeout_s = 180;
+  int stop_timeout_s = 60;
+  Ports ports;
+
+  static Layout from_settings(const config::Settings& settings);
+
+  std::filesystem::path log_file(const std::string& service) const { return logs_dir / (service + ".log"); }
+  std::filesystem::path postgres_socket_dir() const { return run_dir / "postgres"; }
+  std::filesystem::path supervisor_conf() const { return conf_dir / "supervisord.conf"; }
+  std::filesystem::path supervisor_socket() const { return run_dir / "supervisor.sock"; }
+  std::filesystem::path supervisor_pidfile() const { return run_dir / "supervisord.pid"; }
+  std::filesystem::path postgres_password_file() const { return secrets_dir / "postgres.password"; }
+};
+
+}  // namespace streamflow::stack

@@ -1,0 +1,109 @@
+#include "stack/probes.h"
+
+#include <httplib.h>
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+#include "base/net.h"
+
+namespace streamflow::stack {
+
+std::string postgres_admin_conninfo(const Layout& l, const std::string& dbname) {
+  return fmt::format("host={} port={} user=postgres dbname={} connect_timeout=3",
+                     l.postgres_socket_dir().string(), l.ports.postgres, dbname);
+}
+
+Probe probe_postgres(const Layout& l) {
+  const auto conninfo = fmt::format("host=127.0.0.1 port={} dbname=postgres connect_timeout=2", l.ports.postgres);
+  switch (PQping(conninfo.c_str())) {
+    case PQPING_OK: return {true, "accepting connections"};
+    case PQPING_REJECT: return {false, "server is starting up or shutting down"};
+    case PQPING_NO_RESPONSE: return {false, fmt::format("no answer on 127.0.0.1:{}", l.ports.postgres)};
+    case PQPING_NO_ATTEMPT: return {false, "bad connection parameters"};
+  }
+  return {false, "unknown"};
+}
+
+std::string postgres_server_version(const Layout& l) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(postgres_admin_conninfo(l).c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) return "";
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SHOW server_version"), &PQclear);
+  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return "";
+  std::string v = PQgetvalue(res.get(), 0, 0);
+  auto space = v.find(' ');
+  return space == std::string::npos ? v : v.substr(0, space);
+}
+
+Probe probe_kafka(const Layout& l) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return {false, err};
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) return {false, err};
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t rc = rd_kafka_metadata(rk, 0, nullptr, &md, 3000);
+  Probe probe;
+  if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && md != nullptr && md->broker_cnt > 0) {
+    probe = {true, fmt::format("{} broker(s), {} topic(s)", md->broker_cnt, md->topic_cnt)};
+  } else {
+    probe = {false, fmt::format("metadata request to {} failed: {}", bootstrap, rd_kafka_err2str(rc))};
+  }
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  rd_kafka_destroy(rk);
+  return probe;
+}
+
+namespace {
+
+httplib::Client connect_client(const Layout& l) {
+  httplib::Client client("127.0.0.1", l.ports.connect);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(5, 0);
+  return client;
+}
+
+}  // namespace
+
+Probe probe_connect(const Layout& l) {
+  auto client = connect_client(l);
+  auto connectors = client.Get("/connectors");
+  if (!connectors) return {false, fmt::format("no answer on http://127.0.0.1:{}", l.ports.connect)};
+  if (connectors->status != 200) {
+    return {false, fmt::format("GET /connectors answered {} (worker still joining its group?)", connectors->status)};
+  }
+  auto plugins = client.Get("/connector-plugins");
+  if (!plugins || plugins->status != 200) return {false, "GET /connector-plugins failed"};
+  if (plugins->body.find("io.debezium.connector.postgresql.PostgresConnector") == std::string::npos) {
+    return {false, "the Debezium PostgreSQL plugin is not loaded from " + l.connect_plugins.string() +
+                       " (run `make setup`)"};
+  }
+  return {true, "REST up, Debezium PostgreSQL plugin loaded"};
+}
+
+std::string connect_server_version(const Layout& l) {
+  auto client = connect_client(l);
+  auto root = client.Get("/");
+  if (!root || root->status != 200) return "";
+  auto body = nlohmann::json::parse(root->body, nullptr, false);
+  if (body.is_discarded() || !body.contains("version")) return "";
+  return body["version"].get<std::string>();
+}
+
+Probe probe_cassandra(const Layout& l) {
+  if (base::tcp_port_open("127.0.0.1", l.ports.cassandra, std::chrono::milliseconds(1000))) {
+    return {true, "CQL port open"};
+  }
+  return {false, fmt::format("CQL port 127.0.0.1:{} not open yet", l.ports.cassandra)};
+}
+
+}  // namespace streamflow::stack

@@ -1,0 +1,33 @@
+#pragma once
+/// Health probes: each asks the real service a real question with a short timeout and never
+/// throws. A probe that answers is what `up` waits for and what `status` reports.
+
+#include <string>
+
+#include "stack/layout.h"
+
+namespace streamflow::stack {
+
+struct Probe {
+  bool healthy = false;
+  std::string detail;  ///< why not healthy, or a short fact when healthy
+};
+
+/// PostgreSQL accepts connections on its TCP port (libpq PQping).
+Probe probe_postgres(const Layout& layout);
+/// The Kafka broker answers a metadata request (librdkafka).
+Probe probe_kafka(const Layout& layout);
+/// Connect's REST API lists connectors and the Debezium PostgreSQL plugin is loaded.
+Probe probe_connect(const Layout& layout);
+/// Cassandra accepts connections on its CQL port (it opens it last, once it is ready).
+Probe probe_cassandra(const Layout& layout);
+
+/// SHOW server_version over the local socket, or "" if PostgreSQL does not answer.
+std::string postgres_server_version(const Layout& layout);
+/// Connect's own version from GET /, or "".
+std::string connect_server_version(const Layout& layout);
+
+/// libpq connection string for the superuser over the unix socket (trust, local only).
+std::string postgres_admin_conninfo(const Layout& layout, const std::string& dbname = "postgres");
+
+}  // namespace streamflow::stack

@@ -1,0 +1,48 @@
+#pragma once
+/// Pure renderers of every generated configuration file and command line. No I/O, so each is
+/// unit-tested against the keys the real services require (see ../shared/DESIGN.md).
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include "stack/layout.h"
+
+namespace streamflow::stack {
+
+/// What supervisord needs to run one service.
+struct ProgramSpec {
+  std::string name;
+  std::vector<std::string> argv;
+  std::string directory;
+  std::string user;          ///< empty: run as supervisord's own user
+  std::string stop_signal = "TERM";
+  bool stop_as_group = true;
+  int stop_wait_s = 60;
+  std::string log_file;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+/// Escapes '%' for supervisord's ConfigParser interpolation (plain values: paths, env).
+std::string supervisor_escape(const std::string& value);
+
+/// Quotes one argument for supervisord's shell-like `command=` parser and escapes '%'
+/// for its ConfigParser interpolation.
+std::string supervisor_quote(const std::string& arg);
+
+std::string render_supervisord_conf(const Layout& layout, const std::vector<ProgramSpec>& programs);
+
+std::string render_kafka_properties(const Layout& layout);
+std::string render_connect_properties(const Layout& layout);
+std::string render_log4j2_xml();
+std::string render_cassandra_yaml(const Layout& layout);
+std::string render_cassandra_logback_xml();
+
+/// The service command lines.
+std::vector<std::string> postgres_argv(const Layout& layout);
+std::vector<std::string> kafka_argv(const Layout& layout);
+std::vector<std::string> connect_argv(const Layout& layout);
+/// `jamm_jar` is Cassandra's memory-measurement agent (empty: run without it).
+std::vector<std::string> cassandra_argv(const Layout& layout, const std::string& jamm_jar);
+
+}  // namespace streamflow::stack

@@ -1,0 +1,333 @@
+#include "stack/services.h"
+
+#include <libpq-fe.h>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/process.h"
+#include "base/random.h"
+
+namespace streamflow::stack {
+
+namespace fs = std::filesystem;
+using base::Errc;
+using base::make_error;
+using base::Result;
+
+std::optional<base::Account> Service::account() const {
+  if (!layout_.service_user) return std::nullopt;
+  return base::find_account(*layout_.service_user);
+}
+
+std::vector<std::string> Service::as_service_user(std::vector<std::string> argv) const {
+  if (!layout_.service_user) return argv;
+  std::vector<std::string> out = {"runuser", "-u", *layout_.service_user, "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+ProgramSpec Service::base_program() const {
+  ProgramSpec p;
+  p.name = name();
+  p.log_file = layout_.log_file(name()).string();
+  p.directory = layout_.state_dir.string();
+  p.user = layout_.service_user.value_or("");
+  p.stop_wait_s = layout_.stop_timeout_s;
+  return p;
+}
+
+Result<void> Service::check_java() const {
+  if (!fs::exists(layout_.java)) {
+    return make_error(Errc::failed_precondition,
+                      "Java 17 is missing: no " + layout_.java.string() +
+                          ". Run `make setup` (installs openjdk-17-jre-headless) or point "
+                          "STREAMFLOW_JAVA_HOME at a Java 17 installation");
+  }
+  return {};
+}
+
+std::string jar_version(const fs::path& dir, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const auto file = entry.path().filename().string();
+    if (file.rfind(prefix, 0) == 0 && file.size() > prefix.size() + 4 &&
+        file.compare(file.size() - 4, 4, ".jar") == 0) {
+      auto v = file.substr(prefix.size(), file.size() - prefix.size() - 4);
+      if (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0]))) return v;
+    }
+  }
+  return "";
+}
+
+namespace {
+
+Result<void> missing_jars(const std::string& what, const fs::path& where) {
+  return make_error(Errc::failed_precondition,
+                    what + " jars are missing from " + where.string() +
+                        ". Run `make setup` to resolve them from Maven Central");
+}
+
+// ---------------------------------------------------------------------------------------------
+/// PostgreSQL 15 from Debian, with logical decoding enabled for Debezium.
+class PostgresService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "postgres"; }
+  int wave() const override { return 0; }
+  std::vector<NamedPort> ports() const override { return {{"sql", layout_.ports.postgres}}; }
+
+  Result<void> check_installed() const override {
+    for (const char* bin : {"postgres", "initdb"}) {
+      if (!fs::exists(layout_.postgres_bin_dir / bin)) {
+        return make_error(Errc::failed_precondition,
+                          "PostgreSQL 15 is missing: no " + (layout_.postgres_bin_dir / bin).string() +
+                              ". Run `make setup` (installs Debian's postgresql-15)");
+      }
+    }
+    return {};
+  }
+
+  Result<void> prepare() const override {
+    const auto owner = account();
+    if (auto r = base::ensure_owned_dir(layout_.postgres_data.parent_path(), owner, fs::perms(0700)); !r) return r;
+    if (auto r = base::ensure_owned_dir(layout_.postgres_socket_dir(), owner, fs::perms(0755)); !r) return r;
+    // The socket path must fit in sun_path (108 bytes).
+    const auto socket = layout_.postgres_socket_dir() / fmt::format(".s.PGSQL.{}", layout_.ports.postgres);
+    if (socket.string().size() >= 100) {
+      return make_error(Errc::invalid_argument,
+                        "the state directory path is too long for PostgreSQL's unix socket (" +
+                            socket.string() + "); set STREAMFLOW_STATE_DIR to a shorter path");
+    }
+    if (fs::exists(layout_.postgres_data / "PG_VERSION")) return {};
+    std::fprintf(stdout, "  postgres   first start: initdb %s\n", layout_.postgres_data.string().c_str());
+    auto out = base::run_command(as_service_user(
+        {(layout_.postgres_bin_dir / "initdb").string(), "-D", layout_.postgres_data.string(), "-U",
+         "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+         "--locale=C.UTF-8", "--no-instructions"}));
+    if (!out) return out.error();
+    if (out->exit_status != 0) {
+      return make_error(Errc::unavailable, "initdb failed:\n" + out->output, "service=postgres");
+    }
+    return {};
+  }
+
+  ProgramSpec program() const override {
+    auto p = base_program();
+    p.argv = postgres_argv(layout_);
+    p.stop_signal = "INT";     // fast shutdown: roll back open transactions, checkpoint, exit
+    p.stop_as_group = false;   // the postmaster stops its own children
+    return p;
+  }
+
+  Probe probe() const override { return probe_postgres(layout_); }
+
+  /// Creates the pipeline's login role (with REPLICATION, for Debezium) and its database, and
+  /// sets the role's password from the environment or the generated secret file.
+  Result<void> after_ready() const override {
+    auto password = pipeline_password();
+    if (!password) return password.error();
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
+        PQconnectdb(postgres_admin_conninfo(layout_).c_str()), &PQfinish);
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+      return make_error(Errc::unavailable,
+                        std::string("cannot connect as the PostgreSQL superuser: ") + PQerrorMessage(conn.get()));
+    }
+    auto quote_ident = [&](const std::string& s) {
+      char* q = PQescapeIdentifier(conn.get(), s.c_str(), s.size());
+      std::string out = q ? q : "";
+      PQfreemem(q);
+      return out;
+    };
+    auto quote_literal = [&](const std::string& s) {
+      char* q = PQescapeLiteral(conn.get(), s.c_str(), s.size());
+      std::string out = q ? q : "";
+      PQfreemem(q);
+      return out;
+    };
+    auto exec = [&](const std::string& sql) -> Result<void> {
+      std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
+      auto st = PQresultStatus(res.get());
+      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        return make_error(Errc::unavailable, std::string("bootstrap SQL failed: ") + PQerrorMessage(conn.get()));
+      }
+      return {};
+    };
+    auto exists = [&](const std::string& sql) {
+      std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
+      return PQresultStatus(res.get()) == PGRES_TUPLES_OK && PQntuples(res.get()) > 0;
+    };
+    const auto role = quote_ident(layout_.postgres_user);
+    if (!exists("SELECT 1 FROM pg_roles WHERE rolname = " + quote_literal(layout_.postgres_user))) {
+      if (auto r = exec("CREATE ROLE " + role + " LOGIN REPLICATION"); !r) return r;
+    }
+    // The password is sent over the local socket only; log_statement stays at its default (none).
+    if (auto r = exec("ALTER ROLE " + role + " WITH LOGIN REPLICATION PASSWORD " + quote_literal(*password)); !r) {
+      return r;
+    }
+    if (!exists("SELECT 1 FROM pg_database WHERE datname = " + quote_literal(layout_.postgres_database))) {
+      if (auto r = exec("CREATE DATABASE " + quote_ident(layout_.postgres_database) + " OWNER " + role); !r) return r;
+    }
+    return {};
+  }
+
+  std::string version() const override { return postgres_server_version(layout_); }
+
+ private:
+  Result<std::string> pipeline_password() const {
+    if (layout_.postgres_password_env) return *layout_.postgres_password_env;
+    const auto file = layout_.postgres_password_file();
+    if (auto existing = base::read_file(file); existing && !existing->empty()) {
+      std::string pw = *existing;
+      while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+      return pw;
+    }
+    std::error_code ec;
+    fs::create_directories(layout_.secrets_dir, ec);
+    fs::permissions(layout_.secrets_dir, fs::perms(0700), ec);
+    auto pw = base::random_token(32);
+    if (auto w = base::write_file(file, pw + "\n", fs::perms(0600)); !w) return w.error();
+    return pw;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+/// Kafka in KRaft mode: one process that is both broker and controller.
+class KafkaService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "kafka"; }
+  int wave() const override { return 0; }
+  std::vector<NamedPort> ports() const override {
+    return {{"broker", layout_.ports.kafka}, {"controller", layout_.ports.kafka_controller}};
+  }
+
+  Result<void> check_installed() const override {
+    if (auto r = check_java(); !r) return r;
+    if (jar_version(layout_.kafka_libs, "kafka_2.13-").empty()) return missing_jars("Kafka", layout_.kafka_libs);
+    return {};
+  }
+
+  Result<void> prepare() const override {
+    if (auto r = base::ensure_owned_dir(layout_.kafka_data.parent_path(), account()); !r) return r;
+    if (auto r = base::write_file(layout_.conf_dir / "kafka.properties", render_kafka_properties(layout_)); !r) return r;
+    if (auto r = base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml()); !r) return r;
+    if (fs::exists(layout_.kafka_data / "meta.properties")) return {};
+    // First start only: format the log directory with a fresh cluster id (standalone quorum).
+    const auto cluster_id = base::base64url(base::random_bytes(16));
+    std::fprintf(stdout, "  kafka      first start: formatting storage (cluster id %s)\n", cluster_id.c_str());
+    auto out = base::run_command(as_service_user(
+        {layout_.java.string(), "-Xmx256m",
+         "-Dlog4j2.configurationFile=" + (layout_.conf_dir / "log4j2.xml").string(), "-cp",
+         (layout_.kafka_libs / "*").string(), "kafka.tools.StorageTool", "format", "--standalone",
+         "-t", cluster_id, "-c", (layout_.conf_dir / "kafka.properties").string()}));
+    if (!out) return out.error();
+    if (out->exit_status != 0) {
+      return make_error(Errc::unavailable, "formatting Kafka storage failed:\n" + out->output, "service=kafka");
+    }
+    return {};
+  }
+
+  ProgramSpec program() const override {
+    auto p = base_program();
+    p.argv = kafka_argv(layout_);
+    return p;
+  }
+  Probe probe() const override { return probe_kafka(layout_); }
+  std::string version() const override { return jar_version(layout_.kafka_libs, "kafka_2.13-"); }
+};
+
+// ---------------------------------------------------------------------------------------------
+/// Kafka Connect in distributed mode with the Debezium PostgreSQL plugin.
+class ConnectService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "connect"; }
+  int wave() const override { return 1; }  // needs Kafka (its state topics) and PostgreSQL
+  std::vector<NamedPort> ports() const override { return {{"rest", layout_.ports.connect}}; }
+
+  Result<void> check_installed() const override {
+    if (auto r = check_java(); !r) return r;
+    if (jar_version(layout_.kafka_libs, "connect-runtime-").empty()) {
+      return missing_jars("Kafka Connect", layout_.kafka_libs);
+    }
+    if (debezium_version().empty()) {
+      return missing_jars("Debezium PostgreSQL connector", layout_.connect_plugins / "debezium-connector-postgres");
+    }
+    return {};
+  }
+
+  Result<void> prepare() const override {
+    if (auto r = base::write_file(layout_.conf_dir / "connect.properties", render_connect_properties(layout_)); !r) {
+      return r;
+    }
+    return base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml());
+  }
+
+  ProgramSpec program() const override {
+    auto p = base_program();
+    p.argv = connect_argv(layout_);
+    return p;
+  }
+  Probe probe() const override { return probe_connect(layout_); }
+  std::string version() const override {
+    auto v = connect_server_version(layout_);
+    if (v.empty()) v = jar_version(layout_.kafka_libs, "connect-runtime-");
+    return v + " + debezium " + debezium_version();
+  }
+
+ private:
+  std::string debezium_version() const {
+    return jar_version(layout_.connect_plugins / "debezium-connector-postgres", "debezium-connector-postgres-");
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+/// Cassandra 5.0 from cassandra-all on Java 17, single node on loopback.
+class CassandraService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "cassandra"; }
+  int wave() const override { return 0; }
+  std::vector<NamedPort> ports() const override {
+    return {{"cql", layout_.ports.cassandra},
+            {"storage", layout_.ports.cassandra_storage},
+            {"jmx", layout_.ports.cassandra_jmx}};
+  }
+
+  Result<void> check_installed() const override {
+    if (auto r = check_java(); !r) return r;
+    if (jar_version(layout_.cassandra_libs, "cassandra-all-").empty()) {
+      return missing_jars("Cassandra", layout_.cassandra_libs);
+    }
+    return {};
+  }
+
+  Result<void> prepare() const override {
+    if (auto r = base::ensure_owned_dir(layout_.cassandra_data, account()); !r) return r;
+    if (auto r = base::write_file(layout_.conf_dir / "cassandra.yaml", render_cassandra_yaml(layout_)); !r) return r;
+    return base::write_file(layout_.conf_dir / "cassandra-logback.xml", render_cassandra_logback_xml());
+  }
+
+  ProgramSpec program() const override {
+    auto p = base_program();
+    const auto jamm = jar_version(layout_.cassandra_libs, "jamm-");
+    p.argv = cassandra_argv(layout_, jamm.empty() ? "" : (layout_.cassandra_libs / ("jamm-" + jamm + ".jar")).string());
+    return p;
+  }
+  Probe probe() const override { return probe_cassandra(layout_); }
+  std::string version() const override { return jar_version(layout_.cassandra_libs, "cassandra-all-"); }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
+  std::vector<std::unique_ptr<Service>> out;
+  out.push_back(std::make_unique<PostgresService>(layout));
+  out.push_back(std::make_unique<KafkaService>(layout));
+  out.push_back(std::make_unique<CassandraService>(layout));
+  out.push_back(std::make_unique<ConnectService>(layout));
+  return out;
+}
+
+}  // namespace streamflow::stack

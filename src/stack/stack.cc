@@ -1,0 +1,366 @@
+#include "stack/stack.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <ostream>
+#include <set>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "base/process.h"
+#include "stack/services.h"
+#include "stack/supervisor.h"
+
+namespace streamflow::stack {
+
+namespace fs = std::filesystem;
+using base::Errc;
+using base::make_error;
+using base::Result;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out += prefix + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string ports_text(const Service& svc) {
+  std::string out;
+  for (const auto& p : svc.ports()) out += (out.empty() ? "" : " ") + p.name + "=" + std::to_string(p.port);
+  return out;
+}
+
+}  // namespace
+
+bool StackStatus::all_healthy() const {
+  for (const auto& s : services) {
+    if (s.state != "healthy") return false;
+  }
+  return !services.empty();
+}
+
+Result<void> Stack::check_machine(std::ostream& out) const {
+  if (!base::find_in_path("supervisord") || !base::find_in_path("supervisorctl")) {
+    return make_error(Errc::failed_precondition,
+                      "supervisord is not installed; run `make setup` (installs Debian's `supervisor`)");
+  }
+  auto services = make_services(layout_);
+  for (const auto& svc : services) {
+    if (auto r = svc->check_installed(); !r) return r;
+  }
+  if (layout_.service_user) {
+    auto account = base::find_account(*layout_.service_user);
+    if (!account) {
+      out << "  creating unprivileged account '" << *layout_.service_user << "' for the services\n";
+      auto made = base::run_command({"useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                                     "--shell", "/usr/sbin/nologin", *layout_.service_user});
+      if (!made || made->exit_status != 0) {
+        return make_error(Errc::failed_precondition,
+                          "cannot create the service account '" + *layout_.service_user + "': " +
+                              (made ? made->output : made.error().message));
+      }
+      account = base::find_account(*layout_.service_user);
+    }
+    for (const auto& dir : {layout_.state_dir, layout_.deps_dir}) {
+      if (!base::account_can_traverse(*account, dir)) {
+        return make_error(Errc::failed_precondition,
+                          "the service account '" + account->name + "' cannot reach " + dir.string() +
+                              " (a parent directory is not searchable by others). Move the checkout, "
+                              "or set STREAMFLOW_STATE_DIR / STREAMFLOW_DEPS_DIR to a reachable path");
+      }
+    }
+  }
+  return {};
+}
+
+Result<void> Stack::up(std::ostream& out) {
+  const auto t0 = Clock::now();
+  out << "StreamFlow stack: state in " << layout_.state_dir.string() << "\n";
+  if (auto r = check_machine(out); !r) return r;
+  for (const auto& dir : {layout_.state_dir, layout_.conf_dir, layout_.logs_dir, layout_.run_dir}) {
+    if (auto r = base::ensure_owned_dir(dir, std::nullopt, fs::perms(0755)); !r) return r;
+  }
+
+  auto services = make_services(layout_);
+  Supervisor sup(layout_);
+  auto before = sup.status();
+  const bool daemon_running = sup.daemon_pid().has_value();
+
+  // Which services need starting, and are their ports free? Nothing starts if one is taken.
+  std::vector<Service*> to_start;
+  std::map<int, std::string> port_owner;
+  for (const auto& svc : services) {
+    for (const auto& p : svc->ports()) {
+      auto [it, fresh] = port_owner.emplace(p.port, svc->name() + " " + p.name);
+      if (!fresh) {
+        return make_error(Errc::invalid_argument,
+                          fmt::format("port {} is configured twice: for {} and for {} {}", p.port,
+                                      it->second, svc->name(), p.name));
+      }
+    }
+    auto st = before.find(svc->name());
+    if (st != before.end() && st->second.state == ProgramState::running) continue;
+    to_start.push_back(svc.get());
+  }
+  for (Service* svc : to_start) {
+    for (const auto& p : svc->ports()) {
+      if (auto holder = base::find_port_holder(p.port)) {
+        return make_error(Errc::conflict,
+                          fmt::format("port {} ({} {}) is already in use by {}. Stop that process, or give "
+                                      "StreamFlow another port (see `streamflow --print-config`); "
+                                      "nothing was started",
+                                      p.port, svc->name(), p.name, holder->describe()),
+                          fmt::format("port={}", p.port));
+      }
+    }
+  }
+  if (to_start.empty()) out << "  all services already running; checking health\n";
+
+  for (Service* svc : to_start) {
+    if (auto r = svc->prepare(); !r) return r;
+  }
+  std::vector<ProgramSpec> programs;
+  for (const auto& svc : services) programs.push_back(svc->program());
+  if (auto r = base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs)); !r) {
+    return r;
+  }
+
+  std::vector<std::string> to_start_names;
+  for (Service* svc : to_start) to_start_names.push_back(svc->name());
+  if (!daemon_running) {
+    if (auto r = sup.start_daemon(); !r) return r;
+  } else if (!to_start_names.empty()) {
+    if (auto r = sup.reload(to_start_names); !r) return r;
+  }
+
+  // Roll back what this call started, newest first, and report why.
+  std::vector<Service*> started;
+  auto fail = [&](Service& svc, const std::string& why) -> Result<void> {
+    const auto log = layout_.log_file(svc.name());
+    out << "✗ " << svc.name() << ": " << why << "\n";
+    out << "  last lines of " << log.string() << ":\n" << indent(base::tail_lines(log, 30), "    | ");
+    for (auto it = started.rbegin(); it != started.rend(); ++it) {
+      out << "  stopping " << (*it)->name() << " (rolling back)\n";
+      (void)sup.stop((*it)->name());
+    }
+    if (!daemon_running) (void)sup.shutdown();
+    return make_error(Errc::unavailable, svc.name() + " " + why,
+                      "service=" + svc.name() + " log=" + log.string());
+  };
+
+  int max_wave = 0;
+  for (const auto& svc : services) max_wave = std::max(max_wave, svc->wave());
+  for (int wave = 0; wave <= max_wave; ++wave) {
+    std::vector<Service*> members;
+    for (const auto& svc : services) {
+      if (svc->wave() == wave) members.push_back(svc.get());
+    }
+    const auto wave_t0 = Clock::now();
+    for (Service* svc : members) {
+      if (std::find(to_start.begin(), to_start.end(), svc) == to_start.end()) continue;
+      out << "  " << fmt::format("{:<10}", svc->name()) << " starting (" << ports_text(*svc) << ")\n";
+      out.flush();
+      if (auto r = sup.start(svc->name()); !r) return fail(*svc, "could not be started: " + r.error().message);
+      started.push_back(svc);
+    }
+    std::set<Service*> pending(members.begin(), members.end());
+    const auto deadline = wave_t0 + std::chrono::seconds(layout_.start_timeout_s);
+    auto last_progress = Clock::now();
+    while (!pending.empty()) {
+      auto states = sup.status();
+      for (auto it = pending.begin(); it != pending.end();) {
+        Service* svc = *it;
+        auto st = states.find(svc->name());
+        if (st == states.end() || (st->second.state != ProgramState::running &&
+                                   st->second.state != ProgramState::starting)) {
+          return fail(*svc, "died during start-up" +
+                                (st == states.end() ? std::string() : " (" + st->second.detail + ")"));
+        }
+        auto probe = svc->probe();
+        if (!probe.healthy) {
+          ++it;
+          continue;
+        }
+        if (auto r = svc->after_ready(); !r) return fail(*svc, "is up but its set-up failed: " + r.error().message);
+        out << "✓ " << fmt::format("{:<10}", svc->name()) << " healthy in "
+            << fmt::format("{:.1f}", seconds_since(wave_t0)) << " s (" << probe.detail << ")\n";
+        out.flush();
+        it = pending.erase(it);
+      }
+      if (pending.empty()) break;
+      if (Clock::now() > deadline) {
+        Service* svc = *pending.begin();
+        return fail(*svc, fmt::format("is not healthy after {} s: {}", layout_.start_timeout_s, svc->probe().detail));
+      }
+      if (Clock::now() - last_progress > std::chrono::seconds(10)) {
+        std::string names;
+        for (Service* svc : pending) names += " " + svc->name();
+        out << "  … waiting for" << names << fmt::format(" ({:.0f} s)", seconds_since(wave_t0)) << "\n";
+        out.flush();
+        last_progress = Clock::now();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+
+  out << fmt::format("Stack up in {:.1f} s.\n", seconds_since(t0));
+  out << format_status_table(status());
+  out << fmt::format(
+      "PostgreSQL: postgresql://{}@127.0.0.1:{}/{} (password: STREAMFLOW_POSTGRES_PASSWORD or {})\n"
+      "Kafka: 127.0.0.1:{}   Connect: http://127.0.0.1:{}/   Cassandra CQL: 127.0.0.1:{}\n"
+      "Logs: streamflow logs [service]   Stop: streamflow down\n",
+      layout_.postgres_user, layout_.ports.postgres, layout_.postgres_database,
+      layout_.postgres_password_env ? std::string("(from the environment)") : layout_.postgres_password_file().string(),
+      layout_.ports.kafka, layout_.ports.connect, layout_.ports.cassandra);
+  return {};
+}
+
+Result<void> Stack::down(std::ostream& out) {
+  Supervisor sup(layout_);
+  if (!sup.daemon_pid()) {
+    out << "StreamFlow stack is not running (state in " << layout_.state_dir.string() << "); nothing to stop.\n";
+    return {};
+  }
+  auto services = make_services(layout_);
+  auto states = sup.status();
+  // Reverse start order: Connect first (it uses Kafka and PostgreSQL), PostgreSQL last.
+  for (auto it = services.rbegin(); it != services.rend(); ++it) {
+    const auto& name = (*it)->name();
+    auto st = states.find(name);
+    if (st == states.end() || (st->second.state != ProgramState::running &&
+                               st->second.state != ProgramState::starting)) {
+      continue;
+    }
+    const auto t0 = Clock::now();
+    out << "  " << fmt::format("{:<10}", name) << " stopping (pid " << (st->second.pid ? *st->second.pid : 0) << ")\n";
+    out.flush();
+    if (auto r = sup.stop(name); !r) return r;
+    out << "✓ " << fmt::format("{:<10}", name) << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
+  }
+  if (auto r = sup.shutdown(); !r) return r;
+  out << "StreamFlow stack stopped; data kept in " << layout_.state_dir.string() << ".\n";
+  return {};
+}
+
+StackStatus Stack::status() const {
+  StackStatus result;
+  result.state_dir = layout_.state_dir.string();
+  Supervisor sup(layout_);
+  result.supervisor_pid = sup.daemon_pid();
+  auto states = sup.status();
+  for (const auto& svc : make_services(layout_)) {
+    ServiceStatus s;
+    s.name = svc->name();
+    s.port = svc->ports().front().port;
+    s.ports = ports_text(*svc);
+    s.log_file = layout_.log_file(s.name).string();
+    auto st = states.find(s.name);
+    if (st != states.end() && st->second.state == ProgramState::running) {
+      s.pid = st->second.pid;
+      if (s.pid) s.rss_bytes = base::process_rss_bytes(*s.pid);
+      auto probe = svc->probe();
+      s.state = probe.healthy ? "healthy" : "starting";
+      s.detail = probe.detail;
+      if (probe.healthy) s.version = svc->version();
+    } else {
+      s.state = "down";
+      s.detail = st == states.end() ? (result.supervisor_pid ? "not configured" : "stack not running")
+                                    : std::string(to_string(st->second.state)) +
+                                          (st->second.detail.empty() ? "" : ": " + st->second.detail);
+    }
+    result.services.push_back(std::move(s));
+  }
+  return result;
+}
+
+std::string format_status_table(const StackStatus& st) {
+  std::string out = fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH", "PID", "PORT",
+                                "RSS", "VERSION", "DETAIL");
+  for (const auto& s : st.services) {
+    out += fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", s.name, s.state,
+                       s.pid ? std::to_string(*s.pid) : "-", s.port,
+                       s.rss_bytes ? fmt::format("{} MB", s.rss_bytes / (1024 * 1024)) : "-",
+                       s.version.empty() ? "-" : s.version, s.detail);
+  }
+  return out;
+}
+
+std::string format_status_json(const StackStatus& st) {
+  nlohmann::json j;
+  j["state_dir"] = st.state_dir;
+  j["supervisor_pid"] = st.supervisor_pid ? nlohmann::json(*st.supervisor_pid) : nlohmann::json(nullptr);
+  j["all_healthy"] = st.all_healthy();
+  j["services"] = nlohmann::json::array();
+  for (const auto& s : st.services) {
+    j["services"].push_back({{"name", s.name},
+                             {"state", s.state},
+                             {"healthy", s.state == "healthy"},
+                             {"pid", s.pid ? nlohmann::json(*s.pid) : nlohmann::json(nullptr)},
+                             {"port", s.port},
+                             {"ports", s.ports},
+                             {"rss_bytes", s.rss_bytes},
+                             {"version", s.version},
+                             {"detail", s.detail},
+                             {"log", s.log_file}});
+  }
+  return j.dump(2) + "\n";
+}
+
+Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool follow, std::ostream& out) const {
+  std::vector<std::string> names = wanted;
+  std::set<std::string> known;
+  for (const auto& svc : make_services(layout_)) known.insert(svc->name());
+  known.insert("supervisord");
+  if (names.empty()) {
+    for (const auto& svc : make_services(layout_)) names.push_back(svc->name());
+  }
+  std::vector<std::string> files;
+  for (const auto& n : names) {
+    if (!known.count(n)) {
+      return make_error(Errc::invalid_argument,
+                        "unknown service '" + n + "' (one of: postgres, kafka, connect, cassandra, supervisord)");
+    }
+    files.push_back(layout_.log_file(n).string());
+  }
+  if (follow) {
+    out.flush();
+    std::vector<std::string> argv = {"tail", "-n", std::to_string(lines), "-F"};
+    argv.insert(argv.end(), files.begin(), files.end());
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execvp("tail", args.data());
+    return make_error(Errc::not_found, "cannot run tail -F");
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    out << "==> " << names[i] << ": " << files[i] << " <==\n";
+    if (!fs::exists(files[i])) {
+      out << "(no log yet: the service has not been started in this state directory)\n";
+      continue;
+    }
+    out << base::tail_lines(files[i], static_cast<std::size_t>(lines));
+  }
+  return {};
+}
+
+}  // namespace streamflow::stack
