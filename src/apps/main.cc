@@ -2,7 +2,6 @@
 // call the module, turn its Result into output and an exit status.
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <optional>
 #include <string>
@@ -33,22 +32,28 @@ int main(int argc, char** argv) {
   std::optional<std::string> config_file;
   std::vector<std::string> overrides;
   bool print_config = false;
-  app.add_option("--config", config_file, "YAML config file (default: $STREAMFLOW_CONFIG or ./streamflow.yaml)");
+  app.add_option("--config", config_file,
+                 "YAML config file (default: $STREAMFLOW_CONFIG or ./streamflow.yaml)");
   app.add_option("--set", overrides, "override one setting, name=value (repeatable)");
-  app.add_flag("--print-config", print_config, "print every setting with its value and origin, then exit");
+  app.add_flag("--print-config", print_config,
+               "print every setting with its value and origin, then exit");
 
-  auto* up = app.add_subcommand("up", "start the local stack (PostgreSQL, Kafka, Connect + Debezium, Cassandra) "
-                                      "and wait until every service is healthy");
+  auto* up =
+      app.add_subcommand("up",
+                         "start the local stack (PostgreSQL, Kafka, Connect + Debezium, Cassandra) "
+                         "and wait until every service is healthy");
   auto* down = app.add_subcommand("down", "stop the local stack cleanly; all data is kept");
-  auto* status = app.add_subcommand("status", "show each service with pid, port, health and version "
-                                              "(exit 0 when all are healthy, 3 otherwise)");
+  auto* status = app.add_subcommand("status",
+                                    "show each service with pid, port, health and version "
+                                    "(exit 0 when all are healthy, 3 otherwise)");
   bool json = false;
   status->add_flag("--json", json, "machine-readable output");
   auto* logs = app.add_subcommand("logs", "print the last lines of service logs");
   std::vector<std::string> log_services;
   int log_lines = 50;
   bool follow = false;
-  logs->add_option("service", log_services, "postgres, kafka, connect, cassandra or supervisord (default: all)");
+  logs->add_option("service", log_services,
+                   "postgres, kafka, connect, cassandra or supervisord (default: all)");
   logs->add_option("-n,--lines", log_lines, "how many lines")->check(CLI::PositiveNumber);
   logs->add_flag("-f,--follow", follow, "keep printing new lines (tail -F)");
 

@@ -32,7 +32,8 @@ Result<void> write_file(const fs::path& path, const std::string& content, fs::pe
   }
   fs::permissions(tmp, perms, ec);
   fs::rename(tmp, path, ec);
-  if (ec) return make_error(Errc::io_error, "cannot replace " + path.string() + ": " + ec.message());
+  if (ec)
+    return make_error(Errc::io_error, "cannot replace " + path.string() + ": " + ec.message());
   return {};
 }
 

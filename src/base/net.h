@@ -14,8 +14,8 @@ bool tcp_port_open(const std::string& host, int port, std::chrono::milliseconds 
 
 /// Who listens on a TCP port (any local address), as far as /proc lets us see.
 struct PortHolder {
-  std::optional<pid_t> pid;  ///< unknown when the socket belongs to another user we cannot see
-  std::string command;       ///< the holder's command line, if known
+  std::optional<pid_t> pid;      ///< unknown when the socket belongs to another user we cannot see
+  std::string command;           ///< the holder's command line, if known
   std::string describe() const;  ///< "pid 123 (java -cp ...)" or "an unknown process"
 };
 

@@ -58,8 +58,8 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Ru
   close(pipe_fds[1]);
   if (rc != 0) {
     close(pipe_fds[0]);
-    return make_error(Errc::not_found,
-                      "cannot start '" + argv[0] + "': " + std::strerror(rc), "program=" + argv[0]);
+    return make_error(Errc::not_found, "cannot start '" + argv[0] + "': " + std::strerror(rc),
+                      "program=" + argv[0]);
   }
 
   CommandOutput out;

@@ -28,7 +28,8 @@ struct RunOptions {
 /// Runs argv[0] (looked up in PATH) to completion and captures its output. An Error only when
 /// the program cannot be started or overruns the timeout (it is then killed); a non-zero exit
 /// status is a normal CommandOutput for the caller to judge.
-Result<CommandOutput> run_command(const std::vector<std::string>& argv, const RunOptions& opts = {});
+Result<CommandOutput> run_command(const std::vector<std::string>& argv,
+                                  const RunOptions& opts = {});
 
 /// True when a process with this pid exists and is not a zombie.
 bool pid_alive(pid_t pid);

@@ -15,22 +15,29 @@ const std::vector<SettingSpec>& catalog() {
        "Java 17 installation used for Kafka, Connect and Cassandra"},
       // PostgreSQL.
       {"postgres.port", Kind::integer, "5432", "PostgreSQL port on 127.0.0.1", false, 1, 65535},
-      {"postgres.bin_dir", Kind::path, "/usr/lib/postgresql/15/bin", "PostgreSQL 15 server binaries"},
+      {"postgres.bin_dir", Kind::path, "/usr/lib/postgresql/15/bin",
+       "PostgreSQL 15 server binaries"},
       {"postgres.database", Kind::string, "streamflow", "database holding the staging tables"},
-      {"postgres.user", Kind::string, "streamflow", "login role of the pipeline (owner of the database)"},
+      {"postgres.user", Kind::string, "streamflow",
+       "login role of the pipeline (owner of the database)"},
       {"postgres.password", Kind::string, "",
        "password of postgres.user; generated into <state_dir>/secrets/ when unset", true},
       // Kafka (KRaft, combined broker and controller).
       {"kafka.port", Kind::integer, "9092", "Kafka broker port on 127.0.0.1", false, 1, 65535},
-      {"kafka.controller_port", Kind::integer, "9093", "KRaft controller port on 127.0.0.1", false, 1, 65535},
+      {"kafka.controller_port", Kind::integer, "9093", "KRaft controller port on 127.0.0.1", false,
+       1, 65535},
       {"kafka.heap_mb", Kind::integer, "1024", "Kafka broker JVM max heap", false, 128, 16384},
       // Kafka Connect (distributed mode) with Debezium.
-      {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on 127.0.0.1", false, 1, 65535},
+      {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on 127.0.0.1", false, 1,
+       65535},
       {"connect.heap_mb", Kind::integer, "1024", "Kafka Connect JVM max heap", false, 128, 16384},
       // Cassandra.
-      {"cassandra.port", Kind::integer, "9042", "Cassandra CQL (native) port on 127.0.0.1", false, 1, 65535},
-      {"cassandra.storage_port", Kind::integer, "7000", "Cassandra internode port on 127.0.0.1", false, 1, 65535},
-      {"cassandra.jmx_port", Kind::integer, "7199", "Cassandra JMX port (local only, for nodetool)", false, 1, 65535},
+      {"cassandra.port", Kind::integer, "9042", "Cassandra CQL (native) port on 127.0.0.1", false,
+       1, 65535},
+      {"cassandra.storage_port", Kind::integer, "7000", "Cassandra internode port on 127.0.0.1",
+       false, 1, 65535},
+      {"cassandra.jmx_port", Kind::integer, "7199", "Cassandra JMX port (local only, for nodetool)",
+       false, 1, 65535},
       {"cassandra.heap_mb", Kind::integer, "2048", "Cassandra JVM max heap", false, 512, 16384},
       // Stack behaviour.
       {"stack.start_timeout_s", Kind::integer, "180",
@@ -48,13 +55,15 @@ base::Result<Settings> load_settings(const std::optional<std::filesystem::path>&
   sources.overrides = overrides;
   if (config_file) {
     sources.file = *config_file;
-  } else if (auto it = sources.env.find("STREAMFLOW_CONFIG"); it != sources.env.end() && !it->second.empty()) {
+  } else if (auto it = sources.env.find("STREAMFLOW_CONFIG");
+             it != sources.env.end() && !it->second.empty()) {
     sources.file = it->second;
   } else if (std::filesystem::exists(sources.working_dir / "streamflow.yaml")) {
     sources.file = sources.working_dir / "streamflow.yaml";
   }
   if (sources.file && !std::filesystem::exists(*sources.file)) {
-    return base::make_error(base::Errc::not_found, "config file " + sources.file->string() + " does not exist");
+    return base::make_error(base::Errc::not_found,
+                            "config file " + sources.file->string() + " does not exist");
   }
   return Settings::load(catalog(), sources);
 }

@@ -17,10 +17,14 @@ using base::make_error;
 
 std::string_view to_string(Origin origin) {
   switch (origin) {
-    case Origin::default_value: return "default";
-    case Origin::file: return "file";
-    case Origin::environment: return "env";
-    case Origin::flag: return "flag";
+    case Origin::default_value:
+      return "default";
+    case Origin::file:
+      return "file";
+    case Origin::environment:
+      return "env";
+    case Origin::flag:
+      return "flag";
   }
   return "?";
 }
@@ -28,7 +32,8 @@ std::string_view to_string(Origin origin) {
 std::string Settings::env_name(std::string_view name) {
   std::string out = "STREAMFLOW_";
   for (char c : name) {
-    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out += (c == '.' || c == '-') ? '_'
+                                  : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -60,17 +65,24 @@ std::optional<std::string> normalise_bool(std::string v) {
 
 }  // namespace
 
-base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs, const Sources& sources) {
+base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs,
+                                      const Sources& sources) {
   Settings s;
   for (const auto& spec : specs) {
     s.entries_[spec.name] = Entry{spec, spec.default_value, Origin::default_value};
   }
   auto where = [](const std::string& name, Origin o, const std::string& src) {
-    return "setting=" + name + " from=" + std::string(to_string(o)) + (src.empty() ? "" : " " + src);
+    return "setting=" + name + " from=" + std::string(to_string(o)) +
+           (src.empty() ? "" : " " + src);
   };
 
   // Raw values per origin, with where they came from, before validation.
-  struct Raw { std::string value; Origin origin; std::string source; std::filesystem::path base; };
+  struct Raw {
+    std::string value;
+    Origin origin;
+    std::string source;
+    std::filesystem::path base;
+  };
   std::map<std::string, Raw> raw;
 
   if (sources.file) {
@@ -82,7 +94,8 @@ base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs, con
                         "cannot read config file " + sources.file->string() + ": " + e.what());
     }
     std::map<std::string, std::string> flat;
-    if (root.IsMap()) flatten(root, "", flat);
+    if (root.IsMap())
+      flatten(root, "", flat);
     else if (!root.IsNull()) {
       return make_error(Errc::invalid_argument,
                         "config file " + sources.file->string() + " must be a YAML mapping");
@@ -94,13 +107,15 @@ base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs, con
                               " (run `streamflow --print-config` to list them)");
       }
       raw[name] = Raw{value, Origin::file, sources.file->string(),
-                      sources.file->parent_path().empty() ? sources.working_dir
-                                                          : std::filesystem::absolute(*sources.file).parent_path()};
+                      sources.file->parent_path().empty()
+                          ? sources.working_dir
+                          : std::filesystem::absolute(*sources.file).parent_path()};
     }
   }
   for (const auto& spec : specs) {
     auto it = sources.env.find(env_name(spec.name));
-    if (it != sources.env.end()) raw[spec.name] = Raw{it->second, Origin::environment, it->first, sources.working_dir};
+    if (it != sources.env.end())
+      raw[spec.name] = Raw{it->second, Origin::environment, it->first, sources.working_dir};
   }
   for (const auto& kv : sources.overrides) {
     auto eq = kv.find('=');
@@ -109,8 +124,9 @@ base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs, con
     }
     std::string name = kv.substr(0, eq);
     if (!s.entries_.count(name)) {
-      return make_error(Errc::invalid_argument, "unknown setting '" + name +
-                                                    "' in --set (run `streamflow --print-config` to list them)");
+      return make_error(
+          Errc::invalid_argument,
+          "unknown setting '" + name + "' in --set (run `streamflow --print-config` to list them)");
     }
     raw[name] = Raw{kv.substr(eq + 1), Origin::flag, "--set", sources.working_dir};
   }
@@ -153,7 +169,8 @@ base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs, con
       case Kind::boolean: {
         auto b = normalise_bool(value);
         if (!b) {
-          return make_error(Errc::invalid_argument, "'" + name + "' must be true or false, got '" + value + "'",
+          return make_error(Errc::invalid_argument,
+                            "'" + name + "' must be true or false, got '" + value + "'",
                             where(name, r.origin, r.source));
         }
         value = *b;
@@ -204,8 +221,8 @@ std::string Settings::describe() const {
   std::ostringstream out;
   for (const auto& [name, e] : entries_) {
     std::string value = e.spec.secret ? (e.value.empty() ? "(unset)" : "(set, hidden)") : e.value;
-    out << name << std::string(width - name.size() + 2, ' ') << value << "  [" << to_string(e.origin)
-        << ", " << env_name(name) << "]  " << e.spec.description << "\n";
+    out << name << std::string(width - name.size() + 2, ' ') << value << "  ["
+        << to_string(e.origin) << ", " << env_name(name) << "]  " << e.spec.description << "\n";
   }
   return out.str();
 }

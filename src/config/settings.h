@@ -20,12 +20,12 @@ enum class Kind { string, integer, path, boolean };
 
 /// Declaration of one setting.
 struct SettingSpec {
-  std::string name;           ///< dotted, e.g. "postgres.port"; YAML nests on the dots
+  std::string name;  ///< dotted, e.g. "postgres.port"; YAML nests on the dots
   Kind kind = Kind::string;
   std::string default_value;  ///< as text; paths may be relative to the working directory
   std::string description;
-  bool secret = false;        ///< environment only; masked in --print-config
-  std::int64_t min = 0;       ///< integer bounds, checked when max > min
+  bool secret = false;   ///< environment only; masked in --print-config
+  std::int64_t min = 0;  ///< integer bounds, checked when max > min
   std::int64_t max = 0;
 };
 

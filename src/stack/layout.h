@@ -31,7 +31,7 @@ struct Layout {
   std::filesystem::path kafka_data;
   std::filesystem::path cassandra_data;
   std::filesystem::path deps_dir;
-  std::filesystem::path kafka_libs;       ///< broker, tools and Connect jars
+  std::filesystem::path kafka_libs;  ///< broker, tools and Connect jars
   std::filesystem::path cassandra_libs;
   std::filesystem::path connect_plugins;  ///< Connect plugin.path (Debezium)
   std::filesystem::path java;             ///< the java binary
@@ -50,7 +50,9 @@ struct Layout {
 
   static Layout from_settings(const config::Settings& settings);
 
-  std::filesystem::path log_file(const std::string& service) const { return logs_dir / (service + ".log"); }
+  std::filesystem::path log_file(const std::string& service) const {
+    return logs_dir / (service + ".log");
+  }
   std::filesystem::path postgres_socket_dir() const { return run_dir / "postgres"; }
   std::filesystem::path supervisor_conf() const { return conf_dir / "supervisord.conf"; }
   std::filesystem::path supervisor_socket() const { return run_dir / "supervisor.sock"; }

@@ -1,13 +1,12 @@
 #include "stack/probes.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "base/net.h"
 
@@ -19,20 +18,27 @@ std::string postgres_admin_conninfo(const Layout& l, const std::string& dbname) 
 }
 
 Probe probe_postgres(const Layout& l) {
-  const auto conninfo = fmt::format("host=127.0.0.1 port={} dbname=postgres connect_timeout=2", l.ports.postgres);
+  const auto conninfo =
+      fmt::format("host=127.0.0.1 port={} dbname=postgres connect_timeout=2", l.ports.postgres);
   switch (PQping(conninfo.c_str())) {
-    case PQPING_OK: return {true, "accepting connections"};
-    case PQPING_REJECT: return {false, "server is starting up or shutting down"};
-    case PQPING_NO_RESPONSE: return {false, fmt::format("no answer on 127.0.0.1:{}", l.ports.postgres)};
-    case PQPING_NO_ATTEMPT: return {false, "bad connection parameters"};
+    case PQPING_OK:
+      return {true, "accepting connections"};
+    case PQPING_REJECT:
+      return {false, "server is starting up or shutting down"};
+    case PQPING_NO_RESPONSE:
+      return {false, fmt::format("no answer on 127.0.0.1:{}", l.ports.postgres)};
+    case PQPING_NO_ATTEMPT:
+      return {false, "bad connection parameters"};
   }
   return {false, "unknown"};
 }
 
 std::string postgres_server_version(const Layout& l) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(postgres_admin_conninfo(l).c_str()), &PQfinish);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(postgres_admin_conninfo(l).c_str()),
+                                                    &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) return "";
-  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SHOW server_version"), &PQclear);
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SHOW server_version"),
+                                                    &PQclear);
   if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return "";
   std::string v = PQgetvalue(res.get(), 0, 0);
   auto space = v.find(' ');
@@ -43,7 +49,8 @@ Probe probe_kafka(const Layout& l) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
+          RD_KAFKA_CONF_OK ||
       rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err)) != RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);
     return {false, err};
@@ -56,7 +63,8 @@ Probe probe_kafka(const Layout& l) {
   if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && md != nullptr && md->broker_cnt > 0) {
     probe = {true, fmt::format("{} broker(s), {} topic(s)", md->broker_cnt, md->topic_cnt)};
   } else {
-    probe = {false, fmt::format("metadata request to {} failed: {}", bootstrap, rd_kafka_err2str(rc))};
+    probe = {false,
+             fmt::format("metadata request to {} failed: {}", bootstrap, rd_kafka_err2str(rc))};
   }
   if (md != nullptr) rd_kafka_metadata_destroy(md);
   rd_kafka_destroy(rk);
@@ -79,13 +87,15 @@ Probe probe_connect(const Layout& l) {
   auto connectors = client.Get("/connectors");
   if (!connectors) return {false, fmt::format("no answer on http://127.0.0.1:{}", l.ports.connect)};
   if (connectors->status != 200) {
-    return {false, fmt::format("GET /connectors answered {} (worker still joining its group?)", connectors->status)};
+    return {false, fmt::format("GET /connectors answered {} (worker still joining its group?)",
+                               connectors->status)};
   }
   auto plugins = client.Get("/connector-plugins");
   if (!plugins || plugins->status != 200) return {false, "GET /connector-plugins failed"};
-  if (plugins->body.find("io.debezium.connector.postgresql.PostgresConnector") == std::string::npos) {
-    return {false, "the Debezium PostgreSQL plugin is not loaded from " + l.connect_plugins.string() +
-                       " (run `make setup`)"};
+  if (plugins->body.find("io.debezium.connector.postgresql.PostgresConnector") ==
+      std::string::npos) {
+    return {false, "the Debezium PostgreSQL plugin is not loaded from " +
+                       l.connect_plugins.string() + " (run `make setup`)"};
   }
   return {true, "REST up, Debezium PostgreSQL plugin loaded"};
 }

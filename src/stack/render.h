@@ -15,7 +15,7 @@ struct ProgramSpec {
   std::string name;
   std::vector<std::string> argv;
   std::string directory;
-  std::string user;          ///< empty: run as supervisord's own user
+  std::string user;  ///< empty: run as supervisord's own user
   std::string stop_signal = "TERM";
   bool stop_as_group = true;
   int stop_wait_s = 60;

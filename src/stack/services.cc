@@ -1,8 +1,7 @@
 #include "stack/services.h"
 
-#include <libpq-fe.h>
-
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 #include "base/log.h"
 #include "base/process.h"
@@ -81,7 +80,8 @@ class PostgresService final : public Service {
     for (const char* bin : {"postgres", "initdb"}) {
       if (!fs::exists(layout_.postgres_bin_dir / bin)) {
         return make_error(Errc::failed_precondition,
-                          "PostgreSQL 15 is missing: no " + (layout_.postgres_bin_dir / bin).string() +
+                          "PostgreSQL 15 is missing: no " +
+                              (layout_.postgres_bin_dir / bin).string() +
                               ". Run `make setup` (installs Debian's postgresql-15)");
       }
     }
@@ -90,17 +90,23 @@ class PostgresService final : public Service {
 
   Result<void> prepare() const override {
     const auto owner = account();
-    if (auto r = base::ensure_owned_dir(layout_.postgres_data.parent_path(), owner, fs::perms(0700)); !r) return r;
-    if (auto r = base::ensure_owned_dir(layout_.postgres_socket_dir(), owner, fs::perms(0755)); !r) return r;
+    if (auto r =
+            base::ensure_owned_dir(layout_.postgres_data.parent_path(), owner, fs::perms(0700));
+        !r)
+      return r;
+    if (auto r = base::ensure_owned_dir(layout_.postgres_socket_dir(), owner, fs::perms(0755)); !r)
+      return r;
     // The socket path must fit in sun_path (108 bytes).
-    const auto socket = layout_.postgres_socket_dir() / fmt::format(".s.PGSQL.{}", layout_.ports.postgres);
+    const auto socket =
+        layout_.postgres_socket_dir() / fmt::format(".s.PGSQL.{}", layout_.ports.postgres);
     if (socket.string().size() >= 100) {
       return make_error(Errc::invalid_argument,
                         "the state directory path is too long for PostgreSQL's unix socket (" +
                             socket.string() + "); set STREAMFLOW_STATE_DIR to a shorter path");
     }
     if (fs::exists(layout_.postgres_data / "PG_VERSION")) return {};
-    std::fprintf(stdout, "  postgres   first start: initdb %s\n", layout_.postgres_data.string().c_str());
+    std::fprintf(stdout, "  postgres   first start: initdb %s\n",
+                 layout_.postgres_data.string().c_str());
     auto out = base::run_command(as_service_user(
         {(layout_.postgres_bin_dir / "initdb").string(), "-D", layout_.postgres_data.string(), "-U",
          "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
@@ -115,8 +121,8 @@ class PostgresService final : public Service {
   ProgramSpec program() const override {
     auto p = base_program();
     p.argv = postgres_argv(layout_);
-    p.stop_signal = "INT";     // fast shutdown: roll back open transactions, checkpoint, exit
-    p.stop_as_group = false;   // the postmaster stops its own children
+    p.stop_signal = "INT";    // fast shutdown: roll back open transactions, checkpoint, exit
+    p.stop_as_group = false;  // the postmaster stops its own children
     return p;
   }
 
@@ -130,8 +136,9 @@ class PostgresService final : public Service {
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
         PQconnectdb(postgres_admin_conninfo(layout_).c_str()), &PQfinish);
     if (PQstatus(conn.get()) != CONNECTION_OK) {
-      return make_error(Errc::unavailable,
-                        std::string("cannot connect as the PostgreSQL superuser: ") + PQerrorMessage(conn.get()));
+      return make_error(
+          Errc::unavailable,
+          std::string("cannot connect as the PostgreSQL superuser: ") + PQerrorMessage(conn.get()));
     }
     auto quote_ident = [&](const std::string& s) {
       char* q = PQescapeIdentifier(conn.get(), s.c_str(), s.size());
@@ -149,7 +156,8 @@ class PostgresService final : public Service {
       std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
       auto st = PQresultStatus(res.get());
       if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        return make_error(Errc::unavailable, std::string("bootstrap SQL failed: ") + PQerrorMessage(conn.get()));
+        return make_error(Errc::unavailable,
+                          std::string("bootstrap SQL failed: ") + PQerrorMessage(conn.get()));
       }
       return {};
     };
@@ -162,11 +170,17 @@ class PostgresService final : public Service {
       if (auto r = exec("CREATE ROLE " + role + " LOGIN REPLICATION"); !r) return r;
     }
     // The password is sent over the local socket only; log_statement stays at its default (none).
-    if (auto r = exec("ALTER ROLE " + role + " WITH LOGIN REPLICATION PASSWORD " + quote_literal(*password)); !r) {
+    if (auto r = exec("ALTER ROLE " + role + " WITH LOGIN REPLICATION PASSWORD " +
+                      quote_literal(*password));
+        !r) {
       return r;
     }
-    if (!exists("SELECT 1 FROM pg_database WHERE datname = " + quote_literal(layout_.postgres_database))) {
-      if (auto r = exec("CREATE DATABASE " + quote_ident(layout_.postgres_database) + " OWNER " + role); !r) return r;
+    if (!exists("SELECT 1 FROM pg_database WHERE datname = " +
+                quote_literal(layout_.postgres_database))) {
+      if (auto r =
+              exec("CREATE DATABASE " + quote_ident(layout_.postgres_database) + " OWNER " + role);
+          !r)
+        return r;
     }
     return {};
   }
@@ -204,18 +218,24 @@ class KafkaService final : public Service {
 
   Result<void> check_installed() const override {
     if (auto r = check_java(); !r) return r;
-    if (jar_version(layout_.kafka_libs, "kafka_2.13-").empty()) return missing_jars("Kafka", layout_.kafka_libs);
+    if (jar_version(layout_.kafka_libs, "kafka_2.13-").empty())
+      return missing_jars("Kafka", layout_.kafka_libs);
     return {};
   }
 
   Result<void> prepare() const override {
     if (auto r = base::ensure_owned_dir(layout_.kafka_data.parent_path(), account()); !r) return r;
-    if (auto r = base::write_file(layout_.conf_dir / "kafka.properties", render_kafka_properties(layout_)); !r) return r;
-    if (auto r = base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml()); !r) return r;
+    if (auto r = base::write_file(layout_.conf_dir / "kafka.properties",
+                                  render_kafka_properties(layout_));
+        !r)
+      return r;
+    if (auto r = base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml()); !r)
+      return r;
     if (fs::exists(layout_.kafka_data / "meta.properties")) return {};
     // First start only: format the log directory with a fresh cluster id (standalone quorum).
     const auto cluster_id = base::base64url(base::random_bytes(16));
-    std::fprintf(stdout, "  kafka      first start: formatting storage (cluster id %s)\n", cluster_id.c_str());
+    std::fprintf(stdout, "  kafka      first start: formatting storage (cluster id %s)\n",
+                 cluster_id.c_str());
     auto out = base::run_command(as_service_user(
         {layout_.java.string(), "-Xmx256m",
          "-Dlog4j2.configurationFile=" + (layout_.conf_dir / "log4j2.xml").string(), "-cp",
@@ -223,7 +243,8 @@ class KafkaService final : public Service {
          "-t", cluster_id, "-c", (layout_.conf_dir / "kafka.properties").string()}));
     if (!out) return out.error();
     if (out->exit_status != 0) {
-      return make_error(Errc::unavailable, "formatting Kafka storage failed:\n" + out->output, "service=kafka");
+      return make_error(Errc::unavailable, "formatting Kafka storage failed:\n" + out->output,
+                        "service=kafka");
     }
     return {};
   }
@@ -252,13 +273,16 @@ class ConnectService final : public Service {
       return missing_jars("Kafka Connect", layout_.kafka_libs);
     }
     if (debezium_version().empty()) {
-      return missing_jars("Debezium PostgreSQL connector", layout_.connect_plugins / "debezium-connector-postgres");
+      return missing_jars("Debezium PostgreSQL connector",
+                          layout_.connect_plugins / "debezium-connector-postgres");
     }
     return {};
   }
 
   Result<void> prepare() const override {
-    if (auto r = base::write_file(layout_.conf_dir / "connect.properties", render_connect_properties(layout_)); !r) {
+    if (auto r = base::write_file(layout_.conf_dir / "connect.properties",
+                                  render_connect_properties(layout_));
+        !r) {
       return r;
     }
     return base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml());
@@ -278,7 +302,8 @@ class ConnectService final : public Service {
 
  private:
   std::string debezium_version() const {
-    return jar_version(layout_.connect_plugins / "debezium-connector-postgres", "debezium-connector-postgres-");
+    return jar_version(layout_.connect_plugins / "debezium-connector-postgres",
+                       "debezium-connector-postgres-");
   }
 };
 
@@ -305,18 +330,25 @@ class CassandraService final : public Service {
 
   Result<void> prepare() const override {
     if (auto r = base::ensure_owned_dir(layout_.cassandra_data, account()); !r) return r;
-    if (auto r = base::write_file(layout_.conf_dir / "cassandra.yaml", render_cassandra_yaml(layout_)); !r) return r;
-    return base::write_file(layout_.conf_dir / "cassandra-logback.xml", render_cassandra_logback_xml());
+    if (auto r =
+            base::write_file(layout_.conf_dir / "cassandra.yaml", render_cassandra_yaml(layout_));
+        !r)
+      return r;
+    return base::write_file(layout_.conf_dir / "cassandra-logback.xml",
+                            render_cassandra_logback_xml());
   }
 
   ProgramSpec program() const override {
     auto p = base_program();
     const auto jamm = jar_version(layout_.cassandra_libs, "jamm-");
-    p.argv = cassandra_argv(layout_, jamm.empty() ? "" : (layout_.cassandra_libs / ("jamm-" + jamm + ".jar")).string());
+    p.argv = cassandra_argv(
+        layout_, jamm.empty() ? "" : (layout_.cassandra_libs / ("jamm-" + jamm + ".jar")).string());
     return p;
   }
   Probe probe() const override { return probe_cassandra(layout_); }
-  std::string version() const override { return jar_version(layout_.cassandra_libs, "cassandra-all-"); }
+  std::string version() const override {
+    return jar_version(layout_.cassandra_libs, "cassandra-all-");
+  }
 };
 
 }  // namespace

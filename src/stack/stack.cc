@@ -1,12 +1,11 @@
 #include "stack/stack.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
 #include <thread>
@@ -46,7 +45,8 @@ std::string indent(const std::string& text, const std::string& prefix) {
 
 std::string ports_text(const Service& svc) {
   std::string out;
-  for (const auto& p : svc.ports()) out += (out.empty() ? "" : " ") + p.name + "=" + std::to_string(p.port);
+  for (const auto& p : svc.ports())
+    out += (out.empty() ? "" : " ") + p.name + "=" + std::to_string(p.port);
   return out;
 }
 
@@ -61,8 +61,9 @@ bool StackStatus::all_healthy() const {
 
 Result<void> Stack::check_machine(std::ostream& out) const {
   if (!base::find_in_path("supervisord") || !base::find_in_path("supervisorctl")) {
-    return make_error(Errc::failed_precondition,
-                      "supervisord is not installed; run `make setup` (installs Debian's `supervisor`)");
+    return make_error(
+        Errc::failed_precondition,
+        "supervisord is not installed; run `make setup` (installs Debian's `supervisor`)");
   }
   auto services = make_services(layout_);
   for (const auto& svc : services) {
@@ -72,21 +73,23 @@ Result<void> Stack::check_machine(std::ostream& out) const {
     auto account = base::find_account(*layout_.service_user);
     if (!account) {
       out << "  creating unprivileged account '" << *layout_.service_user << "' for the services\n";
-      auto made = base::run_command({"useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                                     "--shell", "/usr/sbin/nologin", *layout_.service_user});
+      auto made = base::run_command({"useradd", "--system", "--no-create-home", "--home-dir",
+                                     "/nonexistent", "--shell", "/usr/sbin/nologin",
+                                     *layout_.service_user});
       if (!made || made->exit_status != 0) {
         return make_error(Errc::failed_precondition,
-                          "cannot create the service account '" + *layout_.service_user + "': " +
-                              (made ? made->output : made.error().message));
+                          "cannot create the service account '" + *layout_.service_user +
+                              "': " + (made ? made->output : made.error().message));
       }
       account = base::find_account(*layout_.service_user);
     }
     for (const auto& dir : {layout_.state_dir, layout_.deps_dir}) {
       if (!base::account_can_traverse(*account, dir)) {
-        return make_error(Errc::failed_precondition,
-                          "the service account '" + account->name + "' cannot reach " + dir.string() +
-                              " (a parent directory is not searchable by others). Move the checkout, "
-                              "or set STREAMFLOW_STATE_DIR / STREAMFLOW_DEPS_DIR to a reachable path");
+        return make_error(
+            Errc::failed_precondition,
+            "the service account '" + account->name + "' cannot reach " + dir.string() +
+                " (a parent directory is not searchable by others). Move the checkout, "
+                "or set STREAMFLOW_STATE_DIR / STREAMFLOW_DEPS_DIR to a reachable path");
       }
     }
   }
@@ -125,12 +128,13 @@ Result<void> Stack::up(std::ostream& out) {
   for (Service* svc : to_start) {
     for (const auto& p : svc->ports()) {
       if (auto holder = base::find_port_holder(p.port)) {
-        return make_error(Errc::conflict,
-                          fmt::format("port {} ({} {}) is already in use by {}. Stop that process, or give "
-                                      "StreamFlow another port (see `streamflow --print-config`); "
-                                      "nothing was started",
-                                      p.port, svc->name(), p.name, holder->describe()),
-                          fmt::format("port={}", p.port));
+        return make_error(
+            Errc::conflict,
+            fmt::format("port {} ({} {}) is already in use by {}. Stop that process, or give "
+                        "StreamFlow another port (see `streamflow --print-config`); "
+                        "nothing was started",
+                        p.port, svc->name(), p.name, holder->describe()),
+            fmt::format("port={}", p.port));
       }
     }
   }
@@ -141,7 +145,9 @@ Result<void> Stack::up(std::ostream& out) {
   }
   std::vector<ProgramSpec> programs;
   for (const auto& svc : services) programs.push_back(svc->program());
-  if (auto r = base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs)); !r) {
+  if (auto r =
+          base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs));
+      !r) {
     return r;
   }
 
@@ -158,7 +164,8 @@ Result<void> Stack::up(std::ostream& out) {
   auto fail = [&](Service& svc, const std::string& why) -> Result<void> {
     const auto log = layout_.log_file(svc.name());
     out << "✗ " << svc.name() << ": " << why << "\n";
-    out << "  last lines of " << log.string() << ":\n" << indent(base::tail_lines(log, 30), "    | ");
+    out << "  last lines of " << log.string() << ":\n"
+        << indent(base::tail_lines(log, 30), "    | ");
     for (auto it = started.rbegin(); it != started.rend(); ++it) {
       out << "  stopping " << (*it)->name() << " (rolling back)\n";
       (void)sup.stop((*it)->name());
@@ -178,9 +185,11 @@ Result<void> Stack::up(std::ostream& out) {
     const auto wave_t0 = Clock::now();
     for (Service* svc : members) {
       if (std::find(to_start.begin(), to_start.end(), svc) == to_start.end()) continue;
-      out << "  " << fmt::format("{:<10}", svc->name()) << " starting (" << ports_text(*svc) << ")\n";
+      out << "  " << fmt::format("{:<10}", svc->name()) << " starting (" << ports_text(*svc)
+          << ")\n";
       out.flush();
-      if (auto r = sup.start(svc->name()); !r) return fail(*svc, "could not be started: " + r.error().message);
+      if (auto r = sup.start(svc->name()); !r)
+        return fail(*svc, "could not be started: " + r.error().message);
       started.push_back(svc);
     }
     std::set<Service*> pending(members.begin(), members.end());
@@ -193,15 +202,17 @@ Result<void> Stack::up(std::ostream& out) {
         auto st = states.find(svc->name());
         if (st == states.end() || (st->second.state != ProgramState::running &&
                                    st->second.state != ProgramState::starting)) {
-          return fail(*svc, "died during start-up" +
-                                (st == states.end() ? std::string() : " (" + st->second.detail + ")"));
+          return fail(*svc,
+                      "died during start-up" +
+                          (st == states.end() ? std::string() : " (" + st->second.detail + ")"));
         }
         auto probe = svc->probe();
         if (!probe.healthy) {
           ++it;
           continue;
         }
-        if (auto r = svc->after_ready(); !r) return fail(*svc, "is up but its set-up failed: " + r.error().message);
+        if (auto r = svc->after_ready(); !r)
+          return fail(*svc, "is up but its set-up failed: " + r.error().message);
         out << "✓ " << fmt::format("{:<10}", svc->name()) << " healthy in "
             << fmt::format("{:.1f}", seconds_since(wave_t0)) << " s (" << probe.detail << ")\n";
         out.flush();
@@ -210,12 +221,14 @@ Result<void> Stack::up(std::ostream& out) {
       if (pending.empty()) break;
       if (Clock::now() > deadline) {
         Service* svc = *pending.begin();
-        return fail(*svc, fmt::format("is not healthy after {} s: {}", layout_.start_timeout_s, svc->probe().detail));
+        return fail(*svc, fmt::format("is not healthy after {} s: {}", layout_.start_timeout_s,
+                                      svc->probe().detail));
       }
       if (Clock::now() - last_progress > std::chrono::seconds(10)) {
         std::string names;
         for (Service* svc : pending) names += " " + svc->name();
-        out << "  … waiting for" << names << fmt::format(" ({:.0f} s)", seconds_since(wave_t0)) << "\n";
+        out << "  … waiting for" << names << fmt::format(" ({:.0f} s)", seconds_since(wave_t0))
+            << "\n";
         out.flush();
         last_progress = Clock::now();
       }
@@ -230,7 +243,8 @@ Result<void> Stack::up(std::ostream& out) {
       "Kafka: 127.0.0.1:{}   Connect: http://127.0.0.1:{}/   Cassandra CQL: 127.0.0.1:{}\n"
       "Logs: streamflow logs [service]   Stop: streamflow down\n",
       layout_.postgres_user, layout_.ports.postgres, layout_.postgres_database,
-      layout_.postgres_password_env ? std::string("(from the environment)") : layout_.postgres_password_file().string(),
+      layout_.postgres_password_env ? std::string("(from the environment)")
+                                    : layout_.postgres_password_file().string(),
       layout_.ports.kafka, layout_.ports.connect, layout_.ports.cassandra);
   return {};
 }
@@ -238,7 +252,8 @@ Result<void> Stack::up(std::ostream& out) {
 Result<void> Stack::down(std::ostream& out) {
   Supervisor sup(layout_);
   if (!sup.daemon_pid()) {
-    out << "StreamFlow stack is not running (state in " << layout_.state_dir.string() << "); nothing to stop.\n";
+    out << "StreamFlow stack is not running (state in " << layout_.state_dir.string()
+        << "); nothing to stop.\n";
     return {};
   }
   auto services = make_services(layout_);
@@ -247,15 +262,17 @@ Result<void> Stack::down(std::ostream& out) {
   for (auto it = services.rbegin(); it != services.rend(); ++it) {
     const auto& name = (*it)->name();
     auto st = states.find(name);
-    if (st == states.end() || (st->second.state != ProgramState::running &&
-                               st->second.state != ProgramState::starting)) {
+    if (st == states.end() ||
+        (st->second.state != ProgramState::running && st->second.state != ProgramState::starting)) {
       continue;
     }
     const auto t0 = Clock::now();
-    out << "  " << fmt::format("{:<10}", name) << " stopping (pid " << (st->second.pid ? *st->second.pid : 0) << ")\n";
+    out << "  " << fmt::format("{:<10}", name) << " stopping (pid "
+        << (st->second.pid ? *st->second.pid : 0) << ")\n";
     out.flush();
     if (auto r = sup.stop(name); !r) return r;
-    out << "✓ " << fmt::format("{:<10}", name) << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
+    out << "✓ " << fmt::format("{:<10}", name)
+        << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
   }
   if (auto r = sup.shutdown(); !r) return r;
   out << "StreamFlow stack stopped; data kept in " << layout_.state_dir.string() << ".\n";
@@ -284,9 +301,10 @@ StackStatus Stack::status() const {
       if (probe.healthy) s.version = svc->version();
     } else {
       s.state = "down";
-      s.detail = st == states.end() ? (result.supervisor_pid ? "not configured" : "stack not running")
-                                    : std::string(to_string(st->second.state)) +
-                                          (st->second.detail.empty() ? "" : ": " + st->second.detail);
+      s.detail = st == states.end()
+                     ? (result.supervisor_pid ? "not configured" : "stack not running")
+                     : std::string(to_string(st->second.state)) +
+                           (st->second.detail.empty() ? "" : ": " + st->second.detail);
     }
     result.services.push_back(std::move(s));
   }
@@ -294,8 +312,8 @@ StackStatus Stack::status() const {
 }
 
 std::string format_status_table(const StackStatus& st) {
-  std::string out = fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH", "PID", "PORT",
-                                "RSS", "VERSION", "DETAIL");
+  std::string out = fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH",
+                                "PID", "PORT", "RSS", "VERSION", "DETAIL");
   for (const auto& s : st.services) {
     out += fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", s.name, s.state,
                        s.pid ? std::to_string(*s.pid) : "-", s.port,
@@ -308,7 +326,8 @@ std::string format_status_table(const StackStatus& st) {
 std::string format_status_json(const StackStatus& st) {
   nlohmann::json j;
   j["state_dir"] = st.state_dir;
-  j["supervisor_pid"] = st.supervisor_pid ? nlohmann::json(*st.supervisor_pid) : nlohmann::json(nullptr);
+  j["supervisor_pid"] =
+      st.supervisor_pid ? nlohmann::json(*st.supervisor_pid) : nlohmann::json(nullptr);
   j["all_healthy"] = st.all_healthy();
   j["services"] = nlohmann::json::array();
   for (const auto& s : st.services) {
@@ -326,7 +345,8 @@ std::string format_status_json(const StackStatus& st) {
   return j.dump(2) + "\n";
 }
 
-Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool follow, std::ostream& out) const {
+Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool follow,
+                         std::ostream& out) const {
   std::vector<std::string> names = wanted;
   std::set<std::string> known;
   for (const auto& svc : make_services(layout_)) known.insert(svc->name());
@@ -337,8 +357,9 @@ Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool
   std::vector<std::string> files;
   for (const auto& n : names) {
     if (!known.count(n)) {
-      return make_error(Errc::invalid_argument,
-                        "unknown service '" + n + "' (one of: postgres, kafka, connect, cassandra, supervisord)");
+      return make_error(
+          Errc::invalid_argument,
+          "unknown service '" + n + "' (one of: postgres, kafka, connect, cassandra, supervisord)");
     }
     files.push_back(layout_.log_file(n).string());
   }

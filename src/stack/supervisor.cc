@@ -15,14 +15,22 @@ using base::make_error;
 
 std::string_view to_string(ProgramState state) {
   switch (state) {
-    case ProgramState::stopped: return "stopped";
-    case ProgramState::starting: return "starting";
-    case ProgramState::running: return "running";
-    case ProgramState::backoff: return "backoff";
-    case ProgramState::stopping: return "stopping";
-    case ProgramState::exited: return "exited";
-    case ProgramState::fatal: return "fatal";
-    case ProgramState::unknown: return "unknown";
+    case ProgramState::stopped:
+      return "stopped";
+    case ProgramState::starting:
+      return "starting";
+    case ProgramState::running:
+      return "running";
+    case ProgramState::backoff:
+      return "backoff";
+    case ProgramState::stopping:
+      return "stopping";
+    case ProgramState::exited:
+      return "exited";
+    case ProgramState::fatal:
+      return "fatal";
+    case ProgramState::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -53,7 +61,8 @@ std::map<std::string, ProgramStatus> parse_supervisor_status(const std::string& 
   return out;
 }
 
-base::Result<std::string> Supervisor::ctl(const std::vector<std::string>& args, int timeout_s) const {
+base::Result<std::string> Supervisor::ctl(const std::vector<std::string>& args,
+                                          int timeout_s) const {
   std::vector<std::string> argv = {"supervisorctl", "-c", layout_.supervisor_conf().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   base::RunOptions opts;
@@ -76,7 +85,8 @@ std::optional<pid_t> Supervisor::daemon_pid() const {
   }
   if (!base::pid_alive(pid)) return std::nullopt;
   // Guard against a recycled pid: it must be supervisord with our config.
-  if (base::process_command_line(pid).find(layout_.supervisor_conf().string()) == std::string::npos) {
+  if (base::process_command_line(pid).find(layout_.supervisor_conf().string()) ==
+      std::string::npos) {
     return std::nullopt;
   }
   return pid;
@@ -99,9 +109,10 @@ base::Result<void> Supervisor::start_daemon() {
     if (daemon_pid() && !status().empty()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return make_error(Errc::timeout, "supervisord started but does not answer on " +
-                                       layout_.supervisor_socket().string(),
-                    "log=" + (layout_.logs_dir / "supervisord.log").string());
+  return make_error(
+      Errc::timeout,
+      "supervisord started but does not answer on " + layout_.supervisor_socket().string(),
+      "log=" + (layout_.logs_dir / "supervisord.log").string());
 }
 
 base::Result<void> Supervisor::reload(const std::vector<std::string>& programs) {
@@ -124,7 +135,8 @@ std::map<std::string, ProgramStatus> Supervisor::status() const {
 base::Result<void> Supervisor::start(const std::string& program) {
   auto out = ctl({"start", program});
   if (!out) return out.error();
-  if (out->find("ERROR") != std::string::npos && out->find("already started") == std::string::npos) {
+  if (out->find("ERROR") != std::string::npos &&
+      out->find("already started") == std::string::npos) {
     return make_error(Errc::unavailable, "supervisord could not start " + program + ": " + *out,
                       "log=" + layout_.log_file(program).string());
   }
@@ -145,10 +157,12 @@ base::Result<void> Supervisor::shutdown() {
   if (!pid) return {};
   auto out = ctl({"shutdown"}, layout_.stop_timeout_s + 30);
   if (!out) return out.error();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(layout_.stop_timeout_s + 30);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(layout_.stop_timeout_s + 30);
   while (base::pid_alive(*pid)) {
     if (std::chrono::steady_clock::now() > deadline) {
-      return make_error(Errc::timeout, "supervisord (pid " + std::to_string(*pid) + ") did not exit");
+      return make_error(Errc::timeout,
+                        "supervisord (pid " + std::to_string(*pid) + ") did not exit");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -1,13 +1,15 @@
 #include "base/result.h"
-#include <set>
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace streamflow::base {
 namespace {
 
 Result<int> parse_positive(int v) {
-  if (v <= 0) return make_error(Errc::invalid_argument, "must be positive", "value=" + std::to_string(v));
+  if (v <= 0)
+    return make_error(Errc::invalid_argument, "must be positive", "value=" + std::to_string(v));
   return v;
 }
 

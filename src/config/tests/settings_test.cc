@@ -72,7 +72,8 @@ TEST_F(SettingsTest, BadValuesNameTheSettingAndTheirSource) {
   sources_.env["STREAMFLOW_PORT"] = "70000";
   auto out_of_range = Settings::load(kSpecs, sources_);
   ASSERT_FALSE(out_of_range.ok());
-  EXPECT_NE(out_of_range.error().message.find("'port' must be between 1 and 65535"), std::string::npos);
+  EXPECT_NE(out_of_range.error().message.find("'port' must be between 1 and 65535"),
+            std::string::npos);
   EXPECT_NE(out_of_range.error().context.find("from=env"), std::string::npos);
 
   sources_.env["STREAMFLOW_PORT"] = "12a";

@@ -12,8 +12,9 @@ namespace {
 Layout test_layout() {
   config::Sources sources;
   sources.working_dir = "/srv/sf";
-  sources.overrides = {"postgres.port=15432", "kafka.port=19092", "kafka.controller_port=19093",
-                       "connect.port=18083", "cassandra.port=19042", "cassandra.storage_port=17000",
+  sources.overrides = {"postgres.port=15432",         "kafka.port=19092",
+                       "kafka.controller_port=19093", "connect.port=18083",
+                       "cassandra.port=19042",        "cassandra.storage_port=17000",
                        "cassandra.jmx_port=17199"};
   auto settings = config::Settings::load(config::catalog(), sources);
   EXPECT_TRUE(settings.ok());
@@ -48,10 +49,11 @@ TEST(Render, ConnectIsDistributedWithStateInKafkaAndSchemalessJson) {
 
 TEST(Render, CassandraYamlHasTheRequiredKeys) {
   auto text = render_cassandra_yaml(test_layout());
-  for (const char* key : {"commitlog_sync: periodic", "commitlog_sync_period: 10000ms",
-                          "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
-                          "endpoint_snitch: SimpleSnitch", "listen_address: 127.0.0.1",
-                          "rpc_address: 127.0.0.1", "native_transport_port: 19042", "storage_port: 17000"}) {
+  for (const char* key :
+       {"commitlog_sync: periodic", "commitlog_sync_period: 10000ms",
+        "partitioner: org.apache.cassandra.dht.Murmur3Partitioner", "endpoint_snitch: SimpleSnitch",
+        "listen_address: 127.0.0.1", "rpc_address: 127.0.0.1", "native_transport_port: 19042",
+        "storage_port: 17000"}) {
     EXPECT_TRUE(has_line(text, key)) << key;
   }
   EXPECT_NE(text.find("seeds: \"127.0.0.1:17000\""), std::string::npos);
@@ -59,7 +61,9 @@ TEST(Render, CassandraYamlHasTheRequiredKeys) {
 
 TEST(Render, CassandraCommandHasTheJava17ModuleFlagsAndItsDirs) {
   auto argv = cassandra_argv(test_layout(), "/j/jamm-0.4.0.jar");
-  auto has = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) != argv.end(); };
+  auto has = [&](const std::string& a) {
+    return std::find(argv.begin(), argv.end(), a) != argv.end();
+  };
   EXPECT_TRUE(has("java.base/sun.nio.ch=ALL-UNNAMED"));  // DirectBuffer.cleaner needs this
   EXPECT_TRUE(has("-Dcassandra.storagedir=/srv/sf/.streamflow/cassandra"));
   EXPECT_TRUE(has("-Dcassandra.jmx.local.port=17199"));
@@ -70,7 +74,9 @@ TEST(Render, CassandraCommandHasTheJava17ModuleFlagsAndItsDirs) {
 
 TEST(Render, PostgresRunsWithLogicalWalOnLoopback) {
   auto argv = postgres_argv(test_layout());
-  auto has = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) != argv.end(); };
+  auto has = [&](const std::string& a) {
+    return std::find(argv.begin(), argv.end(), a) != argv.end();
+  };
   EXPECT_TRUE(has("wal_level=logical"));
   EXPECT_TRUE(has("listen_addresses=127.0.0.1"));
   EXPECT_TRUE(has("port=15432"));

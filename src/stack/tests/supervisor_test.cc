@@ -10,7 +10,8 @@ TEST(SupervisorStatus, ParsesEveryState) {
       "cassandra                        RUNNING   pid 4242, uptime 0:01:05\n"
       "connect                          STOPPED   Not started\n"
       "kafka                            EXITED    Nov 26 03:00 AM\n"
-      "postgres                         FATAL     Exited too quickly (process log may have details)\n"
+      "postgres                         FATAL     Exited too quickly (process log may have "
+      "details)\n"
       "unix:///x/supervisor.sock no such file\n";
   auto st = parse_supervisor_status(out);
   ASSERT_EQ(st.size(), 4u);

@@ -1,0 +1,62 @@
+# StreamFlow: the two commands are `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN_RELEASE := build/release/src/apps/streamflow
+BIN_CI      := build/ci/src/apps/streamflow
+CXX_SOURCES  = $(shell git ls-files 'src/*.cc' 'src/*.h' 2>/dev/null)
+
+.PHONY: help setup build build-ci run up down status logs test test-unit test-integration \
+        format format-check bench-stack clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## install Debian packages, JVM artifacts and the Python venv (skips what is there)
+	@bash deps/setup.sh
+
+build: setup ## optimised build of the streamflow binary
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+build-ci: setup ## sanitizer build (ASan + UBSan, warnings as errors) with the unit tests
+	@cmake --preset ci >/dev/null
+	@cmake --build --preset ci
+
+run: build ## start the local stack and show it (Ctrl-C leaves it running; `make down` stops it)
+	@$(BIN_RELEASE) up
+	@echo
+	@echo "The stack is up. Next: 'make status', 'make logs', 'make down'."
+
+up: build ## start the local stack
+	@$(BIN_RELEASE) up
+
+down: ## stop the local stack (data is kept in .streamflow/)
+	@if [ -x $(BIN_RELEASE) ]; then $(BIN_RELEASE) down; elif [ -x $(BIN_CI) ]; then $(BIN_CI) down; fi
+
+status: ## show each service with pid, port, health and version
+	@$(BIN_RELEASE) status
+
+logs: ## last lines of every service log
+	@$(BIN_RELEASE) logs
+
+test: build-ci format-check test-unit test-integration ## install everything and run every test
+
+test-unit: build-ci ## GoogleTest unit tests (no servers)
+	@ctest --preset ci
+
+test-integration: build-ci ## pytest against the real services (own ports and state dirs)
+	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests
+
+format: ## apply clang-format to the C++ sources
+	@clang-format -i $(CXX_SOURCES)
+
+format-check: ## fail when a C++ source is not clang-formatted
+	@clang-format --dry-run -Werror $(CXX_SOURCES)
+
+bench-stack: build ## measure `up` time and stack memory into bench/results/stack.json
+	@bash bench/stack.sh
+
+clean: ## remove build outputs (keeps .deps/, .venv/ and .streamflow/)
+	@rm -rf build

@@ -1,0 +1,177 @@
+"""Shared pytest harness: a `LocalStack` driven through the real `streamflow` binary.
+
+Every stack gets its own state directory under /tmp and its own free loopback ports, so two
+runs (or two stacks in one run) never clash. Services are stopped by `streamflow down`, which
+stops them by pid through supervisord.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PORT_SETTINGS = [
+    "POSTGRES_PORT",
+    "KAFKA_PORT",
+    "KAFKA_CONTROLLER_PORT",
+    "CONNECT_PORT",
+    "CASSANDRA_PORT",
+    "CASSANDRA_STORAGE_PORT",
+    "CASSANDRA_JMX_PORT",
+]
+
+
+def streamflow_bin() -> Path:
+    path = Path(os.environ.get("STREAMFLOW_BIN", REPO / "build/ci/src/apps/streamflow"))
+    if not path.exists():
+        pytest.exit(f"{path} does not exist: run `make build-ci` (or `make test`) first", returncode=2)
+    return path
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct loopback ports that are free right now (held open until all are chosen)."""
+    socks, ports = [], []
+    try:
+        while len(ports) < n:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
+    """Polls `condition` until it returns a truthy value; fails the test after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+class LocalStack:
+    """One local stack: a state directory, a set of ports, and the CLI to drive them."""
+
+    def __init__(self, name: str):
+        # /tmp itself is world-searchable; the services' account must reach the state dir.
+        self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
+        self.state_dir.chmod(0o755)
+        ports = free_ports(len(PORT_SETTINGS))
+        self.env = dict(os.environ)
+        self.env["STREAMFLOW_STATE_DIR"] = str(self.state_dir)
+        self.env["STREAMFLOW_DEPS_DIR"] = str(REPO / ".deps")
+        # Smaller heaps: several stacks may run in one test session on a 2-core box.
+        self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
+        self.env.setdefault("STREAMFLOW_KAFKA_HEAP_MB", "512")
+        self.env.setdefault("STREAMFLOW_CONNECT_HEAP_MB", "512")
+        self.ports = {}
+        for key, port in zip(PORT_SETTINGS, ports):
+            self.env[f"STREAMFLOW_{key}"] = str(port)
+            self.ports[key.lower()] = port
+
+    def run(self, *args: str, timeout: float = 400, check: bool = False, extra_env=None):
+        env = dict(self.env)
+        env.update(extra_env or {})
+        proc = subprocess.run(
+            [str(streamflow_bin()), *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"streamflow {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
+        return proc
+
+    def up(self, **kw):
+        return self.run("up", check=True, **kw)
+
+    def down(self, **kw):
+        return self.run("down", check=True, **kw)
+
+    def status(self) -> dict:
+        proc = self.run("status", "--json")
+        assert proc.returncode in (0, 3), proc.stderr
+        return {s["name"]: s for s in json.loads(proc.stdout)["services"]}
+
+    def status_doc(self) -> dict:
+        return json.loads(self.run("status", "--json").stdout)
+
+    @property
+    def pg_password(self) -> str:
+        return (self.state_dir / "secrets/postgres.password").read_text().strip()
+
+    def pg_connect(self, user: str = "streamflow", dbname: str = "streamflow"):
+        import psycopg
+
+        return psycopg.connect(
+            host="127.0.0.1",
+            port=self.ports["postgres_port"],
+            user=user,
+            password=self.pg_password,
+            dbname=dbname,
+            connect_timeout=5,
+            autocommit=True,
+        )
+
+    def cql_session(self):
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.policies import WhiteListRoundRobinPolicy
+
+        profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy(["127.0.0.1"]))
+        cluster = Cluster(
+            ["127.0.0.1"],
+            port=self.ports["cassandra_port"],
+            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            protocol_version=5,
+            connect_timeout=10,
+        )
+        return cluster, cluster.connect()
+
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.ports['kafka_port']}"
+
+    def destroy(self):
+        """Stops whatever runs and removes the state directory."""
+        proc = self.run("down", timeout=300)
+        if proc.returncode != 0:
+            print(f"down failed for {self.state_dir}: {proc.stdout}{proc.stderr}")
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The shared, running stack for the integration tests (started once per session)."""
+    s = LocalStack("it")
+    try:
+        s.up()
+        yield s
+    finally:
+        s.destroy()
+
+
+@pytest.fixture
+def fresh_stack(request):
+    """A not-yet-started stack of its own, destroyed after the test."""
+    s = LocalStack(request.node.name[:20].replace("[", "-").replace("]", ""))
+    yield s
+    s.destroy()

@@ -1,0 +1,256 @@
+"""The local stack of real services: each answers, data survives restarts, failures are clear.
+
+Issue: "Local stack of real services, and the two-command setup".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import LocalStack, wait_for
+
+pytestmark = pytest.mark.integration
+
+SERVICES = ["postgres", "kafka", "cassandra", "connect"]
+
+
+def kcat(*args: str, data: str | None = None, timeout: float = 60) -> str:
+    proc = subprocess.run(["kcat", *args], input=data, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"kcat {args} failed: {proc.stderr}"
+    return proc.stdout
+
+
+def kafka_roundtrip_read(stack: LocalStack, topic: str) -> list[str]:
+    out = kcat("-b", stack.kafka_bootstrap(), "-t", topic, "-C", "-o", "beginning", "-e", "-q")
+    return [line for line in out.splitlines() if line]
+
+
+# --- each service answers a real request ---------------------------------------------------
+
+
+def test_status_reports_every_service_healthy_with_pid_port_and_version(stack):
+    proc = stack.run("status")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    st = stack.status()
+    assert sorted(st) == sorted(SERVICES)
+    for name, svc in st.items():
+        assert svc["state"] == "healthy", svc
+        assert isinstance(svc["pid"], int) and svc["pid"] > 0
+        assert os.path.exists(f"/proc/{svc['pid']}")
+    assert st["postgres"]["port"] == stack.ports["postgres_port"]
+    assert st["postgres"]["version"].startswith("15.")
+    assert st["kafka"]["version"].startswith("4.")
+    assert st["cassandra"]["version"].startswith("5.0.")
+    assert "debezium 3.7.0.Final" in st["connect"]["version"]
+
+
+def test_postgres_select_one_as_streamflow_role(stack):
+    with stack.pg_connect() as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+        user, db = conn.execute("select current_user, current_database()").fetchone()
+        assert (user, db) == ("streamflow", "streamflow")
+        assert conn.execute("show wal_level").fetchone() == ("logical",)
+        # Debezium needs the role to be allowed to replicate.
+        assert conn.execute("select rolreplication from pg_roles where rolname = current_user").fetchone() == (True,)
+
+
+def test_postgres_rejects_a_wrong_password(stack):
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(host="127.0.0.1", port=stack.ports["postgres_port"], user="streamflow",
+                        password="not-the-password", dbname="streamflow", connect_timeout=5)
+
+
+def test_kafka_produce_consume_roundtrip(stack):
+    topic = f"it-roundtrip-{uuid.uuid4().hex[:8]}"
+    messages = [f"message-{i}" for i in range(5)]
+    kcat("-b", stack.kafka_bootstrap(), "-t", topic, "-P", data="\n".join(messages) + "\n")
+    got = wait_for(lambda: kafka_roundtrip_read(stack, topic) == messages and messages, 30, "messages back")
+    assert got == messages
+
+
+def test_connect_rest_lists_the_debezium_postgres_plugin(stack):
+    url = f"http://127.0.0.1:{stack.ports['connect_port']}/connector-plugins"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        plugins = json.load(resp)
+    classes = {p["class"] for p in plugins}
+    assert "io.debezium.connector.postgresql.PostgresConnector" in classes
+    pg = next(p for p in plugins if p["class"] == "io.debezium.connector.postgresql.PostgresConnector")
+    assert pg["version"] == "3.7.0.Final"
+
+
+def test_cassandra_release_version(stack):
+    cluster, session = stack.cql_session()
+    try:
+        (row,) = session.execute("select release_version from system.local")
+        assert row.release_version.startswith("5.0.")
+    finally:
+        cluster.shutdown()
+
+
+def test_every_listener_is_on_loopback(stack):
+    st = stack.status()
+    pids = set()
+    for svc in st.values():
+        pids.add(svc["pid"])
+        children = subprocess.run(["pgrep", "-P", str(svc["pid"])], capture_output=True, text=True).stdout
+        pids.update(int(p) for p in children.split())
+    out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    listeners = [line for line in out.splitlines() if any(f"pid={p}," in line for p in pids)]
+    assert listeners, out
+    for line in listeners:
+        local = line.split()[3]
+        assert local.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:", "[::1]:")), line
+
+
+def test_up_when_already_up_is_harmless(stack):
+    before = {n: s["pid"] for n, s in stack.status().items()}
+    proc = stack.up()
+    assert "already running" in proc.stdout
+    after = {n: s["pid"] for n, s in stack.status().items()}
+    assert before == after
+
+
+def test_logs_show_each_service(stack):
+    proc = stack.run("logs", "-n", "5", check=True)
+    for name in SERVICES:
+        assert f"==> {name}:" in proc.stdout
+    bad = stack.run("logs", "nosuch")
+    assert bad.returncode != 0 and "unknown service 'nosuch'" in bad.stderr
+
+
+# --- data survives down then up -------------------------------------------------------------
+
+
+def test_data_survives_down_then_up(stack):
+    marker = uuid.uuid4().hex
+    topic = f"it-durable-{marker[:8]}"
+    with stack.pg_connect() as conn:
+        conn.execute("create table if not exists it_durable (id text primary key)")
+        conn.execute("insert into it_durable values (%s)", (marker,))
+    kcat("-b", stack.kafka_bootstrap(), "-t", topic, "-P", data=marker + "\n")
+    wait_for(lambda: kafka_roundtrip_read(stack, topic) == [marker], 30, "message written")
+    cluster, session = stack.cql_session()
+    try:
+        session.execute("create keyspace if not exists it_durable with replication = "
+                        "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+        session.execute("create table if not exists it_durable.t (id text primary key)")
+        session.execute("insert into it_durable.t (id) values (%s)", (marker,))
+    finally:
+        cluster.shutdown()
+
+    down = stack.down()
+    assert "stopped" in down.stdout
+    st = stack.status()
+    assert all(s["state"] == "down" for s in st.values()), st
+    for port_key in ("postgres_port", "kafka_port", "cassandra_port", "connect_port"):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", stack.ports[port_key])) != 0, f"{port_key} still open after down"
+
+    stack.up()
+    with stack.pg_connect() as conn:
+        assert conn.execute("select id from it_durable where id = %s", (marker,)).fetchone() == (marker,)
+    assert kafka_roundtrip_read(stack, topic) == [marker]
+    cluster, session = stack.cql_session()
+    try:
+        rows = list(session.execute("select id from it_durable.t where id = %s", (marker,)))
+        assert [r.id for r in rows] == [marker]
+    finally:
+        cluster.shutdown()
+
+
+# --- a SIGKILLed service is reported down, and `up` brings it back --------------------------
+
+
+@pytest.mark.parametrize("victim", SERVICES)
+def test_sigkilled_service_is_reported_down_and_up_restarts_it(stack, victim):
+    pid = stack.status()[victim]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: stack.status()[victim]["state"] == "down", 30, f"{victim} reported down")
+    proc = stack.run("status")
+    assert proc.returncode == 3
+    assert victim in proc.stdout and "down" in proc.stdout
+
+    stack.up()
+    st = stack.status()
+    assert st[victim]["state"] == "healthy"
+    assert st[victim]["pid"] != pid
+    assert all(s["state"] == "healthy" for s in st.values()), st
+
+
+# --- bad situations get clear errors and leave nothing running ------------------------------
+
+
+def assert_nothing_running(s: LocalStack):
+    doc = s.status_doc()
+    assert doc["supervisor_pid"] is None, doc
+    assert all(svc["state"] == "down" for svc in doc["services"]), doc
+    for key in ("postgres_port", "cassandra_port", "cassandra_storage_port", "kafka_controller_port"):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", s.ports[key])) != 0, f"{key} is still served"
+
+
+def test_port_in_use_fails_naming_the_port_and_starts_nothing(fresh_stack):
+    port = fresh_stack.ports["kafka_port"]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen(1)
+        proc = fresh_stack.run("up")
+        assert proc.returncode != 0
+        assert f"port {port}" in proc.stderr
+        assert f"pid {os.getpid()}" in proc.stderr  # names the process holding it
+        assert_nothing_running(fresh_stack)
+
+
+def test_service_dying_during_start_up_is_reported_with_its_log_and_rolled_back(fresh_stack):
+    # A Kafka data directory that claims to be formatted but is garbage: Kafka exits at start.
+    data = fresh_stack.state_dir / "kafka/data"
+    data.mkdir(parents=True)
+    (data / "meta.properties").write_text("this is not a kafka meta.properties\n")
+    proc = fresh_stack.run("up")
+    assert proc.returncode != 0
+    assert "kafka" in proc.stderr and "died during start-up" in proc.stderr
+    assert "last lines of" in proc.stdout and "kafka.log" in proc.stdout
+    assert "    | " in proc.stdout  # the log tail itself
+    assert "rolling back" in proc.stdout
+    assert_nothing_running(fresh_stack)
+
+
+def test_missing_java_says_what_to_do(fresh_stack):
+    proc = fresh_stack.run("up", extra_env={"STREAMFLOW_JAVA_HOME": "/nonexistent/jvm"})
+    assert proc.returncode == 78
+    assert "Java 17 is missing" in proc.stderr and "make setup" in proc.stderr
+    assert_nothing_running(fresh_stack)
+
+
+def test_missing_jars_say_what_to_do(fresh_stack, tmp_path_factory):
+    empty = tmp_path_factory.mktemp("nodeps")
+    proc = fresh_stack.run("up", extra_env={"STREAMFLOW_DEPS_DIR": str(empty)})
+    assert proc.returncode == 78
+    assert "jars are missing" in proc.stderr and "make setup" in proc.stderr
+    assert_nothing_running(fresh_stack)
+
+
+def test_bad_setting_is_rejected_with_its_name(fresh_stack):
+    proc = fresh_stack.run("up", extra_env={"STREAMFLOW_KAFKA_PORT": "99999"})
+    assert proc.returncode == 64
+    assert "kafka.port" in proc.stderr and "between 1 and 65535" in proc.stderr
+
+
+def test_every_command_has_help():
+    from conftest import streamflow_bin
+
+    for args in ([], ["up"], ["down"], ["status"], ["logs"]):
+        proc = subprocess.run([str(streamflow_bin()), *args, "--help"], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0, args
+        assert "Usage:" in proc.stdout
