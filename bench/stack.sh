@@ -2,32 +2,15 @@
 # Measures the local stack and writes bench/results/stack.json:
 #   up_seconds              `streamflow up` on a fresh state directory (initdb, Kafka format,
 #                           Cassandra first boot included) with everything already installed
-#   stack_rss_mb            resident memory of the four services' process trees once healthy
+#   stack_rss_mb            resident memory of the services' process trees once healthy
 #   make_test_fresh_seconds wall time of `make test` in a fresh clone of this repository
 #                           (reuses what this machine already downloaded: apt, ~/.m2, pip cache)
 # Usage: bash bench/stack.sh     (takes about as long as `make test` plus a minute)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-BIN="${STREAMFLOW_BIN:-$ROOT/build/release/src/apps/streamflow}"
-OUT="$ROOT/bench/results/stack.json"
-[[ -x "$BIN" ]] || { echo "bench: $BIN missing: run 'make build' first" >&2; exit 1; }
 
-now() { date +%s.%N; }
-STATE=$(mktemp -d /tmp/sf-bench-XXXXXX); chmod 755 "$STATE"
-read -r -a PORTS < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(7)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))')
-export STREAMFLOW_STATE_DIR="$STATE" STREAMFLOW_DEPS_DIR="$ROOT/.deps"
-export STREAMFLOW_POSTGRES_PORT=${PORTS[0]} STREAMFLOW_KAFKA_PORT=${PORTS[1]} \
-       STREAMFLOW_KAFKA_CONTROLLER_PORT=${PORTS[2]} STREAMFLOW_CONNECT_PORT=${PORTS[3]} \
-       STREAMFLOW_CASSANDRA_PORT=${PORTS[4]} STREAMFLOW_CASSANDRA_STORAGE_PORT=${PORTS[5]} \
-       STREAMFLOW_CASSANDRA_JMX_PORT=${PORTS[6]}
-cleanup() { "$BIN" down >/dev/null 2>&1 || true; rm -rf "$STATE"; }
-trap cleanup EXIT
-
+start_isolated_stack
 echo "==> streamflow up on a fresh state directory ($STATE)"
 t0=$(now); "$BIN" up >/dev/null; t1=$(now)
 up_seconds=$(python3 -c "print(round($t1 - $t0, 1))")
@@ -66,7 +49,7 @@ print(round(total / 1024))
 PY
 )
 echo "    stack RSS: ${stack_rss_mb} MB"
-cleanup; trap - EXIT
+stop_isolated_stack; trap - EXIT
 
 echo "==> make test in a fresh clone"
 CLONE=$(mktemp -d /tmp/sf-fresh-XXXXXX); chmod 755 "$CLONE"
@@ -80,21 +63,5 @@ tail -3 "$CLONE/make-test.log"
 rm -rf "$CLONE"
 echo "    make test: ${make_test_fresh_seconds} s"
 
-python3 - "$OUT" "$up_seconds" "$stack_rss_mb" "$make_test_fresh_seconds" <<'PY'
-import json, os, platform, sys, datetime
-out, up, rss, mt = sys.argv[1:]
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
-distro = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), "?")
-doc = {
-    "up_seconds": float(up),
-    "stack_rss_mb": int(rss),
-    "make_test_fresh_seconds": int(mt),
-    "machine": f"{os.cpu_count()} cores ({cpu}), {mem_gb} GiB RAM, {distro}, kernel {platform.release()}",
-    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-}
-with open(out, "w") as f:
-    json.dump(doc, f, indent=2)
-    f.write("\n")
-print(json.dumps(doc, indent=2))
-PY
+write_result "$ROOT/bench/results/stack.json" "up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" \
+  "make_test_fresh_seconds=$make_test_fresh_seconds"

@@ -1,14 +1,25 @@
 // streamflow: the one command of StreamFlow. Wiring only: parse arguments, load settings,
 // call the module, turn its Result into output and an exit status.
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
 #include "config/catalog.h"
+#include "config/secrets.h"
+#include "ingest/ingester.h"
+#include "io/migrations.h"
+#include "mockapi/server.h"
 #include "stack/layout.h"
 #include "stack/stack.h"
 
@@ -19,6 +30,37 @@ namespace {
 int report(const sf::base::Error& error) {
   std::cerr << "streamflow: error: " << error.describe() << "\n";
   return sf::base::exit_code(error.code);
+}
+
+/// SIGINT/SIGTERM become a flag: blocked in every thread, awaited by one thread of their own.
+/// Call before starting any other thread.
+class StopSignal {
+ public:
+  StopSignal() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    waiter_ = std::thread([this] {
+      int sig = 0;
+      sigwait(&set_, &sig);
+      stop_ = true;
+    });
+    waiter_.detach();
+  }
+  const std::atomic<bool>& flag() const { return stop_; }
+  void wait() const {
+    while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+ private:
+  sigset_t set_{};
+  std::thread waiter_;
+  std::atomic<bool> stop_{false};
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -57,6 +99,81 @@ int main(int argc, char** argv) {
   logs->add_option("-n,--lines", log_lines, "how many lines")->check(CLI::PositiveNumber);
   logs->add_flag("-f,--follow", follow, "keep printing new lines (tail -F)");
 
+  auto* migrate = app.add_subcommand(
+      "migrate", "apply the staging schema migrations to the running PostgreSQL");
+
+  auto* mock = app.add_subcommand(
+      "mock-api", "serve a randomuser.me-compatible API on loopback (runs until stopped)");
+  sf::mockapi::ServerOptions mock_opts;
+  std::optional<int> mock_port;
+  std::optional<int> mock_threads;
+  mock->add_option("--host", mock_opts.host, "address to listen on (loopback only)")
+      ->capture_default_str();
+  mock->add_option("--port", mock_port, "port (default: setting mock_api.port)");
+  mock->add_option("--threads", mock_threads, "worker threads (default: setting mock_api.threads)");
+  mock->add_option("--fail-rate", mock_opts.faults.fail_rate,
+                   "fraction of requests answered 500/503")
+      ->check(CLI::Range(0.0, 1.0));
+  mock->add_option("--rate-limit-rate", mock_opts.faults.rate_limit_rate,
+                   "fraction answered 429 with Retry-After")
+      ->check(CLI::Range(0.0, 1.0));
+  mock->add_option("--retry-after", mock_opts.faults.retry_after_s, "Retry-After seconds on 429")
+      ->check(CLI::Range(0, 600));
+  mock->add_option("--latency-ms", mock_opts.faults.latency_ms, "latency added to every request")
+      ->check(CLI::Range(0, 600000));
+  mock->add_option("--truncate-rate", mock_opts.faults.truncate_rate,
+                   "fraction of bodies cut short")
+      ->check(CLI::Range(0.0, 1.0));
+  mock->add_option("--malformed-rate", mock_opts.faults.malformed_rate,
+                   "fraction of bodies that are not JSON")
+      ->check(CLI::Range(0.0, 1.0));
+  mock->add_option("--error-body-rate", mock_opts.faults.error_body_rate,
+                   "fraction answered 200 with {\"error\": ...}")
+      ->check(CLI::Range(0.0, 1.0));
+  mock->add_option("--bad-record-rate", mock_opts.faults.bad_record_rate,
+                   "fraction of records with a missing or mistyped field")
+      ->check(CLI::Range(0.0, 1.0));
+  mock->add_option("--fault-seed", mock_opts.faults.seed,
+                   "seed of the fault dice (0: from the clock)");
+
+  auto* ingest_cmd = app.add_subcommand(
+      "ingest",
+      "fetch users from the randomuser-compatible API (or --file) into PostgreSQL staging.\n"
+      "Prints progress on stderr and a one-line JSON summary on stdout.\n"
+      "Exit status: 0 all batches landed (rejected records are normal); 64 bad arguments; "
+      "65 unusable --file; 66 --file missing; 69 the API kept failing for some batch; "
+      "74 PostgreSQL failed; 78 not set up (run `streamflow up`).");
+  sf::ingest::Options iopt;
+  std::optional<std::string> url;
+  std::optional<int> batch_size, concurrency, max_retries, timeout_s;
+  std::optional<std::string> nat;
+  std::optional<std::string> file;
+  ingest_cmd->add_option("-n,--count", iopt.count, "number of users to fetch")
+      ->check(CLI::Range(1LL, 1000000000LL))
+      ->capture_default_str();
+  ingest_cmd->add_flag("--continuous", iopt.continuous,
+                       "keep fetching until stopped (Ctrl-C / SIGTERM)");
+  ingest_cmd
+      ->add_option("--rate", iopt.rate,
+                   "with --continuous: target records per second (0: flat out)")
+      ->check(CLI::NonNegativeNumber);
+  ingest_cmd->add_option("--url", url,
+                         "API URL (default: setting ingest.url, else the local mock)");
+  ingest_cmd->add_option("--batch-size", batch_size,
+                         "records per request, 1..5000 (default: ingest.batch_size)");
+  ingest_cmd->add_option("--concurrency", concurrency,
+                         "requests in flight (default: ingest.concurrency)");
+  ingest_cmd->add_option("--seed", iopt.seed,
+                         "API seed; the same seed and count land the same users (default: random)");
+  ingest_cmd->add_option("--nat", nat, "nationalities, comma-separated (default: ingest.nat)");
+  ingest_cmd->add_option("--max-retries", max_retries,
+                         "retries per request (default: ingest.max_retries)");
+  ingest_cmd->add_option("--timeout", timeout_s, "seconds per request (default: ingest.timeout_s)");
+  ingest_cmd->add_option("--file", file,
+                         "ingest this saved API response instead of calling the API");
+  bool quiet = false;
+  ingest_cmd->add_flag("-q,--quiet", quiet, "no progress lines");
+
   CLI11_PARSE(app, argc, argv);
 
   std::optional<std::filesystem::path> config_path;
@@ -69,6 +186,62 @@ int main(int argc, char** argv) {
   }
   if (app.get_subcommands().empty()) {
     std::cout << app.help();
+    return 0;
+  }
+
+  if (mock->parsed()) {
+    if (!is_loopback(mock_opts.host)) {
+      return report(
+          sf::base::make_error(sf::base::Errc::invalid_argument,
+                               "the mock API listens on loopback only, not " + mock_opts.host));
+    }
+    mock_opts.port = mock_port.value_or(static_cast<int>(settings->get_int("mock_api.port")));
+    mock_opts.threads =
+        mock_threads.value_or(static_cast<int>(settings->get_int("mock_api.threads")));
+    StopSignal stop;
+    sf::mockapi::Server server(mock_opts);
+    if (auto r = server.start(); !r) return report(r.error());
+    std::printf("mock-api listening on http://%s:%d/api/ (Ctrl-C stops it)\n",
+                mock_opts.host.c_str(), mock_opts.port);
+    std::fflush(stdout);
+    stop.wait();
+    server.stop();
+    return 0;
+  }
+
+  if (migrate->parsed()) {
+    auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-migrate");
+    if (!conninfo) return report(conninfo.error());
+    auto conn = sf::io::Connection::open(*conninfo);
+    if (!conn) return report(conn.error());
+    auto applied = sf::io::apply_migrations(*conn, settings->get_path("postgres.migrations_dir"));
+    if (!applied) return report(applied.error());
+    std::printf("%zu migration(s) applied\n", applied->size());
+    return 0;
+  }
+
+  if (ingest_cmd->parsed()) {
+    iopt.url = url.value_or(settings->get("ingest.url"));
+    if (iopt.url.empty()) iopt.url = "http://127.0.0.1:" + settings->get("mock_api.port") + "/api/";
+    iopt.batch_size = batch_size.value_or(static_cast<int>(settings->get_int("ingest.batch_size")));
+    iopt.concurrency =
+        concurrency.value_or(static_cast<int>(settings->get_int("ingest.concurrency")));
+    iopt.max_retries =
+        max_retries.value_or(static_cast<int>(settings->get_int("ingest.max_retries")));
+    iopt.timeout_s = timeout_s.value_or(static_cast<int>(settings->get_int("ingest.timeout_s")));
+    iopt.nat = nat.value_or(settings->get("ingest.nat"));
+    if (file) iopt.file = *file;
+    iopt.progress = !quiet;
+    auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-ingest");
+    if (!conninfo) return report(conninfo.error());
+    iopt.pg_conninfo = *conninfo;
+    auto key = sf::config::secret(*settings, "ingest.id_hash_key", "id_hash.key", true);
+    if (!key) return report(key.error());
+    iopt.id_hash_key = *key;
+    StopSignal stop;
+    auto outcome = sf::ingest::run(iopt, stop.flag());
+    std::cout << outcome.summary.to_json() << std::endl;
+    if (outcome.error) return report(*outcome.error);
     return 0;
   }
 

@@ -18,6 +18,8 @@ std::string_view to_string(Errc code) {
       return "conflict";
     case Errc::failed_precondition:
       return "failed_precondition";
+    case Errc::data_error:
+      return "data_error";
     case Errc::internal:
       return "internal";
   }
@@ -40,6 +42,8 @@ int exit_code(Errc code) {
       return 73;  // EX_CANTCREAT: something holds the resource
     case Errc::failed_precondition:
       return 78;  // EX_CONFIG: machine not set up
+    case Errc::data_error:
+      return 65;  // EX_DATAERR: input that cannot be used
     case Errc::internal:
       return 70;  // EX_SOFTWARE
   }

@@ -20,6 +20,7 @@ enum class Errc {
   unavailable,           ///< a service is down or refused the request
   conflict,              ///< something else holds what we need (a port, a lock)
   failed_precondition,   ///< the machine is not set up for this (missing Java, jars, user)
+  data_error,            ///< input that cannot be used at all (an unreadable saved response)
   internal,              ///< a bug or a state we did not expect
 };
 

@@ -1,8 +1,7 @@
 #include "model/decode.h"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <array>
 #include <unordered_map>
@@ -16,7 +15,8 @@ using simdjson::dom::element_type;
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kCredentialKeys = {"password", "salt", "md5", "sha1", "sha256"};
+constexpr std::array<std::string_view, 5> kCredentialKeys = {"password", "salt", "md5", "sha1",
+                                                             "sha256"};
 
 bool is_credential_key(std::string_view key) {
   for (auto k : kCredentialKeys) {
@@ -27,14 +27,20 @@ bool is_credential_key(std::string_view key) {
 
 std::string_view type_name(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "array";
-    case element_type::OBJECT: return "object";
+    case element_type::ARRAY:
+      return "array";
+    case element_type::OBJECT:
+      return "object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "number";
-    case element_type::STRING: return "string";
-    case element_type::BOOL: return "boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "number";
+    case element_type::STRING:
+      return "string";
+    case element_type::BOOL:
+      return "boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "unknown";
 }
@@ -45,11 +51,24 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\0':
+        out += "\\ufffd";
+        break;  // PostgreSQL jsonb refuses \u0000
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
@@ -61,7 +80,8 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void sanitise(const element& el, std::string& out, const IdHasher& hasher, std::string_view parent_key, int depth) {
+void sanitise(const element& el, std::string& out, const IdHasher& hasher,
+              std::string_view parent_key, int depth) {
   if (depth > 64) {
     out += "\"[removed: nested too deep]\"";
     return;
@@ -79,9 +99,11 @@ void sanitise(const element& el, std::string& out, const IdHasher& hasher, std::
         out += ':';
         if (depth == 0 && key == "login" && value.type() != element_type::OBJECT) {
           out += "\"[removed: login is not an object]\"";
-        } else if (parent_key == "id" && depth == 1 && key == "value" && value.type() != element_type::NULL_VALUE) {
-          std::string clear = value.type() == element_type::STRING ? std::string(value.get_string().value_unsafe())
-                                                                   : simdjson::to_string(value);
+        } else if (parent_key == "id" && depth == 1 && key == "value" &&
+                   value.type() != element_type::NULL_VALUE) {
+          std::string clear = value.type() == element_type::STRING
+                                  ? std::string(value.get_string().value_unsafe())
+                                  : simdjson::to_string(value);
           append_json_string(out, "hmac-sha256:" + hasher.hash(normalise_text(clear).value));
         } else if (depth == 0 && key == "id" && value.type() != element_type::OBJECT &&
                    value.type() != element_type::NULL_VALUE) {
@@ -105,8 +127,12 @@ void sanitise(const element& el, std::string& out, const IdHasher& hasher, std::
       out += ']';
       return;
     }
-    case element_type::STRING: append_json_string(out, el.get_string().value_unsafe()); return;
-    default: out += simdjson::to_string(el); return;
+    case element_type::STRING:
+      append_json_string(out, el.get_string().value_unsafe());
+      return;
+    default:
+      out += simdjson::to_string(el);
+      return;
   }
 }
 
@@ -126,15 +152,17 @@ class Reader {
     std::size_t start = 0;
     while (start <= path.size()) {
       auto dot = path.find('.', start);
-      auto key = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+      auto key =
+          path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
       if (cur.type() == element_type::NULL_VALUE) return std::nullopt;  // a null parent: absent
       if (cur.type() != element_type::OBJECT) {
-        fail(std::string(path.substr(0, start == 0 ? 0 : start - 1)), "expected an object, got " +
-                                                                            std::string(type_name(cur.type())));
+        fail(std::string(path.substr(0, start == 0 ? 0 : start - 1)),
+             "expected an object, got " + std::string(type_name(cur.type())));
         return std::nullopt;
       }
       element next;
-      if (cur.get_object().value_unsafe().at_key(key).get(next) != simdjson::SUCCESS) return std::nullopt;
+      if (cur.get_object().value_unsafe().at_key(key).get(next) != simdjson::SUCCESS)
+        return std::nullopt;
       cur = next;
       if (dot == std::string_view::npos) break;
       start = dot + 1;
@@ -143,7 +171,8 @@ class Reader {
     return cur;
   }
 
-  std::optional<std::string> text(std::string_view path, bool required, std::size_t limit, bool allow_number = false) {
+  std::optional<std::string> text(std::string_view path, bool required, std::size_t limit,
+                                  bool allow_number = false) {
     if (problem) return std::nullopt;
     auto el = at(path);
     if (problem) return std::nullopt;
@@ -154,12 +183,13 @@ class Reader {
     std::string raw;
     if (el->type() == element_type::STRING) {
       raw = std::string(el->get_string().value_unsafe());
-    } else if (allow_number && (el->type() == element_type::INT64 || el->type() == element_type::UINT64 ||
-                                el->type() == element_type::DOUBLE)) {
+    } else if (allow_number &&
+               (el->type() == element_type::INT64 || el->type() == element_type::UINT64 ||
+                el->type() == element_type::DOUBLE)) {
       raw = simdjson::to_string(*el);
     } else {
-      fail(path, std::string("expected a ") + (allow_number ? "string or number" : "string") + ", got " +
-                     std::string(type_name(el->type())));
+      fail(path, std::string("expected a ") + (allow_number ? "string or number" : "string") +
+                     ", got " + std::string(type_name(el->type())));
       return std::nullopt;
     }
     auto norm = normalise_text(raw);
@@ -186,7 +216,8 @@ class Reader {
     if (el->get_int64().get(v) == simdjson::SUCCESS) return v;
     if (el->type() == element_type::STRING) {
       auto s = normalise_text(el->get_string().value_unsafe()).value;
-      if (!s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
+      if (!s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos)
+        return std::stoll(s);
     }
     fail(path, "expected a whole number, got " + std::string(type_name(el->type())));
     return std::nullopt;
@@ -207,7 +238,8 @@ class Reader {
 };
 
 /// Either a User or the reason it is not one.
-std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits& lim, std::string& reason) {
+std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits& lim,
+                                std::string& reason) {
   if (el.type() != element_type::OBJECT) {
     reason = "record: expected an object, got " + std::string(type_name(el.type()));
     return std::nullopt;
@@ -220,7 +252,8 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
   auto gender = r.text("gender", true, lim.code);
   if (gender) {
     u.gender = ascii_lower(*gender);
-    if (u.gender != "male" && u.gender != "female") r.fail("gender", "expected male or female, got '" + *gender + "'");
+    if (u.gender != "male" && u.gender != "female")
+      r.fail("gender", "expected male or female, got '" + *gender + "'");
   }
   u.title = r.text("name.title", false, lim.code);
   if (auto v = r.text("name.first", true, lim.text)) u.first_name = *v;
@@ -248,13 +281,15 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
   u.country = r.text("location.country", false, lim.text);
   u.postcode = r.text("location.postcode", false, lim.code, true);
   u.latitude = r.text("location.coordinates.latitude", false, lim.code, true);
-  if (u.latitude && !is_coordinate(*u.latitude, 90)) r.fail("location.coordinates.latitude", "not a latitude: '" + *u.latitude + "'");
+  if (u.latitude && !is_coordinate(*u.latitude, 90))
+    r.fail("location.coordinates.latitude", "not a latitude: '" + *u.latitude + "'");
   u.longitude = r.text("location.coordinates.longitude", false, lim.code, true);
   if (u.longitude && !is_coordinate(*u.longitude, 180)) {
     r.fail("location.coordinates.longitude", "not a longitude: '" + *u.longitude + "'");
   }
   u.tz_offset = r.text("location.timezone.offset", false, lim.code);
-  if (u.tz_offset && !is_tz_offset(*u.tz_offset)) r.fail("location.timezone.offset", "not an offset: '" + *u.tz_offset + "'");
+  if (u.tz_offset && !is_tz_offset(*u.tz_offset))
+    r.fail("location.timezone.offset", "not an offset: '" + *u.tz_offset + "'");
   u.tz_description = r.text("location.timezone.description", false, lim.text);
 
   if (auto email = r.text("email", true, lim.email)) {
@@ -273,7 +308,8 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
       date = r.text(f + ".date", required, lim.code);
       age = r.integer(f + ".age");
     }
-    if (date && !is_timestamp(*date)) r.fail(f + ".date", "not an ISO 8601 timestamp: '" + *date + "'");
+    if (date && !is_timestamp(*date))
+      r.fail(f + ".date", "not an ISO 8601 timestamp: '" + *date + "'");
   };
   std::optional<std::string> dob;
   dated("dob", true, dob, u.dob_age);
@@ -289,7 +325,8 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
   u.picture_thumbnail = r.text("picture.thumbnail", false, lim.url);
   if (auto nat = r.text("nat", true, lim.code)) {
     u.nat = ascii_upper(*nat);
-    if (u.nat.size() != 2 || u.nat.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+    if (u.nat.size() != 2 ||
+        u.nat.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
       r.fail("nat", "expected a two-letter nationality, got '" + *nat + "'");
     }
   }
@@ -302,7 +339,8 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
 
 std::optional<std::string> readable_uuid(element el) {
   std::string_view s;
-  if (el.type() == element_type::OBJECT && el["login"]["uuid"].get(s) == simdjson::SUCCESS && is_uuid(s)) {
+  if (el.type() == element_type::OBJECT && el["login"]["uuid"].get(s) == simdjson::SUCCESS &&
+      is_uuid(s)) {
     return ascii_lower(s);
   }
   return std::nullopt;
@@ -310,7 +348,8 @@ std::optional<std::string> readable_uuid(element el) {
 
 }  // namespace
 
-base::Result<Batch> decode_response(std::string_view body, const IdHasher& hasher, const Limits& limits) {
+base::Result<Batch> decode_response(std::string_view body, const IdHasher& hasher,
+                                    const Limits& limits) {
   using base::Errc;
   thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
@@ -320,15 +359,17 @@ base::Result<Batch> decode_response(std::string_view body, const IdHasher& hashe
                                                         simdjson::error_message(err));
   }
   if (doc.type() != element_type::OBJECT) {
-    return base::make_error(Errc::invalid_argument, "response is a JSON " + std::string(type_name(doc.type())) +
-                                                        ", expected an object with a results array");
+    return base::make_error(Errc::invalid_argument,
+                            "response is a JSON " + std::string(type_name(doc.type())) +
+                                ", expected an object with a results array");
   }
   element results;
   if (doc["results"].get(results) != simdjson::SUCCESS || results.type() != element_type::ARRAY) {
     std::string_view api_error;
     if (doc["error"].get(api_error) == simdjson::SUCCESS) {
-      return base::make_error(Errc::unavailable, "the API answered with an error: " +
-                                                     normalise_text(api_error.substr(0, 200)).value);
+      return base::make_error(
+          Errc::unavailable,
+          "the API answered with an error: " + normalise_text(api_error.substr(0, 200)).value);
     }
     return base::make_error(Errc::invalid_argument, "response has no results array");
   }

@@ -31,6 +31,7 @@ struct Limits {
 /// Fails (invalid_argument) only when the document as a whole is unusable: not JSON, no
 /// "results" array, or an API error object such as {"error": "Uh oh, something has gone wrong"}.
 /// Individual bad records never fail the call: they come back as Rejects.
-base::Result<Batch> decode_response(std::string_view body, const IdHasher& hasher, const Limits& limits = {});
+base::Result<Batch> decode_response(std::string_view body, const IdHasher& hasher,
+                                    const Limits& limits = {});
 
 }  // namespace streamflow::model

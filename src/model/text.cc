@@ -1,11 +1,11 @@
 #include "model/text.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace streamflow::model {
 namespace {
@@ -26,8 +26,8 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
     cp = (cp << 6) | (b & 0x3F);
   }
   // Reject overlong forms and surrogates.
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
     return 0;
   }
   return len;
@@ -71,7 +71,8 @@ Normalised normalise_text(std::string_view in) {
       return out;
     }
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
-      out.problem = fmt::format("contains control character U+{:04X}", static_cast<std::uint32_t>(cp));
+      out.problem =
+          fmt::format("contains control character U+{:04X}", static_cast<std::uint32_t>(cp));
       return out;
     }
     if (cp != 0xFEFF) cps.push_back({i, len, cp});
@@ -116,8 +117,8 @@ bool is_uuid(std::string_view s) {
 
 bool is_timestamp(std::string_view s) {
   // Date part.
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
-      s[16] != ':') {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':') {
     return false;
   }
   auto part = [&](std::size_t pos, std::size_t len) { return s.substr(pos, len); };
@@ -128,10 +129,12 @@ bool is_timestamp(std::string_view s) {
   const int hour = to_int(part(11, 2)), minute = to_int(part(14, 2)), second = to_int(part(17, 2));
   const int year = to_int(part(0, 4));
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] || hour > 23 || minute > 59 ||
+      second > 60) {
     return false;
   }
-  if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return false;
+  if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+    return false;
   std::string_view rest = s.substr(19);
   if (!rest.empty() && rest[0] == '.') {
     std::size_t n = 1;
@@ -141,8 +144,8 @@ bool is_timestamp(std::string_view s) {
   }
   if (rest.empty()) return true;  // no zone: taken as UTC
   if (rest == "Z") return true;
-  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' && all_digits(rest.substr(1, 2)) &&
-      all_digits(rest.substr(4, 2))) {
+  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+      all_digits(rest.substr(1, 2)) && all_digits(rest.substr(4, 2))) {
     return to_int(rest.substr(1, 2)) <= 14 && to_int(rest.substr(4, 2)) < 60;
   }
   return false;
@@ -151,7 +154,8 @@ bool is_timestamp(std::string_view s) {
 bool is_tz_offset(std::string_view s) {
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
   auto colon = s.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon > 2 || s.size() - colon != 3) return false;
+  if (colon == std::string_view::npos || colon == 0 || colon > 2 || s.size() - colon != 3)
+    return false;
   auto h = s.substr(0, colon), m = s.substr(colon + 1);
   return all_digits(h) && all_digits(m) && to_int(h) <= 14 && to_int(m) < 60;
 }
@@ -172,7 +176,8 @@ bool is_coordinate(std::string_view s, double limit) {
 
 bool is_email(std::string_view s) {
   auto at = s.find('@');
-  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos)
+    return false;
   auto domain = s.substr(at + 1);
   if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
       domain.back() == '.') {

@@ -11,7 +11,7 @@
 namespace streamflow::model {
 
 struct User {
-  std::string uuid;  ///< login.uuid, lower-case canonical form; the key everywhere downstream
+  std::string uuid;    ///< login.uuid, lower-case canonical form; the key everywhere downstream
   std::string gender;  ///< "male" or "female"
   std::optional<std::string> title;
   std::string first_name;
@@ -35,7 +35,8 @@ struct User {
   std::optional<std::string> phone;
   std::optional<std::string> cell;
   std::optional<std::string> id_name;
-  std::optional<std::string> id_hash;  ///< HMAC-SHA256 of id.value (hex); null when id.value is null
+  std::optional<std::string>
+      id_hash;  ///< HMAC-SHA256 of id.value (hex); null when id.value is null
   std::optional<std::string> picture_large;
   std::optional<std::string> picture_medium;
   std::optional<std::string> picture_thumbnail;
@@ -47,9 +48,9 @@ struct User {
 /// A record that failed validation: where it was, why, and its payload with credentials
 /// removed and id.value replaced by its hash.
 struct Reject {
-  std::size_t index = 0;  ///< position in the response's results array
-  std::string reason;     ///< "<field>: <what is wrong>"
-  std::string raw;        ///< sanitised JSON of the record
+  std::size_t index = 0;            ///< position in the response's results array
+  std::string reason;               ///< "<field>: <what is wrong>"
+  std::string raw;                  ///< sanitised JSON of the record
   std::optional<std::string> uuid;  ///< login.uuid when it could be read
 };
 

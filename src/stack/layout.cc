@@ -6,6 +6,7 @@ namespace streamflow::stack {
 
 Layout Layout::from_settings(const config::Settings& s) {
   Layout l;
+  l.settings = s;
   l.state_dir = s.get_path("state_dir");
   l.conf_dir = l.state_dir / "conf";
   l.logs_dir = l.state_dir / "logs";
@@ -22,7 +23,12 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.postgres_bin_dir = s.get_path("postgres.bin_dir");
   l.postgres_database = s.get("postgres.database");
   l.postgres_user = s.get("postgres.user");
-  if (!s.get("postgres.password").empty()) l.postgres_password_env = s.get("postgres.password");
+  std::error_code ec;
+  l.self_exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  l.migrations_dir = s.get_path("postgres.migrations_dir");
+  l.mock_api_enabled = s.get_bool("mock_api.enabled");
+  l.mock_api_threads = static_cast<int>(s.get_int("mock_api.threads"));
+  l.ports.mock_api = static_cast<int>(s.get_int("mock_api.port"));
   if (geteuid() == 0) l.service_user = s.get("service_user");
   l.kafka_heap_mb = static_cast<int>(s.get_int("kafka.heap_mb"));
   l.connect_heap_mb = static_cast<int>(s.get_int("connect.heap_mb"));

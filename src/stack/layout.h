@@ -19,6 +19,7 @@ struct Ports {
   int cassandra = 9042;
   int cassandra_storage = 7000;
   int cassandra_jmx = 7199;
+  int mock_api = 8787;
 };
 
 struct Layout {
@@ -38,17 +39,23 @@ struct Layout {
   std::filesystem::path postgres_bin_dir;
   std::string postgres_database;
   std::string postgres_user;
-  std::optional<std::string> postgres_password_env;  ///< from STREAMFLOW_POSTGRES_PASSWORD
   /// The account services run as; nullopt when streamflow itself is not root (run as self).
   std::optional<std::string> service_user;
   int kafka_heap_mb = 1024;
   int connect_heap_mb = 1024;
   int cassandra_heap_mb = 2048;
+  std::filesystem::path self_exe;  ///< this streamflow binary (runs the mock API)
+  std::filesystem::path migrations_dir;
+  bool mock_api_enabled = true;
+  int mock_api_threads = 4;
+  config::Settings settings;  ///< for secrets (config::secret)
   int start_timeout_s = 180;
   int stop_timeout_s = 60;
   Ports ports;
 
   static Layout from_settings(const config::Settings& settings);
+  /// Whether postgres.password comes from the environment (else from the secrets file).
+  bool postgres_password_from_env() const { return !settings.get("postgres.password").empty(); }
 
   std::filesystem::path log_file(const std::string& service) const {
     return logs_dir / (service + ".log");

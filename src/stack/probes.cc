@@ -109,6 +109,16 @@ std::string connect_server_version(const Layout& l) {
   return body["version"].get<std::string>();
 }
 
+Probe probe_mock_api(const Layout& l) {
+  httplib::Client client("127.0.0.1", l.ports.mock_api);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(2, 0);
+  auto res = client.Get("/health");
+  if (res && res->status == 200)
+    return {true, fmt::format("http://127.0.0.1:{}/api/", l.ports.mock_api)};
+  return {false, fmt::format("no answer on http://127.0.0.1:{}/health", l.ports.mock_api)};
+}
+
 Probe probe_cassandra(const Layout& l) {
   if (base::tcp_port_open("127.0.0.1", l.ports.cassandra, std::chrono::milliseconds(1000))) {
     return {true, "CQL port open"};

@@ -22,6 +22,9 @@ Probe probe_connect(const Layout& layout);
 /// Cassandra accepts connections on its CQL port (it opens it last, once it is ready).
 Probe probe_cassandra(const Layout& layout);
 
+/// The mock API answers GET /health.
+Probe probe_mock_api(const Layout& layout);
+
 /// SHOW server_version over the local socket, or "" if PostgreSQL does not answer.
 std::string postgres_server_version(const Layout& layout);
 /// Connect's own version from GET /, or "".

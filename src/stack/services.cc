@@ -6,6 +6,9 @@
 #include "base/log.h"
 #include "base/process.h"
 #include "base/random.h"
+#include "config/secrets.h"
+#include "io/migrations.h"
+#include "io/pg.h"
 
 namespace streamflow::stack {
 
@@ -182,26 +185,28 @@ class PostgresService final : public Service {
           !r)
         return r;
     }
-    return {};
+    return migrate();
   }
 
   std::string version() const override { return postgres_server_version(layout_); }
 
  private:
   Result<std::string> pipeline_password() const {
-    if (layout_.postgres_password_env) return *layout_.postgres_password_env;
-    const auto file = layout_.postgres_password_file();
-    if (auto existing = base::read_file(file); existing && !existing->empty()) {
-      std::string pw = *existing;
-      while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-      return pw;
-    }
-    std::error_code ec;
-    fs::create_directories(layout_.secrets_dir, ec);
-    fs::permissions(layout_.secrets_dir, fs::perms(0700), ec);
-    auto pw = base::random_token(32);
-    if (auto w = base::write_file(file, pw + "\n", fs::perms(0600)); !w) return w.error();
-    return pw;
+    return config::secret(layout_.settings, "postgres.password", "postgres.password", true);
+  }
+
+  /// Applies the staging schema migrations as the pipeline role (so it owns the tables).
+  Result<void> migrate() const {
+    auto conn = io::Connection::open(io::conninfo({{"host", layout_.postgres_socket_dir().string()},
+                                                   {"port", std::to_string(layout_.ports.postgres)},
+                                                   {"user", layout_.postgres_user},
+                                                   {"dbname", layout_.postgres_database}}));
+    if (!conn) return conn.error();
+    auto applied = io::apply_migrations(*conn, layout_.migrations_dir);
+    if (!applied) return applied.error();
+    for (const auto& v : *applied)
+      std::fprintf(stdout, "  postgres   applied migration V%s\n", v.c_str());
+    return {};
   }
 };
 
@@ -351,6 +356,36 @@ class CassandraService final : public Service {
   }
 };
 
+// ---------------------------------------------------------------------------------------------
+/// The local randomuser.me-compatible API (`streamflow mock-api`), the default ingest source.
+class MockApiService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "mock-api"; }
+  int wave() const override { return 0; }
+  std::vector<NamedPort> ports() const override { return {{"http", layout_.ports.mock_api}}; }
+  Result<void> check_installed() const override {
+    if (layout_.self_exe.empty() || !fs::exists(layout_.self_exe)) {
+      return make_error(Errc::failed_precondition,
+                        "cannot find the streamflow binary to run the mock API");
+    }
+    return {};
+  }
+  Result<void> prepare() const override { return {}; }
+  ProgramSpec program() const override {
+    auto p = base_program();
+    p.argv = {layout_.self_exe.string(),
+              "mock-api",
+              "--port",
+              std::to_string(layout_.ports.mock_api),
+              "--threads",
+              std::to_string(layout_.mock_api_threads)};
+    return p;
+  }
+  Probe probe() const override { return probe_mock_api(layout_); }
+  std::string version() const override { return "streamflow " STREAMFLOW_VERSION; }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
@@ -359,6 +394,7 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
   out.push_back(std::make_unique<KafkaService>(layout));
   out.push_back(std::make_unique<CassandraService>(layout));
   out.push_back(std::make_unique<ConnectService>(layout));
+  if (layout.mock_api_enabled) out.push_back(std::make_unique<MockApiService>(layout));
   return out;
 }
 

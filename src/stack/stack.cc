@@ -83,7 +83,7 @@ Result<void> Stack::check_machine(std::ostream& out) const {
       }
       account = base::find_account(*layout_.service_user);
     }
-    for (const auto& dir : {layout_.state_dir, layout_.deps_dir}) {
+    for (const auto& dir : {layout_.state_dir, layout_.deps_dir, layout_.self_exe.parent_path()}) {
       if (!base::account_can_traverse(*account, dir)) {
         return make_error(
             Errc::failed_precondition,
@@ -243,8 +243,8 @@ Result<void> Stack::up(std::ostream& out) {
       "Kafka: 127.0.0.1:{}   Connect: http://127.0.0.1:{}/   Cassandra CQL: 127.0.0.1:{}\n"
       "Logs: streamflow logs [service]   Stop: streamflow down\n",
       layout_.postgres_user, layout_.ports.postgres, layout_.postgres_database,
-      layout_.postgres_password_env ? std::string("(from the environment)")
-                                    : layout_.postgres_password_file().string(),
+      layout_.postgres_password_from_env() ? std::string("(from the environment)")
+                                           : layout_.postgres_password_file().string(),
       layout_.ports.kafka, layout_.ports.connect, layout_.ports.cassandra);
   return {};
 }
@@ -359,7 +359,8 @@ Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool
     if (!known.count(n)) {
       return make_error(
           Errc::invalid_argument,
-          "unknown service '" + n + "' (one of: postgres, kafka, connect, cassandra, supervisord)");
+          "unknown service '" + n +
+              "' (one of: postgres, kafka, connect, cassandra, mock-api, supervisord)");
     }
     files.push_back(layout_.log_file(n).string());
   }

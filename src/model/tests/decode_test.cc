@@ -24,8 +24,10 @@ std::string record(const std::string& overrides) {
 }
 
 TEST(Decode, ValidRecordHasNoCredentialAndAHashedId) {
-  auto batch = decode_response(R"({"results":[)" + record("") + R"(],"info":{"seed":"abc","results":1,"page":3,"version":"1.4"}})",
-                               kHasher);
+  auto batch =
+      decode_response(R"({"results":[)" + record("") +
+                          R"(],"info":{"seed":"abc","results":1,"page":3,"version":"1.4"}})",
+                      kHasher);
   ASSERT_TRUE(batch.ok()) << batch.error().describe();
   ASSERT_EQ(batch->users.size(), 1u);
   const User& u = batch->users[0];
@@ -43,17 +45,19 @@ TEST(Decode, RejectPayloadCarriesNoCredentialAndNoClearNationalId) {
   // Invalid (bad email), and with credentials hidden at odd places too.
   auto bad = record(R"(,"email":"nope","extra":{"password":"hunter2","deep":{"sha1":"x"}})");
   // The duplicate "email" key: simdjson's at_key returns the first, so make the first one bad.
-  bad.replace(bad.find(R"("email":"jennie.nichols@example.com")"), 36, R"("email":"not-an-email.example.com")");
+  bad.replace(bad.find(R"("email":"jennie.nichols@example.com")"), 36,
+              R"("email":"not-an-email.example.com")");
   auto batch = decode_response(R"({"results":[)" + bad + "]}", kHasher);
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->rejects.size(), 1u);
   const Reject& r = batch->rejects[0];
   EXPECT_EQ(r.reason, "email: not an email address: 'not-an-email.example.com'");
   EXPECT_EQ(r.uuid, "7a0eed16-9430-4d68-901f-c0d4c1c3bf00");
-  for (const char* secret : {"addison", "sld1yGtd", "ab54ac4c0be9480ae8fa5e9e2a5196a3",
-                             "edcf2ce613cbdea349133c52dc2f3b83168dc51b",
-                             "48df5229235ada28389b91e60a935e4f9b73eb4bdb855ef9258a1751f10bdc5d", "hunter2",
-                             "405-88-3636", "\"password\"", "\"salt\"", "\"md5\"", "\"sha1\"", "\"sha256\""}) {
+  for (const char* secret :
+       {"addison", "sld1yGtd", "ab54ac4c0be9480ae8fa5e9e2a5196a3",
+        "edcf2ce613cbdea349133c52dc2f3b83168dc51b",
+        "48df5229235ada28389b91e60a935e4f9b73eb4bdb855ef9258a1751f10bdc5d", "hunter2",
+        "405-88-3636", "\"password\"", "\"salt\"", "\"md5\"", "\"sha1\"", "\"sha256\""}) {
     EXPECT_EQ(r.raw.find(secret), std::string::npos) << secret << " leaked into " << r.raw;
   }
   EXPECT_NE(r.raw.find("hmac-sha256:" + kHasher.hash("405-88-3636")), std::string::npos);

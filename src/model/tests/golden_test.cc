@@ -103,11 +103,13 @@ INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(cases()),
                          [](const auto& test_case) { return test_case.param; });
 
 TEST(GoldenSet, CoversEveryNationalityTheApiServes) {
-  const auto expected = json::parse(slurp(fs::path(STREAMFLOW_GOLDEN_DIR) / "valid_every_nationality/expected.json"));
+  const auto expected =
+      json::parse(slurp(fs::path(STREAMFLOW_GOLDEN_DIR) / "valid_every_nationality/expected.json"));
   std::set<std::string> nats;
   for (const auto& u : expected["users"]) nats.insert(u["nat"].get<std::string>());
-  EXPECT_EQ(nats, (std::set<std::string>{"AU", "BR", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE",
-                                         "IN", "IR", "MX", "NL", "NO", "NZ", "RS", "TR", "UA", "US"}));
+  EXPECT_EQ(nats,
+            (std::set<std::string>{"AU", "BR", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE",
+                                   "IN", "IR", "MX", "NL", "NO", "NZ", "RS", "TR", "UA", "US"}));
 }
 
 }  // namespace

@@ -7,20 +7,30 @@ namespace {
 
 TEST(NormaliseText, TrimsSpacesAndBomsButKeepsInnerJoiners) {
   EXPECT_EQ(normalise_text("  Jennie ").value, "Jennie");
-  EXPECT_EQ(normalise_text("\xEF\xBB\xBFNichols").value, "Nichols");                // BOM
-  EXPECT_EQ(normalise_text("Nic\xEF\xBB\xBFhols").value, "Nichols");                // stray BOM inside
-  EXPECT_EQ(normalise_text("Kyiv\xC2\xA0").value, "Kyiv");                          // NBSP
-  EXPECT_EQ(normalise_text("\xE2\x80\x8D" "abc").value, "abc");                     // ZWJ at an edge
-  const std::string zwnj_inside = "\xD9\x85\xD8\xAD\xD9\x85\xD8\xAF\xE2\x80\x8C\xD8\xB1\xD8\xB6\xD8\xA7";
-  EXPECT_EQ(normalise_text(zwnj_inside).value, zwnj_inside);                        // Persian ZWNJ kept
-  EXPECT_EQ(normalise_text("Ol\xD0\xB5ksandr").value, "Ol\xD0\xB5ksandr");          // mixed script kept
+  EXPECT_EQ(normalise_text("\xEF\xBB\xBFNichols").value, "Nichols");  // BOM
+  EXPECT_EQ(normalise_text("Nic\xEF\xBB\xBFhols").value, "Nichols");  // stray BOM inside
+  EXPECT_EQ(normalise_text("Kyiv\xC2\xA0").value, "Kyiv");            // NBSP
+  EXPECT_EQ(normalise_text("\xE2\x80\x8D"
+                           "abc")
+                .value,
+            "abc");  // ZWJ at an edge
+  const std::string zwnj_inside =
+      "\xD9\x85\xD8\xAD\xD9\x85\xD8\xAF\xE2\x80\x8C\xD8\xB1\xD8\xB6\xD8\xA7";
+  EXPECT_EQ(normalise_text(zwnj_inside).value, zwnj_inside);                // Persian ZWNJ kept
+  EXPECT_EQ(normalise_text("Ol\xD0\xB5ksandr").value, "Ol\xD0\xB5ksandr");  // mixed script kept
   EXPECT_FALSE(normalise_text("ok").problem.has_value());
 }
 
 TEST(NormaliseText, RefusesControlCharactersAndBadUtf8) {
-  EXPECT_EQ(*normalise_text("a\x07" "b").problem, "contains control character U+0007");
+  EXPECT_EQ(*normalise_text("a\x07"
+                            "b")
+                 .problem,
+            "contains control character U+0007");
   EXPECT_EQ(*normalise_text("a\nb").problem, "contains control character U+000A");
-  EXPECT_EQ(*normalise_text("a\xC2\x85" "b").problem, "contains control character U+0085");
+  EXPECT_EQ(*normalise_text("a\xC2\x85"
+                            "b")
+                 .problem,
+            "contains control character U+0085");
   EXPECT_EQ(*normalise_text("a\xC3").problem, "invalid UTF-8");
   EXPECT_EQ(*normalise_text("\xC0\xAF").problem, "invalid UTF-8");  // overlong '/'
 }
@@ -45,8 +55,10 @@ TEST(Formats, Timestamp) {
 }
 
 TEST(Formats, TimezoneOffsetsAsServed) {
-  for (const char* ok : {"0:00", "+5:45", "-3:30", "+10:00", "-12:00", "+14:00"}) EXPECT_TRUE(is_tz_offset(ok)) << ok;
-  for (const char* bad : {"", "5", "+5:4", "+15:00", "+5:60", "UTC", "+005:00"}) EXPECT_FALSE(is_tz_offset(bad)) << bad;
+  for (const char* ok : {"0:00", "+5:45", "-3:30", "+10:00", "-12:00", "+14:00"})
+    EXPECT_TRUE(is_tz_offset(ok)) << ok;
+  for (const char* bad : {"", "5", "+5:4", "+15:00", "+5:60", "UTC", "+005:00"})
+    EXPECT_FALSE(is_tz_offset(bad)) << bad;
 }
 
 TEST(Formats, Coordinates) {

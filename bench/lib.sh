@@ -1,0 +1,59 @@
+# Shared by the bench scripts: an isolated stack (own state dir, free loopback ports) and the
+# machine description. Source it; then call start_isolated_stack / stop_isolated_stack.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${STREAMFLOW_BIN:-$ROOT/build/release/src/apps/streamflow}"
+[[ -x "$BIN" ]] || { echo "bench: $BIN missing: run 'make build' first" >&2; exit 1; }
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(round($2 - $1, 3))"; }
+
+start_isolated_stack() {
+  STATE=$(mktemp -d /tmp/sf-bench-XXXXXX); chmod 755 "$STATE"
+  local ports
+  read -r -a ports < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(8)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
+  export STREAMFLOW_STATE_DIR="$STATE" STREAMFLOW_DEPS_DIR="$ROOT/.deps"
+  export STREAMFLOW_POSTGRES_MIGRATIONS_DIR="$ROOT/pipeline/sql/postgres"
+  export STREAMFLOW_POSTGRES_PORT=${ports[0]} STREAMFLOW_KAFKA_PORT=${ports[1]} \
+         STREAMFLOW_KAFKA_CONTROLLER_PORT=${ports[2]} STREAMFLOW_CONNECT_PORT=${ports[3]} \
+         STREAMFLOW_CASSANDRA_PORT=${ports[4]} STREAMFLOW_CASSANDRA_STORAGE_PORT=${ports[5]} \
+         STREAMFLOW_CASSANDRA_JMX_PORT=${ports[6]} STREAMFLOW_MOCK_API_PORT=${ports[7]}
+  trap stop_isolated_stack EXIT
+}
+
+stop_isolated_stack() {
+  [[ -n "${STATE:-}" ]] || return 0
+  "$BIN" down >/dev/null 2>&1 || true
+  rm -rf "$STATE"
+  STATE=
+}
+
+# psql as the pipeline role of the isolated stack.
+pg() {
+  PGPASSWORD=$(cat "$STATE/secrets/postgres.password") psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+    -p "$STREAMFLOW_POSTGRES_PORT" -U streamflow -d streamflow "$@"
+}
+
+# write_result FILE key=value... : the JSON result with the machine description and the date.
+write_result() {
+  python3 - "$@" <<'PY'
+import datetime, json, os, platform, sys
+out, pairs = sys.argv[1], sys.argv[2:]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+distro = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), "?")
+doc = {}
+for p in pairs:
+    k, v = p.split("=", 1)
+    doc[k] = json.loads(v)
+doc["machine"] = f"{os.cpu_count()} cores ({cpu}), {mem_gb} GiB RAM, {distro}, kernel {platform.release()}"
+doc["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+print(json.dumps(doc, indent=2))
+PY
+}

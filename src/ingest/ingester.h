@@ -1,0 +1,53 @@
+#pragma once
+/// `streamflow ingest`: fetches users from a randomuser.me-compatible API (or a saved response
+/// file) and stages them in PostgreSQL. Several workers, each with its own HTTP and database
+/// connection, pull page numbers from a shared counter: fetch (with retries) -> decode ->
+/// write one transaction. A run with the same seed asks for the same pages and lands nothing
+/// new. Progress goes to stderr; the one-line JSON summary to stdout.
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+
+namespace streamflow::ingest {
+
+struct Options {
+  std::string url;            ///< API base URL, e.g. http://127.0.0.1:8787/api/
+  std::int64_t count = 5000;  ///< records to ask for (ignored when continuous)
+  bool continuous = false;    ///< run until stopped
+  double rate = 0;            ///< continuous: records/s to aim for (0: as fast as possible)
+  int batch_size = 5000;      ///< records per request, 1..5000
+  int concurrency = 4;        ///< requests in flight
+  std::string seed;           ///< "" -> a fresh random seed for this run
+  std::string nat;            ///< comma list passed to the API
+  int max_retries = 6;
+  int timeout_s = 30;
+  std::optional<std::filesystem::path> file;  ///< ingest this saved response instead
+  std::string pg_conninfo;
+  std::string id_hash_key;
+  bool progress = true;
+};
+
+struct Summary {
+  std::string source;
+  std::string seed;
+  std::int64_t batches = 0, failed_batches = 0, fetched = 0, inserted = 0, updated = 0,
+               unchanged = 0, rejected = 0, retries = 0;
+  double seconds = 0;
+  std::string first_error;  ///< the first failure, for the log
+  std::string to_json() const;
+};
+
+/// Runs to completion (or until `stop` becomes true). The Summary is returned even when some
+/// batches failed; the Error then says which kind failed (unavailable: the API; io_error:
+/// PostgreSQL; data_error: an unusable --file).
+struct Outcome {
+  Summary summary;
+  std::optional<base::Error> error;
+};
+Outcome run(const Options& options, const std::atomic<bool>& stop);
+
+}  // namespace streamflow::ingest

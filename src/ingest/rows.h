@@ -1,0 +1,40 @@
+#pragma once
+/// Pure pieces of ingestion: COPY text rows for the staging tables, deterministic batch ids,
+/// and the retry backoff. No I/O; unit-tested.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/user.h"
+
+namespace streamflow::ingest {
+
+/// Column list of staging.users as written by COPY, in row order.
+extern const char* const kUserColumns;
+/// Columns compared to decide whether an upsert changes a row (all data columns).
+extern const char* const kUserDataColumns;
+
+/// Appends one staging.users row (COPY text format, newline-terminated).
+void append_user_row(std::string& out, const model::User& user, std::string_view batch_id);
+
+/// Appends one row of (batch_id, source, record_index, user_id, reason, payload).
+void append_reject_row(std::string& out, const model::Reject& reject, std::string_view batch_id,
+                       std::string_view source);
+
+/// A UUID derived from `key` (SHA-256, RFC 4122 variant, version 8): the same batch asked
+/// again gets the same id, which makes re-runs idempotent for rejects and batch records.
+std::string derived_uuid(std::string_view key);
+
+/// How long to wait before retry number `attempt` (0-based): exponential from `base` up to
+/// `cap` with "equal jitter" (half fixed, half random from `jitter_unit` in [0,1)); a
+/// Retry-After from the server wins when given (capped at 5 minutes).
+struct BackoffPolicy {
+  std::chrono::milliseconds base{250};
+  std::chrono::milliseconds cap{10000};
+};
+std::chrono::milliseconds backoff_delay(int attempt, std::optional<int> retry_after_s,
+                                        double jitter_unit, const BackoffPolicy& policy = {});
+
+}  // namespace streamflow::ingest
