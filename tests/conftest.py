@@ -27,6 +27,7 @@ PORT_SETTINGS = [
     "CASSANDRA_PORT",
     "CASSANDRA_STORAGE_PORT",
     "CASSANDRA_JMX_PORT",
+    "MOCK_API_PORT",
 ]
 
 
@@ -75,6 +76,8 @@ class LocalStack:
         self.env = dict(os.environ)
         self.env["STREAMFLOW_STATE_DIR"] = str(self.state_dir)
         self.env["STREAMFLOW_DEPS_DIR"] = str(REPO / ".deps")
+        self.env["STREAMFLOW_POSTGRES_MIGRATIONS_DIR"] = str(REPO / "pipeline/sql/postgres")
+        self.env.pop("STREAMFLOW_CONFIG", None)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
         self.env.setdefault("STREAMFLOW_KAFKA_HEAP_MB", "512")
@@ -146,6 +149,10 @@ class LocalStack:
             connect_timeout=10,
         )
         return cluster, cluster.connect()
+
+    @property
+    def mock_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['mock_api_port']}/api/"
 
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka_port']}"

@@ -98,20 +98,6 @@ std::optional<pid_t> pid_of_socket_inode(unsigned long inode) {
   return std::nullopt;
 }
 
-bool can_bind_loopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return true;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 }  // namespace
 
 std::optional<PortHolder> find_port_holder(int port) {
@@ -121,7 +107,6 @@ std::optional<PortHolder> find_port_holder(int port) {
     if (holder.pid) holder.command = process_command_line(*holder.pid);
     return holder;
   }
-  if (!can_bind_loopback(port)) return PortHolder{};
   return std::nullopt;
 }
 

@@ -19,9 +19,9 @@ struct PortHolder {
   std::string describe() const;  ///< "pid 123 (java -cp ...)" or "an unknown process"
 };
 
-/// The listener on `port`, or nullopt when nothing listens there. Also catches listeners
-/// that /proc does not list by trying to bind 127.0.0.1:port (with SO_REUSEADDR, so sockets
-/// left in TIME_WAIT by a service we just stopped do not count).
+/// The listener on `port` (any local address), or nullopt when nothing listens there.
+/// /proc/net/tcp{,6} lists every listening socket of this network namespace, whoever owns it;
+/// a trial bind() is not used because it also fails on sockets left in TIME_WAIT.
 std::optional<PortHolder> find_port_holder(int port);
 
 /// Parses the hex port and state columns of one /proc/net/tcp{,6} line. Returns the socket

@@ -20,7 +20,7 @@ from conftest import LocalStack, wait_for
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ["postgres", "kafka", "cassandra", "connect"]
+SERVICES = ["postgres", "kafka", "cassandra", "connect", "mock-api"]
 
 
 def kcat(*args: str, data: str | None = None, timeout: float = 60) -> str:
@@ -51,6 +51,7 @@ def test_status_reports_every_service_healthy_with_pid_port_and_version(stack):
     assert st["kafka"]["version"].startswith("4.")
     assert st["cassandra"]["version"].startswith("5.0.")
     assert "debezium 3.7.0.Final" in st["connect"]["version"]
+    assert st["mock-api"]["version"].startswith("streamflow ")
 
 
 def test_postgres_select_one_as_streamflow_role(stack):
