@@ -8,7 +8,7 @@ BIN_CI      := build/ci/src/apps/streamflow
 CXX_SOURCES  = $(shell git ls-files 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup build build-ci run up down status logs test test-unit test-integration \
-        format format-check bench-stack clean
+        format format-check bench-stack bench-ingest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -24,10 +24,19 @@ build-ci: setup ## sanitizer build (ASan + UBSan, warnings as errors) with the u
 	@cmake --preset ci >/dev/null
 	@cmake --build --preset ci
 
-run: build ## start the local stack and show it (Ctrl-C leaves it running; `make down` stops it)
+RUN_USERS ?= 50000
+
+run: build ## start the stack, ingest $(RUN_USERS) users from the mock API into PostgreSQL, show it
 	@$(BIN_RELEASE) up
 	@echo
-	@echo "The stack is up. Next: 'make status', 'make logs', 'make down'."
+	@echo "==> ingesting $(RUN_USERS) users from $${STREAMFLOW_INGEST_URL:-the local mock API} into PostgreSQL staging"
+	@$(BIN_RELEASE) ingest -n $(RUN_USERS)
+	@echo
+	@PGPASSWORD=$$(cat .streamflow/secrets/postgres.password 2>/dev/null) psql -X -h 127.0.0.1 \
+	  -p $$($(BIN_RELEASE) --print-config | awk '$$1=="postgres.port"{print $$2}') -U streamflow -d streamflow \
+	  -c "SELECT count(*) AS users, count(DISTINCT nat) AS nationalities, max(updated_at) AS last_change FROM staging.users" \
+	  -c "SELECT status, count(*) AS batches, sum(inserted) AS inserted, sum(rejected) AS rejected FROM staging.ingest_batches GROUP BY 1"
+	@echo "The stack keeps running. Next: 'make status', 'make logs', 'make down'."
 
 up: build ## start the local stack
 	@$(BIN_RELEASE) up
@@ -55,8 +64,11 @@ format: ## apply clang-format to the C++ sources
 format-check: ## fail when a C++ source is not clang-formatted
 	@clang-format --dry-run -Werror $(CXX_SOURCES)
 
-bench-stack: build ## measure `up` time and stack memory into bench/results/stack.json
+bench-stack: build ## measure `up` time, stack memory and fresh-clone `make test` into bench/results/stack.json
 	@bash bench/stack.sh
+
+bench-ingest: build ## ingest throughput vs psql COPY into bench/results/ingest.json (+ mock_api.json)
+	@bash bench/ingest.sh
 
 clean: ## remove build outputs (keeps .deps/, .venv/ and .streamflow/)
 	@rm -rf build
