@@ -1,10 +1,9 @@
 #include "ingest/rows.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 
+#include "base/digest.h"
 #include "io/pg.h"
 
 namespace streamflow::ingest {
@@ -95,19 +94,12 @@ void append_reject_row(std::string& out, const model::Reject& r, std::string_vie
 }
 
 std::string derived_uuid(std::string_view key) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(key.data(), key.size(), d, &len, EVP_sha256(), nullptr);
-  d[6] = static_cast<unsigned char>((d[6] & 0x0F) | 0x80);  // version 8: custom, name-derived
-  d[8] = static_cast<unsigned char>((d[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 15];
-  }
-  return out;
+  auto d = base::sha256(key);
+  d[6] = static_cast<std::uint8_t>((d[6] & 0x0F) | 0x80);  // version 8: custom, name-derived
+  d[8] = static_cast<std::uint8_t>((d[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  const auto hex = base::to_hex(d.data(), 16);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
 std::chrono::milliseconds backoff_delay(int attempt, std::optional<int> retry_after_s,

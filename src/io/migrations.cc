@@ -1,32 +1,14 @@
 #include "io/migrations.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <regex>
 
+#include "base/digest.h"
 #include "base/fs.h"
 
 namespace streamflow::io {
 
 using base::Errc;
-
-namespace {
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
-}  // namespace
 
 base::Result<std::vector<Migration>> list_migrations(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -79,7 +61,7 @@ base::Result<std::vector<std::string>> apply_migrations(Connection& conn,
       outcome = sql.error();
       break;
     }
-    const auto checksum = sha256_hex(*sql);
+    const auto checksum = base::to_hex(base::sha256(*sql));
     auto existing =
         conn.exec("SELECT checksum FROM public.schema_migrations WHERE version = $1", {m.version});
     if (!existing) {

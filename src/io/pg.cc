@@ -26,9 +26,7 @@ base::Error Connection::error(const std::string& what) const {
   return base::make_error(code, what + ": " + msg);
 }
 
-base::Result<Rows> Connection::exec(const std::string& sql) {
-  // PQexec (not PQexecParams): it runs several statements in one string, as migrations need.
-  PGresult* res = PQexec(conn_.get(), sql.c_str());
+base::Result<Rows> Connection::checked(PGresult* res) {
   const auto st = PQresultStatus(res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     remember_sqlstate(res);
@@ -38,19 +36,17 @@ base::Result<Rows> Connection::exec(const std::string& sql) {
   return Rows(res);
 }
 
+base::Result<Rows> Connection::exec(const std::string& sql) {
+  // PQexec (not PQexecParams): it runs several statements in one string, as migrations need.
+  return checked(PQexec(conn_.get(), sql.c_str()));
+}
+
 base::Result<Rows> Connection::exec(const std::string& sql,
                                     const std::vector<std::optional<std::string>>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* res = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0);
-  const auto st = PQresultStatus(res);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    remember_sqlstate(res);
-    PQclear(res);
-    return error("statement failed");
-  }
-  return Rows(res);
+  return checked(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                              values.data(), nullptr, nullptr, 0));
 }
 
 base::Result<void> Connection::copy_in(const std::string& copy_sql, std::string_view data) {
@@ -79,6 +75,13 @@ base::Result<void> Connection::copy_in(const std::string& copy_sql, std::string_
 void Connection::remember_sqlstate(const PGresult* res) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   last_sqlstate_ = state ? state : "";
+}
+
+std::string Connection::quote_literal(const std::string& value) const {
+  char* q = PQescapeLiteral(conn_.get(), value.c_str(), value.size());
+  std::string out = q ? q : "";
+  PQfreemem(q);
+  return out;
 }
 
 std::string Connection::quote_identifier(const std::string& name) const {

@@ -42,11 +42,14 @@ class Connection {
   /// SQLSTATE of the last failed statement or COPY ("23505": unique violation), or "".
   const std::string& last_sqlstate() const { return last_sqlstate_; }
   std::string quote_identifier(const std::string& name) const;
+  std::string quote_literal(const std::string& value) const;
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn, &PQfinish) {}
   base::Error error(const std::string& what) const;
   void remember_sqlstate(const PGresult* res);
+  /// Wraps a statement's result, or turns a failed one into an Error (and frees it).
+  base::Result<Rows> checked(PGresult* res);
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
   std::string last_sqlstate_;
 };

@@ -85,7 +85,10 @@ base::Result<void> Server::start() {
     stats_.records += static_cast<std::uint64_t>(query->results);
     if (roll() < f.malformed_rate) {
       stats_.malformed++;
-      body.insert(body.size() / 2, "<<not json>>");
+      // Structural garbage right after the opening of the results array: never inside a string,
+      // so the body is never accidentally still valid JSON.
+      body.insert(std::min(body.size(), std::string_view("{\"results\":[").size()),
+                  "<<not json>>,");
     } else if (roll() < f.truncate_rate) {
       stats_.truncated++;
       body.resize(body.size() / 3);

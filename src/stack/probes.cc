@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/net.h"
+#include "io/pg.h"
 
 namespace streamflow::stack {
 
@@ -34,15 +35,12 @@ Probe probe_postgres(const Layout& l) {
 }
 
 std::string postgres_server_version(const Layout& l) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(postgres_admin_conninfo(l).c_str()),
-                                                    &PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK) return "";
-  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), "SHOW server_version"),
-                                                    &PQclear);
-  if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return "";
-  std::string v = PQgetvalue(res.get(), 0, 0);
-  auto space = v.find(' ');
-  return space == std::string::npos ? v : v.substr(0, space);
+  auto conn = io::Connection::open(postgres_admin_conninfo(l));
+  if (!conn) return "";
+  auto rows = conn->exec("SHOW server_version");
+  if (!rows || rows->size() != 1) return "";
+  std::string v = rows->text(0, 0);
+  return v.substr(0, v.find(' '));
 }
 
 Probe probe_kafka(const Layout& l) {

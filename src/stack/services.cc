@@ -136,54 +136,30 @@ class PostgresService final : public Service {
   Result<void> after_ready() const override {
     auto password = pipeline_password();
     if (!password) return password.error();
-    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
-        PQconnectdb(postgres_admin_conninfo(layout_).c_str()), &PQfinish);
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-      return make_error(
-          Errc::unavailable,
-          std::string("cannot connect as the PostgreSQL superuser: ") + PQerrorMessage(conn.get()));
-    }
-    auto quote_ident = [&](const std::string& s) {
-      char* q = PQescapeIdentifier(conn.get(), s.c_str(), s.size());
-      std::string out = q ? q : "";
-      PQfreemem(q);
-      return out;
-    };
-    auto quote_literal = [&](const std::string& s) {
-      char* q = PQescapeLiteral(conn.get(), s.c_str(), s.size());
-      std::string out = q ? q : "";
-      PQfreemem(q);
-      return out;
-    };
-    auto exec = [&](const std::string& sql) -> Result<void> {
-      std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
-      auto st = PQresultStatus(res.get());
-      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        return make_error(Errc::unavailable,
-                          std::string("bootstrap SQL failed: ") + PQerrorMessage(conn.get()));
-      }
-      return {};
-    };
-    auto exists = [&](const std::string& sql) {
-      std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
-      return PQresultStatus(res.get()) == PGRES_TUPLES_OK && PQntuples(res.get()) > 0;
-    };
-    const auto role = quote_ident(layout_.postgres_user);
-    if (!exists("SELECT 1 FROM pg_roles WHERE rolname = " + quote_literal(layout_.postgres_user))) {
-      if (auto r = exec("CREATE ROLE " + role + " LOGIN REPLICATION"); !r) return r;
+    auto conn = io::Connection::open(postgres_admin_conninfo(layout_));
+    if (!conn) return conn.error();
+    const auto role = conn->quote_identifier(layout_.postgres_user);
+    auto role_exists =
+        conn->exec("SELECT 1 FROM pg_roles WHERE rolname = $1", {layout_.postgres_user});
+    if (!role_exists) return role_exists.error();
+    if (role_exists->size() == 0) {
+      if (auto r = conn->exec("CREATE ROLE " + role + " LOGIN REPLICATION"); !r) return r.error();
     }
     // The password is sent over the local socket only; log_statement stays at its default (none).
-    if (auto r = exec("ALTER ROLE " + role + " WITH LOGIN REPLICATION PASSWORD " +
-                      quote_literal(*password));
+    if (auto r = conn->exec("ALTER ROLE " + role + " WITH LOGIN REPLICATION PASSWORD " +
+                            conn->quote_literal(*password));
         !r) {
-      return r;
+      return r.error();
     }
-    if (!exists("SELECT 1 FROM pg_database WHERE datname = " +
-                quote_literal(layout_.postgres_database))) {
-      if (auto r =
-              exec("CREATE DATABASE " + quote_ident(layout_.postgres_database) + " OWNER " + role);
-          !r)
-        return r;
+    auto db_exists =
+        conn->exec("SELECT 1 FROM pg_database WHERE datname = $1", {layout_.postgres_database});
+    if (!db_exists) return db_exists.error();
+    if (db_exists->size() == 0) {
+      if (auto r = conn->exec("CREATE DATABASE " +
+                              conn->quote_identifier(layout_.postgres_database) + " OWNER " + role);
+          !r) {
+        return r.error();
+      }
     }
     return migrate();
   }

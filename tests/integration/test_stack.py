@@ -75,7 +75,8 @@ def test_postgres_rejects_a_wrong_password(stack):
 def test_kafka_produce_consume_roundtrip(stack):
     topic = f"it-roundtrip-{uuid.uuid4().hex[:8]}"
     messages = [f"message-{i}" for i in range(5)]
-    kcat("-b", stack.kafka_bootstrap(), "-t", topic, "-P", data="\n".join(messages) + "\n")
+    # One partition: Kafka orders messages within a partition only.
+    kcat("-b", stack.kafka_bootstrap(), "-t", topic, "-P", "-p", "0", data="\n".join(messages) + "\n")
     got = wait_for(lambda: kafka_roundtrip_read(stack, topic) == messages and messages, 30, "messages back")
     assert got == messages
 

@@ -1,0 +1,20 @@
+#pragma once
+/// SHA-256 and hex encoding (OpenSSL's libcrypto), for checksums and derived ids.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace streamflow::base {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+Sha256 sha256(std::string_view data);
+/// HMAC-SHA256 of `data` under `key`.
+Sha256 hmac_sha256(std::string_view key, std::string_view data);
+/// Lower-case hex of the bytes.
+std::string to_hex(const std::uint8_t* bytes, std::size_t n);
+inline std::string to_hex(const Sha256& d) { return to_hex(d.data(), d.size()); }
+
+}  // namespace streamflow::base
