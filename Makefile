@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV        := .venv
 BIN_RELEASE := build/release/src/apps/streamflow
 BIN_CI      := build/ci/src/apps/streamflow
-CXX_SOURCES  = $(shell git ls-files 'src/*.cc' 'src/*.h' 2>/dev/null)
+CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup build build-ci run up down status logs test test-unit test-integration \
         format format-check bench-stack bench-ingest clean
