@@ -62,6 +62,16 @@ const std::vector<SettingSpec>& catalog() {
       {"ingest.id_hash_key", Kind::string, "",
        "key of the HMAC that replaces national ids; generated into <state_dir>/secrets/ when unset",
        true},
+      // Change data capture (Debezium on Kafka Connect).
+      {"cdc.enabled", Kind::boolean, "true", "register the Debezium connector on `up`"},
+      {"cdc.connector", Kind::string, "streamflow-staging",
+       "Kafka Connect name of the Debezium connector"},
+      {"cdc.topic_prefix", Kind::string, "streamflow",
+       "Debezium topic prefix: changes of staging.users go to <prefix>.staging.users"},
+      {"cdc.slot", Kind::string, "streamflow_cdc",
+       "PostgreSQL replication slot (and publication) of the connector"},
+      {"cdc.heartbeat_ms", Kind::integer, "10000",
+       "Debezium heartbeat: keeps the slot advancing when tables are idle", false, 1000, 3600000},
       // Stack behaviour.
       {"stack.start_timeout_s", Kind::integer, "180",
        "how long `up` waits for each service to become healthy", false, 5, 3600},

@@ -27,6 +27,11 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.self_exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   l.migrations_dir = s.get_path("postgres.migrations_dir");
   l.mock_api_enabled = s.get_bool("mock_api.enabled");
+  l.cdc_enabled = s.get_bool("cdc.enabled");
+  l.cdc_connector = s.get("cdc.connector");
+  l.cdc_topic_prefix = s.get("cdc.topic_prefix");
+  l.cdc_slot = s.get("cdc.slot");
+  l.cdc_heartbeat_ms = static_cast<int>(s.get_int("cdc.heartbeat_ms"));
   l.mock_api_threads = static_cast<int>(s.get_int("mock_api.threads"));
   l.ports.mock_api = static_cast<int>(s.get_int("mock_api.port"));
   if (geteuid() == 0) l.service_user = s.get("service_user");

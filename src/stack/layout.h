@@ -47,6 +47,11 @@ struct Layout {
   std::filesystem::path self_exe;  ///< this streamflow binary (runs the mock API)
   std::filesystem::path migrations_dir;
   bool mock_api_enabled = true;
+  bool cdc_enabled = true;
+  std::string cdc_connector;
+  std::string cdc_topic_prefix;
+  std::string cdc_slot;
+  int cdc_heartbeat_ms = 10000;
   int mock_api_threads = 4;
   config::Settings settings;  ///< for secrets (config::secret)
   int start_timeout_s = 180;
@@ -65,6 +70,12 @@ struct Layout {
   std::filesystem::path supervisor_socket() const { return run_dir / "supervisor.sock"; }
   std::filesystem::path supervisor_pidfile() const { return run_dir / "supervisord.pid"; }
   std::filesystem::path postgres_password_file() const { return secrets_dir / "postgres.password"; }
+  /// Secrets Kafka Connect reads through its FileConfigProvider (owned by the service account).
+  std::filesystem::path connect_secrets_file() const {
+    return state_dir / "connect" / "secrets.properties";
+  }
+  /// The CDC topic of staging.users.
+  std::string cdc_topic() const { return cdc_topic_prefix + ".staging.users"; }
 };
 
 }  // namespace streamflow::stack

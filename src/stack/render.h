@@ -35,6 +35,12 @@ std::string render_supervisord_conf(const Layout& layout, const std::vector<Prog
 std::string render_kafka_properties(const Layout& layout);
 std::string render_connect_properties(const Layout& layout);
 std::string render_log4j2_xml();
+/// The Debezium PostgreSQL connector's config (JSON object for PUT /connectors/<name>/config).
+/// The password is a ${file:...} reference resolved by Connect's FileConfigProvider, so it
+/// never sits in Connect's config topic.
+std::string render_debezium_config(const Layout& layout);
+/// "key=value" lines of a Java properties file, with the escaping it needs.
+std::string render_properties(const std::vector<std::pair<std::string, std::string>>& entries);
 std::string render_cassandra_yaml(const Layout& layout);
 std::string render_cassandra_logback_xml();
 

@@ -1,7 +1,12 @@
 #include "stack/services.h"
 
 #include <fmt/format.h>
+#include <httplib.h>
 #include <libpq-fe.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/log.h"
 #include "base/process.h"
@@ -240,7 +245,8 @@ class KafkaService final : public Service {
 };
 
 // ---------------------------------------------------------------------------------------------
-/// Kafka Connect in distributed mode with the Debezium PostgreSQL plugin.
+/// Kafka Connect in distributed mode with the Debezium PostgreSQL plugin; registers the
+/// connector that captures staging.users.
 class ConnectService final : public Service {
  public:
   using Service::Service;
@@ -266,7 +272,21 @@ class ConnectService final : public Service {
         !r) {
       return r;
     }
-    return base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml());
+    if (auto r = base::write_file(layout_.conf_dir / "log4j2.xml", render_log4j2_xml()); !r)
+      return r;
+    // The database password reaches the connector through Connect's FileConfigProvider.
+    auto password =
+        config::secret(layout_.settings, "postgres.password", "postgres.password", true);
+    if (!password) return password.error();
+    const auto file = layout_.connect_secrets_file();
+    if (auto r = base::ensure_owned_dir(file.parent_path(), account(), fs::perms(0700)); !r)
+      return r;
+    if (auto r = base::write_file(file, render_properties({{"postgres.password", *password}}),
+                                  fs::perms(0600));
+        !r) {
+      return r;
+    }
+    return base::ensure_owned_dir(file.parent_path(), account(), fs::perms(0700));
   }
 
   ProgramSpec program() const override {
@@ -275,13 +295,105 @@ class ConnectService final : public Service {
     return p;
   }
   Probe probe() const override { return probe_connect(layout_); }
+
+  /// Creates or updates the Debezium connector (PUT is idempotent: the same config twice is
+  /// harmless, a changed one is applied) and restarts failed tasks.
+  Result<void> after_ready() const override {
+    if (!layout_.cdc_enabled) return {};
+    auto client = rest();
+    const auto path = "/connectors/" + layout_.cdc_connector;
+    auto put = [&] {
+      return client.Put(path + "/config", render_debezium_config(layout_), "application/json");
+    };
+    auto res = put();
+    // 409 while the worker group rebalances (just after start): ask again.
+    for (int attempt = 0; attempt < 30 && (!res || res->status == 409); ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      res = put();
+    }
+    if (!res)
+      return make_error(Errc::unavailable,
+                        "Kafka Connect did not answer the connector registration");
+    if (res->status != 200 && res->status != 201) {
+      return make_error(Errc::unavailable,
+                        fmt::format("registering connector {} failed: HTTP {} {}",
+                                    layout_.cdc_connector, res->status, res->body.substr(0, 500)));
+    }
+    std::fprintf(stdout, "  connect    connector %s %s (topic %s)\n", layout_.cdc_connector.c_str(),
+                 res->status == 201 ? "registered" : "up to date", layout_.cdc_topic().c_str());
+    if (connector_states().find("FAILED") != std::string::npos) {
+      (void)client.Post(path + "/restart?includeTasks=true&onlyFailed=true");
+      std::fprintf(stdout, "  connect    restarted failed connector tasks\n");
+    }
+    // Capture works once the connector and its one task run (the task creates the slot).
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(layout_.start_timeout_s);
+    std::string states = connector_states();
+    while (states != "RUNNING task0=RUNNING") {
+      if (states.find("FAILED") != std::string::npos) {
+        auto detail = client.Get(path + "/status");
+        return make_error(Errc::unavailable, "connector " + layout_.cdc_connector + " failed: " +
+                                                 (detail ? detail->body.substr(0, 1500) : states));
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return make_error(Errc::timeout,
+                          "connector " + layout_.cdc_connector + " is not running: " + states);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      states = connector_states();
+    }
+    return {};
+  }
+
   std::string version() const override {
     auto v = connect_server_version(layout_);
     if (v.empty()) v = jar_version(layout_.kafka_libs, "connect-runtime-");
     return v + " + debezium " + debezium_version();
   }
 
+  std::vector<std::pair<std::string, std::string>> facts() const override {
+    if (!layout_.cdc_enabled) return {};
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto states = connector_states();
+    out.emplace_back("connector", states.empty() ? "not registered" : states);
+    if (auto conn =
+            io::Connection::open(postgres_admin_conninfo(layout_, layout_.postgres_database))) {
+      auto slot = conn->exec(
+          "SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM "
+          "pg_replication_slots "
+          "WHERE slot_name = $1",
+          {layout_.cdc_slot});
+      if (slot && slot->size() == 1) {
+        out.emplace_back("slot",
+                         layout_.cdc_slot + (slot->text(0, 0) == "t" ? " active" : " inactive"));
+        out.emplace_back("slot_retained_wal_bytes", slot->is_null(0, 1) ? "0" : slot->text(0, 1));
+      } else {
+        out.emplace_back("slot", "missing");
+      }
+    }
+    return out;
+  }
+
  private:
+  httplib::Client rest() const {
+    httplib::Client client("127.0.0.1", layout_.ports.connect);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(30, 0);
+    return client;
+  }
+  /// "connector=RUNNING task0=RUNNING", or "" when the connector is not registered.
+  std::string connector_states() const {
+    auto client = rest();
+    auto res = client.Get("/connectors/" + layout_.cdc_connector + "/status");
+    if (!res || res->status != 200) return "";
+    auto doc = nlohmann::json::parse(res->body, nullptr, false);
+    if (doc.is_discarded()) return "";
+    std::string out = doc.value("/connector/state"_json_pointer, std::string("?"));
+    for (const auto& t : doc.value("tasks", nlohmann::json::array())) {
+      out += fmt::format(" task{}={}", t.value("id", 0), t.value("state", std::string("?")));
+    }
+    return out;
+  }
   std::string debezium_version() const {
     return jar_version(layout_.connect_plugins / "debezium-connector-postgres",
                        "debezium-connector-postgres-");

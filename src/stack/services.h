@@ -43,6 +43,8 @@ class Service {
   /// Work that needs the service up (roles, databases). Idempotent.
   virtual base::Result<void> after_ready() const { return {}; }
   virtual std::string version() const = 0;
+  /// Extra facts for `status` once the service is healthy (connector state, slot lag...).
+  virtual std::vector<std::pair<std::string, std::string>> facts() const { return {}; }
 
  protected:
   /// The account services run as, when streamflow runs as root.

@@ -298,7 +298,10 @@ StackStatus Stack::status() const {
       auto probe = svc->probe();
       s.state = probe.healthy ? "healthy" : "starting";
       s.detail = probe.detail;
-      if (probe.healthy) s.version = svc->version();
+      if (probe.healthy) {
+        s.version = svc->version();
+        s.facts = svc->facts();
+      }
     } else {
       s.state = "down";
       s.detail = st == states.end()
@@ -319,6 +322,7 @@ std::string format_status_table(const StackStatus& st) {
                        s.pid ? std::to_string(*s.pid) : "-", s.port,
                        s.rss_bytes ? fmt::format("{} MB", s.rss_bytes / (1024 * 1024)) : "-",
                        s.version.empty() ? "-" : s.version, s.detail);
+    for (const auto& [k, v] : s.facts) out += fmt::format("{:<10} {}: {}\n", "", k, v);
   }
   return out;
 }
@@ -331,6 +335,8 @@ std::string format_status_json(const StackStatus& st) {
   j["all_healthy"] = st.all_healthy();
   j["services"] = nlohmann::json::array();
   for (const auto& s : st.services) {
+    nlohmann::json facts = nlohmann::json::object();
+    for (const auto& [k, v] : s.facts) facts[k] = v;
     j["services"].push_back({{"name", s.name},
                              {"state", s.state},
                              {"healthy", s.state == "healthy"},
@@ -340,6 +346,7 @@ std::string format_status_json(const StackStatus& st) {
                              {"rss_bytes", s.rss_bytes},
                              {"version", s.version},
                              {"detail", s.detail},
+                             {"facts", facts},
                              {"log", s.log_file}});
   }
   return j.dump(2) + "\n";

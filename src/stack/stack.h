@@ -25,6 +25,8 @@ struct ServiceStatus {
   std::string version;
   std::string log_file;
   std::uint64_t rss_bytes = 0;
+  std::vector<std::pair<std::string, std::string>>
+      facts;  ///< service-specific (connector state...)
 };
 
 struct StackStatus {

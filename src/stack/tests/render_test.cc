@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "config/catalog.h"
 
@@ -111,6 +112,28 @@ TEST(Render, SupervisordProgramsNeverAutostartOrAutorestart) {
   EXPECT_TRUE(has_line(text, "stdout_logfile=/state/logs/kafka.log"));
   EXPECT_TRUE(has_line(text, "environment=HOME=\"/state\""));
   EXPECT_TRUE(has_line(text, "file=/srv/sf/.streamflow/run/supervisor.sock"));
+}
+
+TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
+  auto config = nlohmann::json::parse(render_debezium_config(test_layout()));
+  EXPECT_EQ(config["connector.class"], "io.debezium.connector.postgresql.PostgresConnector");
+  EXPECT_EQ(config["plugin.name"], "pgoutput");
+  EXPECT_EQ(config["database.port"], "15432");
+  EXPECT_EQ(config["table.include.list"], "staging.users");
+  EXPECT_EQ(config["topic.prefix"], "streamflow");
+  EXPECT_EQ(config["slot.name"], "streamflow_cdc");
+  EXPECT_EQ(config["publication.autocreate.mode"], "filtered");  // all_tables needs a superuser
+  EXPECT_EQ(config["value.converter.schemas.enable"], "false");
+  EXPECT_EQ(config["database.password"],
+            "${file:/srv/sf/.streamflow/connect/secrets.properties:postgres.password}");
+  auto connect = render_connect_properties(test_layout());
+  EXPECT_TRUE(has_line(connect, "config.providers=file"));
+}
+
+TEST(Render, PropertiesEscapeWhatJavaPropertiesParse) {
+  auto text = render_properties({{"postgres.password", "a=b:c#d\\e !f"}});
+  EXPECT_NE(text.find("\npostgres.password=a\\=b\\:c\\#d\\\\e \\!f\n"), std::string::npos) << text;
+  EXPECT_NE(render_properties({{"k", " lead"}}).find("k=\\ lead"), std::string::npos);
 }
 
 }  // namespace
