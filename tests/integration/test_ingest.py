@@ -359,3 +359,22 @@ def test_no_credential_or_clear_national_id_is_stored_anywhere(stack):
         hashed = conn.execute("SELECT count(*) FROM staging.users u JOIN staging.ingest_batches b USING (batch_id) "
                               "WHERE b.seed = %s AND u.id_hash ~ '^[0-9a-f]{64}$'", (seed,)).fetchone()[0]
         assert hashed > 0
+
+
+def test_continuous_mode_paces_itself_and_stops_cleanly_on_sigterm(stack):
+    seed = f"cont-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.Popen([str(streamflow_bin()), "ingest", "--continuous", "--rate", "2000", "--batch-size", "500",
+                             "--seed", seed], env=stack.env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    # ~2000 records/s for ~4 s, in whole batches of 500: paced, neither idle nor flat out.
+    assert 2000 <= summary["fetched"] <= 14000, summary
+    assert summary["failed_batches"] == 0 and summary["inserted"] == summary["fetched"]
+    with stack.pg_connect() as conn:
+        assert len(users_of_seed(conn, seed)) == summary["fetched"]
