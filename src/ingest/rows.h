@@ -19,6 +19,21 @@ extern const char* const kUserDataColumns;
 /// Appends one staging.users row (COPY text format, newline-terminated).
 void append_user_row(std::string& out, const model::User& user, std::string_view batch_id);
 
+/// COPY binary format: PostgreSQL then skips parsing text into uuid, timestamptz and integers.
+/// A stream is copy_binary_header(), rows, copy_binary_trailer().
+void copy_binary_header(std::string& out);
+void copy_binary_trailer(std::string& out);
+/// Appends one staging.users row in COPY binary format (columns as kUserColumns).
+void append_user_row_binary(std::string& out, const model::User& user, std::string_view batch_id);
+
+/// A validated ISO 8601 timestamp (model::is_timestamp) as microseconds since
+/// 2000-01-01T00:00:00Z, PostgreSQL's timestamptz; no zone means UTC; digits past the
+/// microsecond are rounded half up, as PostgreSQL's text input does.
+std::int64_t timestamp_micros(std::string_view iso);
+
+/// 16 bytes of a canonical 8-4-4-4-12 UUID.
+std::string uuid_bytes(std::string_view uuid);
+
 /// Appends one row of (batch_id, source, record_index, user_id, reason, payload).
 void append_reject_row(std::string& out, const model::Reject& reject, std::string_view batch_id,
                        std::string_view source);

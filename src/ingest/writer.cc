@@ -43,8 +43,8 @@ base::Result<WriteCounts> BatchWriter::write(const BatchInfo& info, const model:
 }
 
 base::Result<std::pair<std::int64_t, std::int64_t>> BatchWriter::upsert() {
-  if (auto r =
-          conn_.copy_in(fmt::format("COPY load_users ({}) FROM STDIN", kUserColumns), users_buf_);
+  if (auto r = conn_.copy_in(
+          fmt::format("COPY load_users ({}) FROM STDIN (FORMAT binary)", kUserColumns), users_buf_);
       !r) {
     return r.error();
   }
@@ -80,7 +80,10 @@ base::Result<WriteCounts> BatchWriter::write_once(const BatchInfo& info,
   WriteCounts counts;
   users_buf_.clear();
   rejects_buf_.clear();
-  for (const auto& u : batch.users) append_user_row(users_buf_, u, info.batch_id);
+  users_buf_.reserve(batch.users.size() * 640 + 64);
+  copy_binary_header(users_buf_);
+  for (const auto& u : batch.users) append_user_row_binary(users_buf_, u, info.batch_id);
+  copy_binary_trailer(users_buf_);
   for (const auto& r : batch.rejects)
     append_reject_row(rejects_buf_, r, info.batch_id, info.source);
 
@@ -93,8 +96,9 @@ base::Result<WriteCounts> BatchWriter::write_once(const BatchInfo& info,
     // Fast path for the common case, users never seen before: COPY straight into the table.
     // A unique violation means some already exist: undo that and take the upsert path.
     if (auto r = conn_.exec("SAVEPOINT fast_path"); !r) return fail(r.error());
-    auto direct =
-        conn_.copy_in(fmt::format("COPY staging.users ({}) FROM STDIN", kUserColumns), users_buf_);
+    auto direct = conn_.copy_in(
+        fmt::format("COPY staging.users ({}) FROM STDIN (FORMAT binary)", kUserColumns),
+        users_buf_);
     if (direct) {
       counts.inserted = static_cast<std::int64_t>(batch.users.size());
       if (auto r = conn_.exec("RELEASE SAVEPOINT fast_path"); !r) return fail(r.error());

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 
@@ -104,13 +106,40 @@ class Out {
   }
   void str(SV v) {
     s_ += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') s_ += '\\';
-      s_ += c;
+    bool plain = true;
+    for (char c : v) plain &= (c != '"' && c != '\\');
+    if (plain) {
+      s_.append(v);  // the common case: one append
+    } else {
+      for (char c : v) {
+        if (c == '"' || c == '\\') s_ += '\\';
+        s_ += c;
+      }
     }
     s_ += '"';
   }
-  void num(std::int64_t v) { fmt::format_to(std::back_inserter(s_), "{}", v); }
+  void num(std::int64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+    s_.append(buf, static_cast<std::size_t>(end - buf));
+  }
+  /// A decimal with exactly four fraction digits, as the real API serves coordinates.
+  void fixed4(double v) {
+    long long t = std::llround(v * 10000.0);
+    s_ += '"';
+    if (t < 0) {
+      s_ += '-';
+      t = -t;
+    }
+    num(t / 10000);
+    const int frac = static_cast<int>(t % 10000);
+    const char digits[4] = {
+        static_cast<char>('0' + frac / 1000), static_cast<char>('0' + frac / 100 % 10),
+        static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+    s_ += '.';
+    s_.append(digits, 4);
+    s_ += '"';
+  }
 
  private:
   std::string& s_;
@@ -128,7 +157,14 @@ std::string fill(SV pattern, Rng& rng) {
 }
 
 void hex(std::string& out, Rng& rng, int n) {
-  for (int i = 0; i < n; ++i) out += kHex[rng.next() & 15];
+  char buf[16];
+  while (n > 0) {
+    std::uint64_t bits = rng.next();  // 16 hex digits per draw
+    const int take = n < 16 ? n : 16;
+    for (int i = 0; i < take; ++i, bits >>= 4) buf[i] = kHex[bits & 15];
+    out.append(buf, static_cast<std::size_t>(take));
+    n -= take;
+  }
 }
 
 std::string uuid4(Rng& rng) {
@@ -169,8 +205,18 @@ std::string iso_date(std::int64_t ms, int* year_out) {
   const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
   if (year_out) *year_out = static_cast<int>(y);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, rem / 3600,
-                     (rem / 60) % 60, rem % 60, millis);
+  char buf[25] = "0000-00-00T00:00:00.000Z";
+  auto put = [&](int pos, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) buf[pos + i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, y, 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, rem / 3600, 2);
+  put(14, (rem / 60) % 60, 2);
+  put(17, rem % 60, 2);
+  put(20, millis, 3);
+  return std::string(buf, 24);
 }
 
 int current_year() {
@@ -377,9 +423,9 @@ std::string generate(const Query& query) {
         if (bad && bad_kind == 3)
           o.str("north");
         else
-          o.str(fmt::format("{:.4f}", rng.unit() * 180.0 - 90.0));
+          o.fixed4(rng.unit() * 180.0 - 90.0);
         o.raw(",\"longitude\":");
-        o.str(fmt::format("{:.4f}", rng.unit() * 360.0 - 180.0));
+        o.fixed4(rng.unit() * 360.0 - 180.0);
         const auto& tz = rng.pick(kTimezones);
         o.raw("},\"timezone\":{\"offset\":");
         o.str(tz.first);
@@ -465,14 +511,15 @@ std::string generate(const Query& query) {
     }
     if (has("picture")) {
       field("picture");
-      const auto pic =
-          fmt::format("{}/{}.jpg", male ? "men" : "women", rng.range(0, male ? 99 : 96));
-      o.raw("{\"large\":");
-      o.str("https://randomuser.me/api/portraits/" + pic);
-      o.raw(",\"medium\":");
-      o.str("https://randomuser.me/api/portraits/med/" + pic);
-      o.raw(",\"thumbnail\":");
-      o.str("https://randomuser.me/api/portraits/thumb/" + pic);
+      std::string pic(male ? "men/" : "women/");
+      pic += std::to_string(rng.range(0, male ? 99 : 96));
+      pic += ".jpg\"";
+      o.raw("{\"large\":\"https://randomuser.me/api/portraits/");
+      o.raw(pic);
+      o.raw(",\"medium\":\"https://randomuser.me/api/portraits/med/");
+      o.raw(pic);
+      o.raw(",\"thumbnail\":\"https://randomuser.me/api/portraits/thumb/");
+      o.raw(pic);
       o.raw("}");
     }
     if (has("nat")) {

@@ -142,33 +142,41 @@ void sanitise(const element& el, std::string& out, const IdHasher& hasher,
 /// read is a no-op. Paths are dotted ("location.coordinates.latitude").
 class Reader {
  public:
-  Reader(element root, const Limits& limits) : root_(root), limits_(limits) {}
+  Reader(element root, const Limits& limits) : root_(root), limits_(limits) {
+    parents_.reserve(16);
+  }
 
   std::optional<std::string> problem;
 
   /// The element at path; nullopt when absent or null (or a parent is not an object).
   std::optional<element> at(std::string_view path) {
-    element cur = root_;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-      auto dot = path.find('.', start);
-      auto key =
-          path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-      if (cur.type() == element_type::NULL_VALUE) return std::nullopt;  // a null parent: absent
-      if (cur.type() != element_type::OBJECT) {
-        fail(std::string(path.substr(0, start == 0 ? 0 : start - 1)),
-             "expected an object, got " + std::string(type_name(cur.type())));
-        return std::nullopt;
+    const auto dot = path.rfind('.');
+    const std::string_view parent =
+        dot == std::string_view::npos ? std::string_view{} : path.substr(0, dot);
+    const std::string_view leaf = dot == std::string_view::npos ? path : path.substr(dot + 1);
+    // Resolve each parent object once per record (a record has about a dozen).
+    const std::optional<element>* parent_el = nullptr;
+    for (const auto& [p, el] : parents_) {
+      if (p == parent) {
+        parent_el = &el;
+        break;
       }
-      element next;
-      if (cur.get_object().value_unsafe().at_key(key).get(next) != simdjson::SUCCESS)
-        return std::nullopt;
-      cur = next;
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
     }
-    if (cur.type() == element_type::NULL_VALUE) return std::nullopt;
-    return cur;
+    if (parent_el == nullptr) {
+      parents_.emplace_back(std::string(parent), resolve(parent));
+      parent_el = &parents_.back().second;
+    }
+    const std::optional<element>& parent_el_ = *parent_el;
+    if (!parent_el_) return std::nullopt;
+    if (parent_el_->type() != element_type::OBJECT) {
+      fail(parent, "expected an object, got " + std::string(type_name(parent_el_->type())));
+      return std::nullopt;
+    }
+    element next;
+    if (parent_el_->get_object().value_unsafe().at_key(leaf).get(next) != simdjson::SUCCESS)
+      return std::nullopt;
+    if (next.type() == element_type::NULL_VALUE) return std::nullopt;
+    return next;
   }
 
   std::optional<std::string> text(std::string_view path, bool required, std::size_t limit,
@@ -180,13 +188,15 @@ class Reader {
       if (required) fail(path, "missing");
       return std::nullopt;
     }
-    std::string raw;
+    std::string number;  // only numbers need a text of their own
+    std::string_view raw;
     if (el->type() == element_type::STRING) {
-      raw = std::string(el->get_string().value_unsafe());
+      raw = el->get_string().value_unsafe();
     } else if (allow_number &&
                (el->type() == element_type::INT64 || el->type() == element_type::UINT64 ||
                 el->type() == element_type::DOUBLE)) {
-      raw = simdjson::to_string(*el);
+      number = simdjson::to_string(*el);
+      raw = number;
     } else {
       fail(path, std::string("expected a ") + (allow_number ? "string or number" : "string") +
                      ", got " + std::string(type_name(el->type())));
@@ -208,6 +218,16 @@ class Reader {
     return std::move(norm.value);
   }
 
+  /// A whole number within [min, max] (the database column's range is narrower than JSON's).
+  std::optional<std::int64_t> integer(std::string_view path, std::int64_t min, std::int64_t max) {
+    auto v = integer(path);
+    if (v && (*v < min || *v > max)) {
+      fail(path, fmt::format("out of range ({}..{}): {}", min, max, *v));
+      return std::nullopt;
+    }
+    return v;
+  }
+
   std::optional<std::int64_t> integer(std::string_view path) {
     if (problem) return std::nullopt;
     auto el = at(path);
@@ -223,6 +243,31 @@ class Reader {
     return std::nullopt;
   }
 
+  /// The element at a parent path, nullopt when absent or null; fails when a step is not an object.
+  std::optional<element> resolve(std::string_view path) {
+    element cur = root_;
+    std::size_t start = 0;
+    while (!path.empty() && start <= path.size()) {
+      const auto dot = path.find('.', start);
+      const auto key =
+          path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+      if (cur.type() == element_type::NULL_VALUE) return std::nullopt;
+      if (cur.type() != element_type::OBJECT) {
+        fail(path.substr(0, start == 0 ? 0 : start - 1),
+             "expected an object, got " + std::string(type_name(cur.type())));
+        return std::nullopt;
+      }
+      element next;
+      if (cur.get_object().value_unsafe().at_key(key).get(next) != simdjson::SUCCESS)
+        return std::nullopt;
+      cur = next;
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    if (cur.type() == element_type::NULL_VALUE) return std::nullopt;
+    return cur;
+  }
+
   element_type type_of(std::string_view path) {
     auto el = at(path);
     return el ? el->type() : element_type::NULL_VALUE;
@@ -235,6 +280,7 @@ class Reader {
  private:
   element root_;
   const Limits& limits_;
+  std::vector<std::pair<std::string, std::optional<element>>> parents_;
 };
 
 /// Either a User or the reason it is not one.
@@ -273,7 +319,7 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
       }
     }
   } else {
-    u.street_number = r.integer("location.street.number");
+    u.street_number = r.integer("location.street.number", 0, 999999999);
     u.street_name = r.text("location.street.name", false, lim.text);
   }
   u.city = r.text("location.city", false, lim.text);
@@ -306,7 +352,7 @@ std::optional<User> decode_user(element el, const IdHasher& hasher, const Limits
       date = r.text(f, required, lim.code);
     } else {
       date = r.text(f + ".date", required, lim.code);
-      age = r.integer(f + ".age");
+      age = r.integer(f + ".age", 0, 200);
     }
     if (date && !is_timestamp(*date))
       r.fail(f + ".date", "not an ISO 8601 timestamp: '" + *date + "'");

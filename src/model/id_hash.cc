@@ -4,8 +4,6 @@
 
 namespace streamflow::model {
 
-std::string IdHasher::hash(std::string_view value) const {
-  return base::to_hex(base::hmac_sha256(key_, value));
-}
+std::string IdHasher::hash(std::string_view value) const { return base::to_hex(hmac_.mac(value)); }
 
 }  // namespace streamflow::model

@@ -6,16 +6,18 @@
 #include <string>
 #include <string_view>
 
+#include "base/digest.h"
+
 namespace streamflow::model {
 
 class IdHasher {
  public:
-  explicit IdHasher(std::string key) : key_(std::move(key)) {}
+  explicit IdHasher(const std::string& key) : hmac_(key) {}
   /// 64 lower-case hex characters.
   std::string hash(std::string_view value) const;
 
  private:
-  std::string key_;
+  base::HmacSha256 hmac_;
 };
 
 }  // namespace streamflow::model

@@ -56,6 +56,16 @@ int to_int(std::string_view s) {
 
 Normalised normalise_text(std::string_view in) {
   Normalised out;
+  // Fast path, most values: printable ASCII with no space at either end is already normal.
+  bool plain = !in.empty() && in.front() != ' ' && in.back() != ' ';
+  for (std::size_t i = 0; plain && i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    plain = c >= 0x20 && c < 0x7F && c != '\t';
+  }
+  if (plain) {
+    out.value.assign(in);
+    return out;
+  }
   // First pass: validate, drop BOMs, find the code points.
   struct Cp {
     std::size_t start, len;
@@ -135,6 +145,7 @@ bool is_timestamp(std::string_view s) {
   }
   if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
     return false;
+  if (year < 1) return false;  // no year 0 in PostgreSQL's calendar
   std::string_view rest = s.substr(19);
   if (!rest.empty() && rest[0] == '.') {
     std::size_t n = 1;

@@ -70,3 +70,70 @@ TEST(Backoff, RetryAfterWins) {
 
 }  // namespace
 }  // namespace streamflow::ingest
+
+namespace streamflow::ingest {
+namespace {
+
+TEST(Binary, TimestampsAreMicrosecondsSince2000Utc) {
+  EXPECT_EQ(timestamp_micros("2000-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(timestamp_micros("2000-01-01T00:00:01.5Z"), 1500000);
+  EXPECT_EQ(timestamp_micros("1999-12-31T23:59:59.999Z"), -1000);
+  EXPECT_EQ(timestamp_micros("1992-03-08T15:13:16.688Z"),
+            -246617203312000LL);                                // per Python datetime
+  EXPECT_EQ(timestamp_micros("2000-01-01T05:45:00+05:45"), 0);  // offsets as served
+  EXPECT_EQ(timestamp_micros("1999-12-31T20:30:00-03:30"), 0);
+  EXPECT_EQ(timestamp_micros("1983-07-14 07:29:45"),
+            timestamp_micros("1983-07-14T07:29:45Z"));             // legacy, UTC
+  EXPECT_EQ(timestamp_micros("2000-01-01T00:00:00.0000005Z"), 1);  // rounded half up, as PostgreSQL
+  EXPECT_EQ(
+      timestamp_micros("1945-06-24T23:56:32.652Z") - timestamp_micros("1945-06-24T23:56:31.652Z"),
+      1000000);
+}
+
+TEST(Binary, UuidBytes) {
+  EXPECT_EQ(uuid_bytes("7a0eed16-9430-4d68-901f-c0d4c1c3bf00"),
+            std::string("\x7a\x0e\xed\x16\x94\x30\x4d\x68\x90\x1f\xc0\xd4\xc1\xc3\xbf\x00", 16));
+}
+
+TEST(Binary, RowIsThirtyLengthPrefixedFieldsWithNullsAsMinusOne) {
+  model::User u;
+  u.uuid = "7a0eed16-9430-4d68-901f-c0d4c1c3bf00";
+  u.gender = "female";
+  u.first_name = "Jennie";
+  u.last_name = "Nichols";
+  u.email = "jennie.nichols@example.com";
+  u.dob = "2000-01-01T00:00:00Z";
+  u.dob_age = 26;
+  u.nat = "US";
+  std::string out;
+  copy_binary_header(out);
+  EXPECT_EQ(out.size(), 19u);
+  EXPECT_EQ(out.substr(0, 11), std::string("PGCOPY\n\xff\r\n\0", 11));
+  out.clear();
+  append_user_row_binary(out, u, "8f0c8d4e-1c1a-8d3b-9a6e-0123456789ab");
+  // Walk the fields: a 2-byte count, then (4-byte length or -1, bytes).
+  auto be = [&](std::size_t pos, int n) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(out[pos + i]);
+    return v;
+  };
+  ASSERT_EQ(be(0, 2), 30u);
+  std::size_t pos = 2;
+  int fields = 0, nulls = 0;
+  while (pos < out.size()) {
+    const auto len = be(pos, 4);
+    pos += 4;
+    ++fields;
+    if (len == 0xFFFFFFFFu) {
+      ++nulls;
+      continue;
+    }
+    pos += len;
+  }
+  EXPECT_EQ(pos, out.size());
+  EXPECT_EQ(fields, 30);
+  EXPECT_EQ(nulls, 30 - 9);  // uuid, gender, first, last, email, dob, dob_age, nat, batch_id set
+}
+
+}  // namespace
+}  // namespace streamflow::ingest

@@ -79,6 +79,16 @@ TEST(Decode, WholeDocumentFailuresAreErrorsNotRejects) {
   EXPECT_EQ(api_error.error().code, base::Errc::unavailable);
 }
 
+TEST(Decode, NumbersOutsideTheColumnRangeAreRejectedNotFatal) {
+  auto rec = record("");
+  const std::string dob = R"("age":30})";
+  rec.replace(rec.find(dob), dob.size(), R"("age":99999999999})");
+  auto batch = decode_response(R"({"results":[)" + rec + "]}", kHasher);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->rejects.size(), 1u);
+  EXPECT_EQ(batch->rejects[0].reason, "dob.age: out of range (0..200): 99999999999");
+}
+
 TEST(Decode, HashIsKeyed) {
   EXPECT_NE(IdHasher("k1").hash("405-88-3636"), IdHasher("k2").hash("405-88-3636"));
   EXPECT_EQ(IdHasher("k1").hash("405-88-3636").size(), 64u);

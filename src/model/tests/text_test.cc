@@ -48,6 +48,7 @@ TEST(Formats, Timestamp) {
   EXPECT_TRUE(is_timestamp("1983-07-14 07:29:45"));
   EXPECT_TRUE(is_timestamp("2000-02-29T00:00:00+05:45"));
   EXPECT_FALSE(is_timestamp("1900-02-29T00:00:00Z"));
+  EXPECT_FALSE(is_timestamp("0000-01-01T00:00:00Z"));
   EXPECT_FALSE(is_timestamp("1992-13-08T15:13:16Z"));
   EXPECT_FALSE(is_timestamp("1992-03-08"));
   EXPECT_FALSE(is_timestamp("1992-03-08T15:13:16.Z"));
