@@ -41,7 +41,9 @@ static void BM_CopyRows5000(benchmark::State& state) {
   std::string out;
   for (auto _ : state) {
     out.clear();
-    for (const auto& u : batch->users) sf::ingest::append_user_row(out, u, "8f0c8d4e-1c1a-8d3b-9a6e-0123456789ab");
+    for (const auto& u : batch->users) {
+      sf::ingest::append_user_row_binary(out, u, "8f0c8d4e-1c1a-8d3b-9a6e-0123456789ab");
+    }
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations() * 5000);

@@ -35,49 +35,8 @@ void field(std::string& out, const std::string& v) {
   copy_field(out, v);
   out += '\t';
 }
-void field(std::string& out, const std::optional<std::int64_t>& v) {
-  if (v)
-    out += std::to_string(*v);
-  else
-    out += "\\N";
-  out += '\t';
-}
 
 }  // namespace
-
-void append_user_row(std::string& out, const model::User& u, std::string_view batch_id) {
-  field(out, u.uuid);
-  field(out, u.gender);
-  field(out, u.title);
-  field(out, u.first_name);
-  field(out, u.last_name);
-  field(out, u.street_number);
-  field(out, u.street_name);
-  field(out, u.city);
-  field(out, u.state);
-  field(out, u.country);
-  field(out, u.postcode);
-  field(out, u.latitude);
-  field(out, u.longitude);
-  field(out, u.tz_offset);
-  field(out, u.tz_description);
-  field(out, u.email);
-  field(out, u.username);
-  field(out, u.dob);
-  field(out, u.dob_age);
-  field(out, u.registered);
-  field(out, u.registered_age);
-  field(out, u.phone);
-  field(out, u.cell);
-  field(out, u.id_name);
-  field(out, u.id_hash);
-  field(out, u.picture_large);
-  field(out, u.picture_medium);
-  field(out, u.picture_thumbnail);
-  field(out, u.nat);
-  copy_field(out, batch_id);
-  out += '\n';
-}
 
 void append_reject_row(std::string& out, const model::Reject& r, std::string_view batch_id,
                        std::string_view source) {

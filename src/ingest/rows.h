@@ -16,9 +16,6 @@ extern const char* const kUserColumns;
 /// Columns compared to decide whether an upsert changes a row (all data columns).
 extern const char* const kUserDataColumns;
 
-/// Appends one staging.users row (COPY text format, newline-terminated).
-void append_user_row(std::string& out, const model::User& user, std::string_view batch_id);
-
 /// COPY binary format: PostgreSQL then skips parsing text into uuid, timestamptz and integers.
 /// A stream is copy_binary_header(), rows, copy_binary_trailer().
 void copy_binary_header(std::string& out);
