@@ -15,14 +15,6 @@ Sha256 sha256(std::string_view data) {
   return out;
 }
 
-Sha256 hmac_sha256(std::string_view key, std::string_view data) {
-  Sha256 out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return out;
-}
-
 // HmacSha256 keeps its precomputed inner/outer states as plain SHA256_CTX structs: copying one
 // is a memcpy, where EVP_MD_CTX_copy_ex costs thousands of instructions per id. OpenSSL 3 marks
 // the SHA256_* functions deprecated, not removed; they remain the cheapest way to do this.

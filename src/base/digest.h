@@ -11,8 +11,6 @@ namespace streamflow::base {
 using Sha256 = std::array<std::uint8_t, 32>;
 
 Sha256 sha256(std::string_view data);
-/// HMAC-SHA256 of `data` under `key`.
-Sha256 hmac_sha256(std::string_view key, std::string_view data);
 /// HMAC-SHA256 under a fixed key, with the keyed inner and outer SHA-256 states computed once
 /// (the one-shot HMAC() sets up a context per call, ~1 us). Immutable; thread-safe.
 class HmacSha256 {

@@ -133,33 +133,6 @@ std::uint64_t process_rss_bytes(pid_t pid) {
   return 0;
 }
 
-std::vector<pid_t> process_tree(pid_t root) {
-  // Map parent -> children once, then walk down from the root.
-  std::vector<std::pair<pid_t, pid_t>> edges;  // (ppid, pid)
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    auto close_paren = line.rfind(')');
-    if (close_paren == std::string::npos) continue;
-    std::istringstream rest(line.substr(close_paren + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    edges.emplace_back(ppid, static_cast<pid_t>(std::stol(name)));
-  }
-  std::vector<pid_t> out{root};
-  for (size_t i = 0; i < out.size(); ++i) {
-    for (const auto& [ppid, pid] : edges) {
-      if (ppid == out[i]) out.push_back(pid);
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> find_in_path(const std::string& name) {
   if (name.find('/') != std::string::npos) {
     if (access(name.c_str(), X_OK) == 0) return name;

@@ -40,9 +40,6 @@ std::string process_command_line(pid_t pid);
 /// Resident set size of one process in bytes (0 if it is gone).
 std::uint64_t process_rss_bytes(pid_t pid);
 
-/// The pid and its descendants (children, grandchildren...), read from /proc.
-std::vector<pid_t> process_tree(pid_t root);
-
 /// Full path of an executable found in PATH, or nullopt.
 std::optional<std::string> find_in_path(const std::string& name);
 
