@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV        := .venv
 BIN_RELEASE := build/release/src/apps/streamflow
 BIN_CI      := build/ci/src/apps/streamflow
+# rustup's cargo (the CQL bridge in src/cql/rust) is usually not on a non-login shell's PATH.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup build build-ci run up down status logs test test-unit test-integration \

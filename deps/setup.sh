@@ -51,7 +51,8 @@ JAVA_HOME_17="${STREAMFLOW_JAVA_HOME:-/usr/lib/jvm/java-${JAVA_MAJOR}-openjdk-am
 # --- 3. JVM artifacts from Maven Central ---------------------------------------------------
 MVN_PROPS=(-Dkafka.version="$KAFKA_VERSION" -Dkafka.scala.version="$KAFKA_SCALA_VERSION"
            -Dlog4j.version="$LOG4J_VERSION" -Dcassandra.version="$CASSANDRA_VERSION"
-           -Ddebezium.version="$DEBEZIUM_VERSION" -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION")
+           -Ddebezium.version="$DEBEZIUM_VERSION" -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
+           -Dspark.version="$SPARK_VERSION" -Dspark.cassandra.connector.version="$SPARK_CASSANDRA_CONNECTOR_VERSION")
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}"
 want=$(fingerprint deps/versions.env deps/maven/*/pom.xml)
 if [[ -f "$DEPS_DIR/.maven-stamp" && "$(cat "$DEPS_DIR/.maven-stamp")" == "$want" ]]; then
@@ -66,7 +67,7 @@ else
       || { tail -30 "$DEPS_DIR/maven.log" >&2; return 1; }
   }
   : > "$DEPS_DIR/maven.log"
-  rm -rf "$DEPS_DIR/kafka.new" "$DEPS_DIR/cassandra.new" "$DEPS_DIR/connect-plugins.new"
+  rm -rf "$DEPS_DIR/kafka.new" "$DEPS_DIR/cassandra.new" "$DEPS_DIR/connect-plugins.new" "$DEPS_DIR/spark-jars.new"
   step "  kafka ${KAFKA_VERSION} + connect"
   mvn_run -f deps/maven/kafka/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/kafka.new" \
     || die "could not resolve Kafka ${KAFKA_VERSION} from Maven Central"
@@ -78,10 +79,17 @@ else
   mvn_run -f deps/maven/debezium/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/connect-plugins.new" \
     -DmarkersDirectory="$DEPS_DIR/markers.tmp" \
     || die "could not resolve the Debezium PostgreSQL plugin ${DEBEZIUM_VERSION} from Maven Central"
+  step "  spark connectors: kafka ${SPARK_VERSION}, cassandra ${SPARK_CASSANDRA_CONNECTOR_VERSION}"
+  # Only what the pyspark wheel lacks: two copies of Scala, Hadoop or slf4j on one classpath break
+  # Spark (scala-collection-compat stays: the connector needs a newer one than pyspark bundles).
+  mvn_run -f deps/maven/spark/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/spark-jars.new" \
+    -DexcludeGroupIds=org.scala-lang,org.apache.hadoop,org.slf4j,org.lz4,org.xerial.snappy,commons-logging,io.dropwizard.metrics,com.thoughtworks.paranamer,com.google.code.findbugs \
+    -DexcludeArtifactIds=commons-lang3,spark-tags_2.12 \
+    || die "could not resolve the Spark connectors from Maven Central"
   rm -rf "$DEPS_DIR/markers.tmp" deps/maven/*/target
   ls "$DEPS_DIR"/connect-plugins.new/debezium-connector-postgres/debezium-connector-postgres-*.jar >/dev/null 2>&1 \
     || die "the Debezium plugin archive did not unpack into $DEPS_DIR/connect-plugins.new/debezium-connector-postgres"
-  for d in kafka cassandra connect-plugins; do
+  for d in kafka cassandra connect-plugins spark-jars; do
     rm -rf "${DEPS_DIR:?}/$d" && mv "$DEPS_DIR/$d.new" "$DEPS_DIR/$d"
   done
   chmod -R a+rX "$DEPS_DIR"
@@ -89,15 +97,30 @@ else
 fi
 
 # --- 4. Python venv for the integration tests (pinned, hashed) -----------------------------
-want=$(fingerprint deps/python/test.lock)
+want="$(fingerprint deps/python/test.lock)-usr-bin-python3"
 if [[ -x "$VENV/bin/python" && -f "$VENV/.stamp" && "$(cat "$VENV/.stamp")" == "$want" ]]; then
   step "Python test venv: up to date in $VENV"
 else
   step "creating the Python test venv in $VENV"
-  python3 -m venv "$VENV" || die "python3 -m venv failed: apt-get install python3-venv"
+  # Debian's Python, not whatever python3 is first on PATH: the Spark job runs from this venv as
+  # the unprivileged service account, which cannot reach a Python under /root (pyenv).
+  rm -rf "$VENV"
+  /usr/bin/python3 -m venv "$VENV" || die "/usr/bin/python3 -m venv failed: apt-get install python3-venv"
   "$VENV/bin/pip" install -q --require-hashes --no-deps -r deps/python/test.lock \
     || die "pip could not install deps/python/test.lock"
   echo "$want" > "$VENV/.stamp"
 fi
+
+# --- 5. Rust toolchain and crates for the CQL bridge (src/cql/rust) ------------------------
+# cargo is not a Debian package here (bookworm's rustc is too old for scylla 1.x): rustup's.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+command -v cargo >/dev/null 2>&1 \
+  || die "cargo is missing: install Rust ${RUST_MIN_VERSION}+ with rustup (https://rustup.rs: curl --proto '=https' -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal), then run make setup again"
+rustc_version=$(rustc --version | awk '{print $2}')
+[[ "$(printf '%s\n%s\n' "$RUST_MIN_VERSION" "$rustc_version" | sort -V | head -1)" == "$RUST_MIN_VERSION" ]] \
+  || die "rustc $rustc_version is too old for the scylla driver (needs ${RUST_MIN_VERSION}+): rustup update stable"
+step "Rust crates of the CQL bridge (rustc $rustc_version; cargo fetch --locked, cached in ${CARGO_HOME:-$HOME/.cargo})"
+cargo fetch --locked --manifest-path src/cql/rust/Cargo.toml \
+  || die "cargo fetch failed: check the network to crates.io (src/cql/rust/Cargo.lock pins every crate)"
 
 step "setup done in $(( $(date +%s) - START )) s"

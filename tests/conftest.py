@@ -28,6 +28,7 @@ PORT_SETTINGS = [
     "CASSANDRA_STORAGE_PORT",
     "CASSANDRA_JMX_PORT",
     "MOCK_API_PORT",
+    "SPARK_UI_PORT",
 ]
 
 
@@ -68,7 +69,7 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
 class LocalStack:
     """One local stack: a state directory, a set of ports, and the CLI to drive them."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, spark: bool = False):
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
         self.state_dir.chmod(0o755)
@@ -77,6 +78,11 @@ class LocalStack:
         self.env["STREAMFLOW_STATE_DIR"] = str(self.state_dir)
         self.env["STREAMFLOW_DEPS_DIR"] = str(REPO / ".deps")
         self.env["STREAMFLOW_POSTGRES_MIGRATIONS_DIR"] = str(REPO / "pipeline/sql/postgres")
+        self.env["STREAMFLOW_CASSANDRA_MIGRATIONS_DIR"] = str(REPO / "pipeline/cql")
+        self.env["STREAMFLOW_SPARK_PYTHON"] = str(REPO / ".venv/bin/python")
+        self.env["STREAMFLOW_SPARK_JOB_DIR"] = str(REPO / "pipeline/spark")
+        # The streaming job only where a test asks for it (`streaming_stack`): it costs a JVM.
+        self.env["STREAMFLOW_SPARK_ENABLED"] = "true" if spark else "false"
         self.env.pop("STREAMFLOW_CONFIG", None)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
@@ -182,3 +188,14 @@ def fresh_stack(request):
     s = LocalStack(request.node.name[:20].replace("[", "-").replace("]", ""))
     yield s
     s.destroy()
+
+
+@pytest.fixture(scope="session")
+def streaming_stack():
+    """A running stack with the Spark streaming job: the whole pipeline, for the e2e tests."""
+    s = LocalStack("e2e", spark=True)
+    try:
+        s.up(timeout=600)
+        yield s
+    finally:
+        s.destroy()

@@ -14,9 +14,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/net.h"
 #include "base/result.h"
 #include "config/catalog.h"
 #include "config/secrets.h"
+#include "cql/cql.h"
+#include "cql/format.h"
+#include "cql/migrations.h"
 #include "ingest/ingester.h"
 #include "io/migrations.h"
 #include "mockapi/server.h"
@@ -63,6 +67,12 @@ bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+sf::cql::ConnectOptions cql_options(const sf::stack::Layout& layout) {
+  sf::cql::ConnectOptions options;
+  options.contact_point = layout.cassandra_contact_point();
+  return options;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,7 +110,28 @@ int main(int argc, char** argv) {
   logs->add_flag("-f,--follow", follow, "keep printing new lines (tail -F)");
 
   auto* migrate = app.add_subcommand(
-      "migrate", "apply the staging schema migrations to the running PostgreSQL");
+      "migrate",
+      "apply the staging schema migrations to the running PostgreSQL, and the CQL migrations "
+      "(cassandra.migrations_dir) to Cassandra when it is running");
+
+  auto* cql_cmd = app.add_subcommand(
+      "cql",
+      "run one CQL statement against the local stack's Cassandra and print its rows: a header "
+      "line of column names, then one tab-separated line per row (null is \\N; backslash, tab "
+      "and newline are escaped as \\\\, \\t, \\n), or a JSON array with --json");
+  std::string cql_statement;
+  std::optional<std::string> cql_keyspace;
+  std::vector<std::string> cql_params;
+  bool cql_json = false;
+  cql_cmd->add_option("statement", cql_statement, "e.g. \"SELECT * FROM users LIMIT 5\"")
+      ->required();
+  cql_cmd->add_option("-k,--keyspace", cql_keyspace,
+                      "keyspace of unqualified table names (default: setting cassandra.keyspace; "
+                      "\"\" for none)");
+  cql_cmd->add_option("-p,--param", cql_params,
+                      "value of the next ? marker, as text converted to its column's type "
+                      "(repeatable)");
+  cql_cmd->add_flag("--json", cql_json, "print a JSON array of objects, one per row");
 
   auto* mock = app.add_subcommand(
       "mock-api", "serve a randomuser.me-compatible API on loopback (runs until stopped)");
@@ -217,6 +248,38 @@ int main(int argc, char** argv) {
     auto applied = sf::io::apply_migrations(*conn, settings->get_path("postgres.migrations_dir"));
     if (!applied) return report(applied.error());
     std::printf("%zu migration(s) applied\n", applied->size());
+    const auto layout = sf::stack::Layout::from_settings(*settings);
+    if (!sf::base::tcp_port_open("127.0.0.1", layout.ports.cassandra,
+                                 std::chrono::milliseconds(1000))) {
+      std::printf("Cassandra is not running on %s: CQL migrations not applied\n",
+                  layout.cassandra_contact_point().c_str());
+      return 0;
+    }
+    auto session = sf::cql::Session::connect(cql_options(layout));
+    if (!session) return report(session.error());
+    auto cql_applied =
+        sf::cql::apply_migrations(*session, layout.cql_migrations_dir,
+                                  {layout.cassandra_keyspace, layout.cassandra_replication});
+    if (!cql_applied) return report(cql_applied.error());
+    for (const auto& v : *cql_applied)
+      std::printf("  cassandra  applied migration V%s\n", v.c_str());
+    std::printf("%zu CQL migration(s) applied (keyspace %s)\n", cql_applied->size(),
+                layout.cassandra_keyspace.c_str());
+    return 0;
+  }
+
+  if (cql_cmd->parsed()) {
+    const auto layout = sf::stack::Layout::from_settings(*settings);
+    auto session = sf::cql::Session::connect(cql_options(layout));
+    if (!session) return report(session.error());
+    const auto keyspace = cql_keyspace.value_or(layout.cassandra_keyspace);
+    if (!keyspace.empty()) {
+      if (auto r = session->use_keyspace(keyspace); !r) return report(r.error());
+    }
+    auto rows =
+        session->query(cql_statement, sf::cql::Params(cql_params.begin(), cql_params.end()));
+    if (!rows) return report(rows.error());
+    std::cout << (cql_json ? sf::cql::format_json(*rows) : sf::cql::format_tsv(*rows));
     return 0;
   }
 

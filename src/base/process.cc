@@ -133,6 +133,36 @@ std::uint64_t process_rss_bytes(pid_t pid) {
   return 0;
 }
 
+std::uint64_t process_tree_rss_bytes(pid_t pid) {
+  // Parent of every process, from /proc/<pid>/stat (field 4; the command in field 2 may hold
+  // spaces and parentheses, so parse from its last ')').
+  std::vector<std::pair<pid_t, pid_t>> parent_of;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    parent_of.emplace_back(static_cast<pid_t>(std::stoi(name)), ppid);
+  }
+  std::vector<pid_t> tree{pid};
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    for (const auto& [child, parent] : parent_of) {
+      if (parent == tree[i]) tree.push_back(child);
+    }
+  }
+  std::uint64_t total = 0;
+  for (pid_t p : tree) total += process_rss_bytes(p);
+  return total;
+}
+
 std::optional<std::string> find_in_path(const std::string& name) {
   if (name.find('/') != std::string::npos) {
     if (access(name.c_str(), X_OK) == 0) return name;

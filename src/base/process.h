@@ -40,6 +40,10 @@ std::string process_command_line(pid_t pid);
 /// Resident set size of one process in bytes (0 if it is gone).
 std::uint64_t process_rss_bytes(pid_t pid);
 
+/// Resident set size of a process and all its descendants in bytes (a PySpark driver and its
+/// JVM, PostgreSQL and its backends). Shared pages are counted once per process.
+std::uint64_t process_tree_rss_bytes(pid_t pid);
+
 /// Full path of an executable found in PATH, or nullopt.
 std::optional<std::string> find_in_path(const std::string& name);
 

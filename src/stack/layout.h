@@ -20,6 +20,24 @@ struct Ports {
   int cassandra_storage = 7000;
   int cassandra_jmx = 7199;
   int mock_api = 8787;
+  int spark_ui = 4040;  ///< 0: no Spark UI
+};
+
+/// How `up` runs the streaming job (settings spark.*).
+struct SparkJob {
+  bool enabled = true;
+  std::string master;
+  std::filesystem::path python;
+  std::filesystem::path job_dir;
+  std::filesystem::path jars_dir;
+  std::string driver_memory;
+  std::string dlq_topic;
+  std::string trigger;
+  std::string watermark;
+  long long max_offsets_per_trigger = 200000;
+  int shuffle_partitions = 4;
+  int write_batch_rows = 20;
+  int write_concurrency = 16;
 };
 
 struct Layout {
@@ -42,10 +60,14 @@ struct Layout {
   /// The account services run as; nullopt when streamflow itself is not root (run as self).
   std::optional<std::string> service_user;
   int kafka_heap_mb = 1024;
+  int kafka_partitions = 3;  ///< of the topics `up` creates
   int connect_heap_mb = 1024;
   int cassandra_heap_mb = 2048;
   std::filesystem::path self_exe;  ///< this streamflow binary (runs the mock API)
   std::filesystem::path migrations_dir;
+  std::filesystem::path cql_migrations_dir;  ///< V<version>__<name>.cql files
+  std::string cassandra_keyspace;
+  std::string cassandra_replication;  ///< CQL replication map for CREATE KEYSPACE
   bool mock_api_enabled = true;
   bool cdc_enabled = true;
   std::string cdc_connector;
@@ -53,6 +75,7 @@ struct Layout {
   std::string cdc_slot;
   int cdc_heartbeat_ms = 10000;
   int mock_api_threads = 4;
+  SparkJob spark;
   config::Settings settings;  ///< for secrets (config::secret)
   int start_timeout_s = 180;
   int stop_timeout_s = 60;
@@ -70,10 +93,19 @@ struct Layout {
   std::filesystem::path supervisor_socket() const { return run_dir / "supervisor.sock"; }
   std::filesystem::path supervisor_pidfile() const { return run_dir / "supervisord.pid"; }
   std::filesystem::path postgres_password_file() const { return secrets_dir / "postgres.password"; }
+  /// Where CQL clients connect: "127.0.0.1:<cassandra.port>".
+  std::string cassandra_contact_point() const {
+    return "127.0.0.1:" + std::to_string(ports.cassandra);
+  }
   /// Secrets Kafka Connect reads through its FileConfigProvider (owned by the service account).
   std::filesystem::path connect_secrets_file() const {
     return state_dir / "connect" / "secrets.properties";
   }
+  std::filesystem::path spark_dir() const { return state_dir / "spark"; }
+  /// Streaming checkpoints: delete them (with the job stopped) to reprocess the topic.
+  std::filesystem::path spark_checkpoints() const { return spark_dir() / "checkpoints"; }
+  /// Written by the job every few seconds: per-query progress and totals.
+  std::filesystem::path spark_progress_file() const { return spark_dir() / "progress.json"; }
   /// The CDC topic of staging.users.
   std::string cdc_topic() const { return cdc_topic_prefix + ".staging.users"; }
 };

@@ -5,8 +5,13 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "base/net.h"
 #include "io/pg.h"
@@ -122,6 +127,83 @@ Probe probe_cassandra(const Layout& l) {
     return {true, "CQL port open"};
   }
   return {false, fmt::format("CQL port 127.0.0.1:{} not open yet", l.ports.cassandra)};
+}
+
+namespace {
+
+std::optional<nlohmann::json> read_spark_progress(const Layout& l) {
+  std::ifstream in(l.spark_progress_file());
+  if (!in) return std::nullopt;
+  auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  return doc;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Probe probe_spark(const Layout& l) {
+  auto doc = read_spark_progress(l);
+  if (!doc) return {false, "no progress from the streaming job yet (starting: ~10 s)"};
+  const double age = unix_now() - doc->value("updated_at", 0.0);
+  if (age > 20) return {false, fmt::format("no progress for {:.0f} s", age)};
+  const auto& queries = (*doc)["queries"];
+  if (!queries.is_object() || queries.empty()) return {false, "no streaming query running"};
+  for (const auto& [name, q] : queries.items()) {
+    if (!q.value("active", false)) return {false, "query " + name + " stopped"};
+  }
+  return {true, fmt::format("{} queries streaming", queries.size())};
+}
+
+std::vector<std::pair<std::string, std::string>> spark_facts(const Layout& l) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto doc = read_spark_progress(l);
+  if (!doc || !(*doc)["queries"].is_object()) return out;
+  for (const auto& [name, q] : (*doc)["queries"].items()) {
+    const auto& t = q["totals"];
+    auto num = [](const nlohmann::json& j, const char* key) {
+      return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0;
+    };
+    if (name == "users") {
+      out.emplace_back(
+          "query users",
+          fmt::format("batch {} · {:.0f} rows/s · upserted {:.0f} · deleted {:.0f} · dead "
+                      "letters {:.0f}",
+                      num(t, "last_batch_id"), num(q, "processed_rows_per_s"), num(t, "upserted"),
+                      num(t, "deleted"), num(t, "dead_lettered")));
+    } else {
+      out.emplace_back("query " + name,
+                       fmt::format("batch {} · {:.0f} rows/s · watermark {}",
+                                   num(t, "last_batch_id"), num(q, "processed_rows_per_s"),
+                                   q.value("watermark", nlohmann::json("-")).is_string()
+                                       ? q["watermark"].get<std::string>()
+                                       : "-"));
+    }
+  }
+  out.emplace_back("checkpoints", l.spark_checkpoints().string());
+  return out;
+}
+
+std::string pyspark_version(const Layout& l) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto lib = l.spark.python.parent_path().parent_path() / "lib";
+  for (const auto& py : fs::directory_iterator(lib, ec)) {
+    for (const auto& e : fs::directory_iterator(py.path() / "site-packages", ec)) {
+      const auto n = e.path().filename().string();
+      constexpr std::string_view kPrefix = "pyspark-", kSuffix = ".dist-info";
+      // pip writes pyspark-3.5.7.dist-info, or pyspark-3.5.7-py3.11.egg-info for a legacy
+      // setup.py install.
+      if (n.starts_with(kPrefix) && (n.ends_with(kSuffix) || n.ends_with(".egg-info"))) {
+        auto v = n.substr(kPrefix.size());
+        return v.substr(0, v.find_first_of("-.", v.find('.', v.find('.') + 1) + 1));
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace streamflow::stack

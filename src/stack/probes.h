@@ -3,6 +3,8 @@
 /// throws. A probe that answers is what `up` waits for and what `status` reports.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "stack/layout.h"
 
@@ -24,6 +26,13 @@ Probe probe_cassandra(const Layout& layout);
 
 /// The mock API answers GET /health.
 Probe probe_mock_api(const Layout& layout);
+
+/// The streaming job wrote its progress file in the last 20 s and all its queries are active.
+Probe probe_spark(const Layout& layout);
+/// Per-query facts from the job's progress file (batch, rates, totals) for `status`.
+std::vector<std::pair<std::string, std::string>> spark_facts(const Layout& layout);
+/// The pyspark version installed in spark.python's venv, or "".
+std::string pyspark_version(const Layout& layout);
 
 /// SHOW server_version over the local socket, or "" if PostgreSQL does not answer.
 std::string postgres_server_version(const Layout& layout);

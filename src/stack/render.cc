@@ -44,12 +44,13 @@ std::string render_supervisord_conf(const Layout& l, const std::vector<ProgramSp
     std::string command;
     for (const auto& a : p.argv) command += (command.empty() ? "" : " ") + supervisor_quote(a);
     out += fmt::format(
-        "\n[program:{}]\ncommand={}\ndirectory={}\nautostart=false\nautorestart=false\n"
+        "\n[program:{}]\ncommand={}\ndirectory={}\nautostart=false\nautorestart={}\n"
         "startsecs=0\nstartretries=0\nstopsignal={}\nstopwaitsecs={}\nstopasgroup={}\n"
         "killasgroup=true\nredirect_stderr=true\nstdout_logfile={}\n"
         "stdout_logfile_maxbytes=50MB\nstdout_logfile_backups=3\n",
-        p.name, command, supervisor_escape(p.directory), p.stop_signal, p.stop_wait_s,
-        p.stop_as_group ? "true" : "false", supervisor_escape(p.log_file));
+        p.name, command, supervisor_escape(p.directory), p.restart_on_exit ? "true" : "false",
+        p.stop_signal, p.stop_wait_s, p.stop_as_group ? "true" : "false",
+        supervisor_escape(p.log_file));
     if (!p.user.empty()) out += "user=" + p.user + "\n";
     if (!p.env.empty()) {
       out += "environment=";
@@ -208,7 +209,12 @@ std::string render_cassandra_yaml(const Layout& l) {
       "authorizer: AllowAllAuthorizer\n"
       "concurrent_reads: 16\n"
       "concurrent_writes: 16\n"
-      "concurrent_compactors: 1\n",
+      "concurrent_compactors: 1\n"
+      "# The streaming job writes users in small unlogged multi-partition batches (~20 rows,\n"
+      "# ~20 KiB): one round trip each on a node that owns every partition. Warn above 64 KiB.\n"
+      "batch_size_warn_threshold: 64KiB\n"
+      "batch_size_fail_threshold: 640KiB\n"
+      "unlogged_batch_across_partitions_warn_threshold: 1000\n",
       fmt::arg("storage", l.ports.cassandra_storage), fmt::arg("native", l.ports.cassandra));
 }
 

@@ -18,6 +18,8 @@ struct ProgramSpec {
   std::string user;  ///< empty: run as supervisord's own user
   std::string stop_signal = "TERM";
   bool stop_as_group = true;
+  /// supervisord starts it again whenever it exits (not when stopped by `down`).
+  bool restart_on_exit = false;
   int stop_wait_s = 60;
   std::string log_file;
   std::vector<std::pair<std::string, std::string>> env;

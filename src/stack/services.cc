@@ -12,6 +12,9 @@
 #include "base/process.h"
 #include "base/random.h"
 #include "config/secrets.h"
+#include "cql/cql.h"
+#include "cql/migrations.h"
+#include "io/kafka.h"
 #include "io/migrations.h"
 #include "io/pg.h"
 
@@ -242,6 +245,24 @@ class KafkaService final : public Service {
   }
   Probe probe() const override { return probe_kafka(layout_); }
   std::string version() const override { return jar_version(layout_.kafka_libs, "kafka_2.13-"); }
+
+  /// The pipeline's topics exist before anything consumes them: the CDC topic (otherwise made
+  /// by Debezium's first change event) and the dead-letter topic.
+  Result<void> after_ready() const override {
+    std::vector<io::TopicSpec> topics;
+    if (layout_.cdc_enabled)
+      topics.push_back({layout_.cdc_topic(), layout_.kafka_partitions, 1, {}});
+    if (layout_.spark.enabled)
+      topics.push_back({layout_.spark.dlq_topic, layout_.kafka_partitions, 1, {}});
+    if (topics.empty()) return {};
+    auto created = io::ensure_topics(fmt::format("127.0.0.1:{}", layout_.ports.kafka), topics);
+    if (!created) return created.error();
+    for (const auto& t : *created) {
+      std::fprintf(stdout, "  kafka      created topic %s (%d partitions)\n", t.c_str(),
+                   layout_.kafka_partitions);
+    }
+    return {};
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -442,6 +463,50 @@ class CassandraService final : public Service {
   std::string version() const override {
     return jar_version(layout_.cassandra_libs, "cassandra-all-");
   }
+
+  /// Opens a CQL session through the bridge (the first real CQL round trip, so an open port
+  /// that does not serve CQL fails `up` here) and applies the keyspace's CQL migrations.
+  Result<void> after_ready() const override {
+    auto session = connect_cql(std::chrono::seconds(layout_.start_timeout_s));
+    if (!session) return session.error();
+    auto applied =
+        cql::apply_migrations(*session, layout_.cql_migrations_dir,
+                              {layout_.cassandra_keyspace, layout_.cassandra_replication});
+    if (!applied) return applied.error();
+    for (const auto& v : *applied)
+      std::fprintf(stdout, "  cassandra  applied migration V%s\n", v.c_str());
+    return {};
+  }
+
+  std::vector<std::pair<std::string, std::string>> facts() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    out.emplace_back("keyspace", layout_.cassandra_keyspace);
+    auto session = connect_cql(std::chrono::seconds(0));
+    auto applied = session ? cql::applied_migrations(*session, layout_.cassandra_keyspace)
+                           : Result<std::vector<cql::AppliedMigration>>(session.error());
+    out.emplace_back("migrations_applied", applied ? std::to_string(applied->size())
+                                                   : "unknown: " + applied.error().message);
+    return out;
+  }
+
+ private:
+  /// A CQL session to the local node. Right after start-up Cassandra may refuse or not answer
+  /// yet: such attempts are repeated until `patience` is spent.
+  Result<cql::Session> connect_cql(std::chrono::seconds patience) const {
+    cql::ConnectOptions options;
+    options.contact_point = layout_.cassandra_contact_point();
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (true) {
+      auto session = cql::Session::connect(options);
+      if (session) return session;
+      const auto code = session.error().code;
+      if ((code != Errc::unavailable && code != Errc::timeout) ||
+          std::chrono::steady_clock::now() >= deadline) {
+        return session;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -474,6 +539,103 @@ class MockApiService final : public Service {
   std::string version() const override { return "streamflow " STREAMFLOW_VERSION; }
 };
 
+/// The PySpark Structured Streaming job (pipeline/spark): CDC topic -> Cassandra. Python runs
+/// the driver and launches Spark's JVM as its child; the JVM exits when Python does (it watches
+/// its stdin), so the process supervisord sees is the whole job.
+class SparkService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "spark"; }
+  int wave() const override { return 2; }  // needs Kafka, and Cassandra with its tables
+  std::vector<NamedPort> ports() const override {
+    if (layout_.ports.spark_ui == 0) return {};
+    return {{"ui", layout_.ports.spark_ui}};
+  }
+  Result<void> check_installed() const override {
+    if (auto r = check_java(); !r) return r;
+    const auto& j = layout_.spark;
+    if (!fs::exists(j.python)) {
+      return make_error(Errc::failed_precondition,
+                        "no Python for the Spark job at " + j.python.string() +
+                            ": run `make setup` (creates the venv with pyspark) or set "
+                            "STREAMFLOW_SPARK_PYTHON");
+    }
+    if (!fs::exists(j.job_dir / "streamflow_stream" / "job.py")) {
+      return make_error(Errc::failed_precondition,
+                        "the Spark job is not in " + j.job_dir.string() +
+                            " (streamflow_stream/job.py); set STREAMFLOW_SPARK_JOB_DIR");
+    }
+    if (jar_version(j.jars_dir, "spark-sql-kafka-0-10_2.12-").empty()) {
+      return missing_jars("the Spark connectors", j.jars_dir);
+    }
+    return {};
+  }
+  Result<void> prepare() const override {
+    // A progress file from an earlier run must not pass for this run's health.
+    std::error_code ec;
+    fs::remove(layout_.spark_progress_file(), ec);
+    return base::ensure_owned_dir(layout_.spark_dir(), account());
+  }
+  ProgramSpec program() const override {
+    const auto& j = layout_.spark;
+    auto p = base_program();
+    p.directory = j.job_dir.string();
+    p.argv = {j.python.string(),
+              "-m",
+              "streamflow_stream.job",
+              "--master",
+              j.master,
+              "--bootstrap",
+              fmt::format("127.0.0.1:{}", layout_.ports.kafka),
+              "--topic",
+              layout_.cdc_topic(),
+              "--dlq-topic",
+              j.dlq_topic,
+              "--cassandra-host",
+              "127.0.0.1",
+              "--cassandra-port",
+              std::to_string(layout_.ports.cassandra),
+              "--keyspace",
+              layout_.cassandra_keyspace,
+              "--checkpoint-dir",
+              layout_.spark_checkpoints().string(),
+              "--jars-dir",
+              j.jars_dir.string(),
+              "--driver-memory",
+              j.driver_memory,
+              "--ui-port",
+              std::to_string(layout_.ports.spark_ui),
+              "--trigger",
+              j.trigger,
+              "--watermark",
+              j.watermark,
+              "--max-offsets-per-trigger",
+              std::to_string(j.max_offsets_per_trigger),
+              "--shuffle-partitions",
+              std::to_string(j.shuffle_partitions),
+              "--write-batch-rows",
+              std::to_string(j.write_batch_rows),
+              "--write-concurrency",
+              std::to_string(j.write_concurrency)};
+    p.env = {{"JAVA_HOME", layout_.java.parent_path().parent_path().string()},
+             {"PYTHONPATH", j.job_dir.string()},
+             {"PYSPARK_PYTHON", j.python.string()},
+             {"SPARK_LOCAL_IP", "127.0.0.1"},
+             {"PYTHONUNBUFFERED", "1"},
+             {"HOME", layout_.spark_dir().string()}};
+    // SIGTERM to the driver only: it stops the queries between micro-batches and exits, and its
+    // JVM follows. A crash or SIGKILL is safe too: the checkpoints replay what was cut short.
+    p.stop_as_group = false;
+    p.restart_on_exit = true;  // supervised: a crashed or killed job resumes from its checkpoint
+    return p;
+  }
+  Probe probe() const override { return probe_spark(layout_); }
+  std::string version() const override { return "pyspark " + pyspark_version(layout_); }
+  std::vector<std::pair<std::string, std::string>> facts() const override {
+    return spark_facts(layout_);
+  }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
@@ -483,6 +645,7 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
   out.push_back(std::make_unique<CassandraService>(layout));
   out.push_back(std::make_unique<ConnectService>(layout));
   if (layout.mock_api_enabled) out.push_back(std::make_unique<MockApiService>(layout));
+  if (layout.spark.enabled) out.push_back(std::make_unique<SparkService>(layout));
   return out;
 }
 

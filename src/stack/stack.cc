@@ -288,13 +288,13 @@ StackStatus Stack::status() const {
   for (const auto& svc : make_services(layout_)) {
     ServiceStatus s;
     s.name = svc->name();
-    s.port = svc->ports().front().port;
+    s.port = svc->ports().empty() ? 0 : svc->ports().front().port;
     s.ports = ports_text(*svc);
     s.log_file = layout_.log_file(s.name).string();
     auto st = states.find(s.name);
     if (st != states.end() && st->second.state == ProgramState::running) {
       s.pid = st->second.pid;
-      if (s.pid) s.rss_bytes = base::process_rss_bytes(*s.pid);
+      if (s.pid) s.rss_bytes = base::process_tree_rss_bytes(*s.pid);
       auto probe = svc->probe();
       s.state = probe.healthy ? "healthy" : "starting";
       s.detail = probe.detail;

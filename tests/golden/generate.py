@@ -2,8 +2,12 @@
 
 The expected side is computed here by an independent Python transcription of the rules in
 src/model/decode.h, not by the C++ code under test. Run: python3 tests/golden/generate.py
+
+Each expected.json also has `derived`: what the Spark job computes from each user's staging row
+(pipeline/spark/streamflow_stream/transforms.py), for a change committed at `derived_at`.
 """
 import json, hmac, hashlib, os, copy
+from datetime import datetime, timezone
 OUT = os.path.dirname(os.path.abspath(__file__))
 KEY = b"streamflow-golden-key"
 
@@ -102,11 +106,44 @@ def expect_user(r):
         "nat": norm(r["nat"]).upper(),
     }
 
+# ---- the Spark job's derivations, stated independently -------------------------------------
+DERIVED_AT = "2026-06-15T12:00:00.000Z"  # the commit time the derived ages are computed at
+ISO = {"australia": "AU", "brazil": "BR", "canada": "CA", "switzerland": "CH", "germany": "DE",
+       "denmark": "DK", "spain": "ES", "finland": "FI", "france": "FR", "united kingdom": "GB",
+       "ireland": "IE", "india": "IN", "iran": "IR", "mexico": "MX", "netherlands": "NL",
+       "norway": "NO", "new zealand": "NZ", "serbia": "RS", "turkey": "TR", "ukraine": "UA",
+       "united states": "US"}
+
+def utc(text):
+    d = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+def derive(u):
+    at, dob = utc(DERIVED_AT), utc(u["dob"])
+    key = lambda d: (d.month, d.day, d.hour, d.minute, d.second, d.microsecond // 1000)
+    age = at.year - dob.year - (1 if key(at) < key(dob) else 0)
+    age = age if age >= 0 else None
+    bands = [(18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")]
+    band = "unknown" if age is None else next((b for lim, b in bands if age < lim), "65+")
+    def coord(v, lim):
+        if v is None: return None
+        try: x = float(v)
+        except ValueError: return None
+        return x if abs(x) <= lim else None
+    email = u["email"]
+    domain = email.rsplit("@", 1)[1].lower() if "@" in email else None
+    return {"uuid": u["uuid"],
+            "full_name": " ".join(x for x in (u["first_name"], u["last_name"]) if x),
+            "age": age, "age_band": band, "email_domain": domain or None,
+            "country_code": ISO.get((u["country"] or "").strip().lower(), u["nat"]),
+            "latitude": coord(u["latitude"], 90), "longitude": coord(u["longitude"], 180)}
+
 def write(case, doc, users, rejects=(), error=None, note=""):
     d = os.path.join(OUT, case); os.makedirs(d, exist_ok=True)
     body = doc if isinstance(doc, str) else json.dumps(doc, ensure_ascii=False, indent=1)
     open(os.path.join(d, "input.json"), "w", encoding="utf-8").write(body + ("\n" if not isinstance(doc, str) else ""))
-    exp = {"note": note, "error": error, "users": users, "rejects": [{"index": i, "reason": r} for i, r in rejects]}
+    exp = {"note": note, "error": error, "users": users, "rejects": [{"index": i, "reason": r} for i, r in rejects],
+           "derived_at": DERIVED_AT, "derived": [derive(u) for u in users]}
     open(os.path.join(d, "expected.json"), "w", encoding="utf-8").write(json.dumps(exp, ensure_ascii=False, indent=1) + "\n")
 
 write("valid_every_nationality", {"results": valid, "info": info(len(valid))}, [expect_user(r) for r in valid],
@@ -133,6 +170,18 @@ t = copy.deepcopy(valid[15]); t["login"]["uuid"] = U(211); del t["location"]; de
 t = copy.deepcopy(valid[5]); t["login"]["uuid"] = U(212); t["dob"] = "1983-07-14 07:29:45"; t["registered"] = "2010-09-24 02:10:42"; traps.append(t)  # legacy date strings
 write("real_payload_traps", {"results": traps, "info": info(len(traps))}, [expect_user(r) for r in traps],
       note="Traps real payloads contain: string/number postcodes with leading zeros, null id.value, ZWNJ, BOMs, trailing spaces, mixed scripts, +5:45/-3:30 offsets, numeric coordinates, legacy date strings.")
+
+# Edges of what the Spark job derives (see DERIVED_AT): birthdays on the commit instant, a dob
+# after it, a country name the mapping does not know, different spellings of one country.
+edges = []
+t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(251); t["dob"] = {"date": "2008-06-15T12:00:00.000Z", "age": 18}; edges.append(t)  # 18 at that instant
+t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(252); t["dob"] = {"date": "2008-06-15T12:00:00.001Z", "age": 17}; edges.append(t)  # 1 ms short of 18
+t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(253); t["dob"] = {"date": "1961-06-15T11:59:59.999Z", "age": 65}; edges.append(t)  # 65+
+t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(254); t["dob"] = {"date": "2027-01-01T00:00:00.000Z", "age": 0}; edges.append(t)  # after the commit: unknown
+t = copy.deepcopy(valid[1]); t["login"]["uuid"] = U(255); t["location"]["country"] = "Atlantis"; edges.append(t)  # unknown name: falls back to nat
+t = copy.deepcopy(valid[17]); t["login"]["uuid"] = U(256); t["location"]["country"] = "  UNITED STATES "; edges.append(t)  # case and spaces
+write("derivation_edges", {"results": edges, "info": info(len(edges))}, [expect_user(r) for r in edges],
+      note="Edges of the Spark job's derivations: age on the birthday instant, a dob after the commit, unknown and oddly spelled countries.")
 
 bad = []
 def b(reason, mutate, base=0):

@@ -1,0 +1,1 @@
+"""StreamFlow's Spark Structured Streaming job: CDC topic -> validated users and analytics in Cassandra."""

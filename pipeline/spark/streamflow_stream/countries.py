@@ -1,0 +1,50 @@
+"""Country names as randomuser.me serves them (and common variants) -> ISO 3166-1 alpha-2.
+
+Keys are lower-case; the job looks names up after trimming and lower-casing. A name that is not
+here falls back to the record's `nat` (randomuser's nationality code, which matches the country of
+the address), so a new country from the API is still counted, under its nationality code.
+"""
+
+ISO_BY_NAME: dict[str, str] = {
+    "australia": "AU",
+    "brazil": "BR",
+    "brasil": "BR",
+    "canada": "CA",
+    "switzerland": "CH",
+    "germany": "DE",
+    "deutschland": "DE",
+    "denmark": "DK",
+    "spain": "ES",
+    "españa": "ES",
+    "finland": "FI",
+    "france": "FR",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "great britain": "GB",
+    "ireland": "IE",
+    "india": "IN",
+    "iran": "IR",
+    "mexico": "MX",
+    "méxico": "MX",
+    "netherlands": "NL",
+    "the netherlands": "NL",
+    "norway": "NO",
+    "new zealand": "NZ",
+    "serbia": "RS",
+    "turkey": "TR",
+    "türkiye": "TR",
+    "ukraine": "UA",
+    "united states": "US",
+    "united states of america": "US",
+    "usa": "US",
+    "austria": "AT",
+    "belgium": "BE",
+    "italy": "IT",
+    "portugal": "PT",
+    "poland": "PL",
+    "sweden": "SE",
+    "japan": "JP",
+    "china": "CN",
+    "south africa": "ZA",
+    "argentina": "AR",
+}

@@ -1,0 +1,211 @@
+"""StreamFlow's streaming job: the Debezium CDC topic -> Cassandra users, analytics and a
+dead-letter topic. `streamflow up` starts and supervises it with arguments from the config file
+(`spark.*` settings); run `python -m streamflow_stream.job --help` for them.
+
+Two streaming queries read the same topic, each with its checkpoint under --checkpoint-dir:
+`users` (idempotent upserts and deletes, dead letters) and `analytics` (a stateful aggregation
+with an event-time watermark). Progress goes to stdout, one line per query every
+--progress-interval seconds, and to <checkpoint-dir>/../progress.json for `streamflow status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from . import sinks
+from .transforms import ANALYTICS_ENVELOPE, parse_events
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="streamflow_stream.job",
+        description="CDC topic -> validated, transformed users and windowed analytics in Cassandra.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--master", default="local[*]", help="Spark master URL (spark://host:7077 for a cluster)")
+    p.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
+    p.add_argument("--topic", default="streamflow.staging.users", help="the Debezium CDC topic")
+    p.add_argument("--dlq-topic", default="streamflow.dlq", help="dead-letter topic for invalid events")
+    p.add_argument("--cassandra-host", default="127.0.0.1")
+    p.add_argument("--cassandra-port", type=int, default=9042)
+    p.add_argument("--keyspace", default="streamflow")
+    p.add_argument("--checkpoint-dir", required=True, help="where the queries keep their checkpoints")
+    p.add_argument("--jars-dir", required=True, help="directory of the connector jars (spark.jars)")
+    p.add_argument("--shuffle-partitions", type=int, default=4,
+                   help="spark.sql.shuffle.partitions; fixed by the checkpoint once the job ran")
+    p.add_argument("--max-offsets-per-trigger", type=int, default=200000,
+                   help="largest micro-batch, in Kafka records (bounds catch-up batches)")
+    p.add_argument("--trigger", default="500 milliseconds", help="micro-batch interval")
+    p.add_argument("--watermark", default="10 minutes",
+                   help="how late (by commit time) a change may arrive and still be counted")
+    p.add_argument("--write-batch-rows", type=int, default=20,
+                   help="rows per unlogged Cassandra batch of the users table")
+    p.add_argument("--write-concurrency", type=int, default=16,
+                   help="Cassandra write requests in flight per Spark task")
+    p.add_argument("--driver-memory", default="1g")
+    p.add_argument("--ui-port", type=int, default=0, help="Spark UI port on 127.0.0.1 (0: no UI)")
+    p.add_argument("--progress-interval", type=float, default=5.0)
+    p.add_argument("--starting-offsets", default="earliest",
+                   help="where a query without a checkpoint starts: earliest or latest")
+    return p.parse_args(argv)
+
+
+def build_session(a: argparse.Namespace) -> SparkSession:
+    jars = sorted(str(p) for p in Path(a.jars_dir).glob("*.jar"))
+    if not jars:
+        sys.exit(f"no connector jars in {a.jars_dir}: run `make setup` (deps/setup.sh)")
+    local_dir = Path(a.checkpoint_dir).parent / "tmp"
+    local_dir.mkdir(parents=True, exist_ok=True)
+    b = (
+        SparkSession.builder.appName("streamflow-stream")
+        .master(a.master)
+        .config("spark.jars", ",".join(jars))
+        .config("spark.driver.memory", a.driver_memory)
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.local.dir", str(local_dir))
+        .config("spark.port.maxRetries", "0")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
+        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+        .config("spark.cassandra.connection.host", a.cassandra_host)
+        .config("spark.cassandra.connection.port", str(a.cassandra_port))
+        .config("spark.cassandra.output.consistency.level", "LOCAL_QUORUM")
+        .config("spark.cassandra.output.concurrent.writes", str(a.write_concurrency))
+    )
+    if a.ui_port:
+        b = b.config("spark.ui.enabled", "true").config("spark.ui.port", str(a.ui_port))
+    else:
+        b = b.config("spark.ui.enabled", "false")
+    spark = b.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def start_queries(spark: SparkSession, a: argparse.Namespace):
+    raw = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", a.bootstrap)
+        .option("subscribe", a.topic)
+        .option("startingOffsets", a.starting_offsets)
+        .option("maxOffsetsPerTrigger", str(a.max_offsets_per_trigger))
+        # A topic trimmed by retention must not stop the pipeline; the gap is logged by Spark.
+        .option("failOnDataLoss", "false")
+        .load()
+    )
+    ckpt = Path(a.checkpoint_dir)
+    users_sink = sinks.UsersSink(spark, a.keyspace, a.bootstrap, a.dlq_topic, a.write_batch_rows)
+    users = (
+        raw.writeStream.queryName("users")
+        .foreachBatch(users_sink)
+        .option("checkpointLocation", str(ckpt / "users"))
+        .trigger(processingTime=a.trigger)
+        .start()
+    )
+    analytics_sink = sinks.AnalyticsSink(a.keyspace)
+    groups = sinks.analytics_groups(spark, parse_events(raw, ANALYTICS_ENVELOPE), a.watermark)
+    analytics = (
+        groups.writeStream.queryName("analytics")
+        .outputMode("update")
+        .foreachBatch(analytics_sink)
+        .option("checkpointLocation", str(ckpt / "analytics"))
+        .trigger(processingTime=a.trigger)
+        .start()
+    )
+    return [(users, users_sink.counters), (analytics, analytics_sink.counters)]
+
+
+def _write_json_atomically(path: Path, doc: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=1))
+    os.replace(tmp, path)
+
+
+def report(queries, progress_file: Path, started: float) -> None:
+    doc: dict = {"updated_at": time.time(), "started_at": started, "queries": {}}
+    for q, counters in queries:
+        p = q.lastProgress or {}
+        totals = counters.snapshot()
+        entry = {
+            "active": q.isActive,
+            "batch_id": p.get("batchId"),
+            "input_rows": p.get("numInputRows"),
+            "input_rows_per_s": p.get("inputRowsPerSecond"),
+            "processed_rows_per_s": p.get("processedRowsPerSecond"),
+            "batch_ms": (p.get("durationMs") or {}).get("triggerExecution"),
+            "watermark": (p.get("eventTime") or {}).get("watermark"),
+            "end_offsets": [s.get("endOffset") for s in p.get("sources", [])],
+            "totals": totals,
+        }
+        doc["queries"][q.name] = entry
+        print(
+            f"progress {q.name}: batch {entry['batch_id']} rows {entry['input_rows']} "
+            f"({(entry['processed_rows_per_s'] or 0):.0f} rows/s processed, "
+            f"{entry['batch_ms']} ms) totals {json.dumps(totals, separators=(',', ':'))}",
+            flush=True,
+        )
+    _write_json_atomically(progress_file, doc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    stop = threading.Event()
+    # SIGTERM (streamflow down) stops the queries between micro-batches; the checkpoint makes
+    # whatever was cut short run again on the next start.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Path(a.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    # Two drivers on one checkpoint corrupt each other's offset logs: refuse to be the second.
+    lock = open(Path(a.checkpoint_dir) / ".driver.lock", "w")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"another streaming job already uses {a.checkpoint_dir}; stop it first",
+              file=sys.stderr)
+        return 75
+    started = time.time()
+    spark = build_session(a)
+    queries = start_queries(spark, a)
+    print(
+        f"streaming {a.topic} -> cassandra {a.cassandra_host}:{a.cassandra_port}/{a.keyspace} "
+        f"(dead letters: {a.dlq_topic}; checkpoints: {a.checkpoint_dir}; master {a.master})",
+        flush=True,
+    )
+    progress_file = Path(a.checkpoint_dir).parent / "progress.json"
+    next_report = time.monotonic() + a.progress_interval
+    code = 0
+    try:
+        while not stop.is_set():
+            for q, _ in queries:
+                if not q.isActive:
+                    err = q.exception()
+                    print(f"query {q.name} stopped: {err}", file=sys.stderr, flush=True)
+                    code = 1
+                    stop.set()
+            stop.wait(0.5)
+            if time.monotonic() >= next_report:
+                report(queries, progress_file, started)
+                next_report = time.monotonic() + a.progress_interval
+    finally:
+        for q, _ in queries:
+            try:
+                q.stop()
+            except Exception as e:  # noqa: BLE001 - stopping is best effort
+                print(f"stopping {q.name}: {e}", file=sys.stderr, flush=True)
+        spark.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,340 @@
+"""The pure core of the streaming job: Debezium envelope -> validated, derived user rows.
+
+Every function here takes and returns DataFrames and does no I/O, so the tests run them on
+local DataFrames with the golden vectors of tests/golden (the same cases the C++ decoder runs).
+No Python UDFs: everything is a Spark SQL expression, so the JVM never has to call back into
+Python for a row.
+
+Input: rows as the Kafka source gives them (`key`, `value` as binary or string, `topic`,
+`partition`, `offset`). A Debezium change event (schemaless JSON) looks like
+`{"before": {...} | null, "after": {...} | null, "source": {"ts_ms": ..., "lsn": ...}, "op": "c"}`;
+a tombstone (value null) follows every delete so that compaction can drop the key.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+from .countries import ISO_BY_NAME
+
+# staging.users as Debezium puts it on the wire (pipeline/sql/postgres/V001__staging.sql).
+# Timestamps arrive as ISO-8601 strings and are cast here, not by the JSON reader, so that a
+# malformed one is a reason in the dead-letter topic rather than a silent null.
+STAGING_ROW = StructType(
+    [
+        StructField("user_id", StringType()),
+        StructField("gender", StringType()),
+        StructField("title", StringType()),
+        StructField("first_name", StringType()),
+        StructField("last_name", StringType()),
+        StructField("street_number", LongType()),
+        StructField("street_name", StringType()),
+        StructField("city", StringType()),
+        StructField("state", StringType()),
+        StructField("country", StringType()),
+        StructField("postcode", StringType()),
+        StructField("latitude", StringType()),
+        StructField("longitude", StringType()),
+        StructField("tz_offset", StringType()),
+        StructField("tz_description", StringType()),
+        StructField("email", StringType()),
+        StructField("username", StringType()),
+        StructField("dob", StringType()),
+        StructField("dob_age", IntegerType()),
+        StructField("registered", StringType()),
+        StructField("registered_age", IntegerType()),
+        StructField("phone", StringType()),
+        StructField("cell", StringType()),
+        StructField("picture_large", StringType()),
+        StructField("picture_medium", StringType()),
+        StructField("picture_thumbnail", StringType()),
+        StructField("nat", StringType()),
+        StructField("batch_id", StringType()),
+        StructField("ingested_at", StringType()),
+        StructField("updated_at", StringType()),
+    ]
+)
+
+def envelope_schema(row: StructType) -> StructType:
+    """A Debezium change event whose before/after images have the fields of `row`."""
+    return StructType(
+        [
+            StructField("before", row),
+            StructField("after", row),
+            StructField(
+                "source",
+                StructType(
+                    [
+                        StructField("ts_ms", LongType()),
+                        StructField("lsn", LongType()),
+                        StructField("txId", LongType()),
+                        StructField("snapshot", StringType()),
+                        StructField("table", StringType()),
+                    ]
+                ),
+            ),
+            StructField("op", StringType()),
+            StructField("ts_ms", LongType()),
+            # The JSON reader puts a value it cannot parse here (columnNameOfCorruptRecord).
+            StructField("_corrupt", StringType()),
+        ]
+    )
+
+
+ENVELOPE = envelope_schema(STAGING_ROW)
+
+# What validation and the analytics read: parsing only these is much cheaper, and gives the
+# same valid/invalid verdicts (the checks read no other field).
+VALIDATED_FIELDS = ("user_id", "gender", "first_name", "last_name", "email", "dob", "nat")
+ANALYTICS_ROW = StructType(
+    [f for f in STAGING_ROW.fields if f.name in VALIDATED_FIELDS + ("country",)]
+)
+ANALYTICS_ENVELOPE = envelope_schema(ANALYTICS_ROW)
+
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+NAT_RE = r"^[A-Z]{2}$"
+UPSERT_OPS = ("c", "u", "r")  # create, update, snapshot read
+AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+UNKNOWN_BAND = "unknown"
+
+# Event kinds after parsing.
+VALID, INVALID, TOMBSTONE = "valid", "invalid", "tombstone"
+
+# Credentials that a rogue producer might put on the topic: scrubbed from dead-letter copies so
+# that they never reach a second topic.
+_CREDENTIAL_JSON = r'"(password|salt|md5|sha1|sha256)"\s*:\s*"(?:[^"\\]|\\.)*"'
+
+
+def _text(col: Column) -> Column:
+    return col.cast("string")
+
+
+def _blank(col: Column) -> Column:
+    return col.isNull() | (F.trim(col) == F.lit(""))
+
+
+def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
+    """Unpacks the envelope and classifies every message as valid, invalid (with a reason) or a
+    tombstone. Keeps the source coordinates (topic, partition, offset) for the dead-letter topic.
+
+    Output columns: topic, partition, offset, key_text, value_text, kind, reason, op, image
+    (after for c/u/r, before for d), before, after, committed_at (commit time, timestamp),
+    source_ts_ms, lsn.
+    """
+    df = raw.select(
+        F.col("topic"),
+        F.col("partition"),
+        F.col("offset"),
+        _text(F.col("key")).alias("key_text"),
+        _text(F.col("value")).alias("value_text"),
+    )
+    env = F.from_json(
+        F.col("value_text"),
+        schema,
+        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"},
+    )
+    df = df.withColumn("env", env)
+    op = F.col("env.op")
+    image = F.when(op == "d", F.col("env.before")).otherwise(F.col("env.after"))
+    df = df.select(
+        "topic",
+        "partition",
+        "offset",
+        "key_text",
+        "value_text",
+        op.alias("op"),
+        image.alias("image"),
+        F.col("env.before").alias("before"),
+        F.col("env.after").alias("after"),
+        F.col("env.source.ts_ms").alias("source_ts_ms"),
+        F.col("env.source.lsn").alias("lsn"),
+        (F.col("env").isNull() | F.col("env._corrupt").isNotNull()).alias("_unparsed"),
+    )
+    upsert = F.col("op").isin(*UPSERT_OPS)
+    img = lambda name: F.col("image").getField(name)  # noqa: E731
+    checks: list[tuple[Column, Column]] = [
+        (F.col("_unparsed"), F.lit("value is not a JSON object")),
+        (F.col("op").isNull(), F.lit("not a Debezium change event: no op")),
+        (
+            ~F.col("op").isin(*UPSERT_OPS, "d"),
+            F.concat(F.lit("unknown op '"), F.col("op"), F.lit("'")),
+        ),
+        (upsert & F.col("after").isNull(), F.concat(F.lit("op '"), F.col("op"), F.lit("' without after"))),
+        ((F.col("op") == "d") & F.col("before").isNull(), F.lit("op 'd' without before")),
+        (F.col("source_ts_ms").isNull(), F.lit("missing source.ts_ms")),
+        (_blank(img("user_id")), F.lit("missing user_id")),
+        (~F.lower(img("user_id")).rlike(UUID_RE), F.lit("user_id is not a uuid")),
+    ]
+    for field in VALIDATED_FIELDS[1:]:
+        checks.append((upsert & _blank(img(field)), F.lit(f"missing {field}")))
+    checks += [
+        (upsert & img("dob").cast("timestamp").isNull(), F.lit("dob is not a timestamp")),
+        (upsert & ~img("nat").rlike(NAT_RE), F.lit("nat is not a two-letter code")),
+    ]
+    reason: Column | None = None
+    for cond, why in checks:
+        reason = F.when(cond, why) if reason is None else reason.when(cond, why)
+    assert reason is not None
+    df = df.withColumn(
+        "kind",
+        F.when(F.col("value_text").isNull(), F.lit(TOMBSTONE))
+        .when(reason.isNotNull(), F.lit(INVALID))
+        .otherwise(F.lit(VALID)),
+    )
+    df = df.withColumn(
+        "reason", F.when(F.col("kind") == INVALID, reason).otherwise(F.lit(None).cast("string"))
+    )
+    return df.withColumn("user_id", F.lower(img("user_id"))).withColumn(
+        "committed_at", F.timestamp_millis(F.col("source_ts_ms"))
+    ).drop("_unparsed")
+
+
+def country_code(country: Column, nat: Column) -> Column:
+    """ISO 3166-1 alpha-2 for a country name; the nationality code when the name is unknown."""
+    mapping = F.create_map(*[F.lit(x) for kv in sorted(ISO_BY_NAME.items()) for x in kv])
+    return F.coalesce(mapping[F.lower(F.trim(country))], nat)
+
+
+def age_at(dob: Column, at: Column) -> Column:
+    """Whole years from `dob` to `at` (UTC): the birthday counts from its exact instant.
+    Null when dob is after `at`."""
+    years = F.year(at) - F.year(dob)
+    before_birthday = F.date_format(at, "MMddHHmmssSSS") < F.date_format(dob, "MMddHHmmssSSS")
+    age = years - F.when(before_birthday, 1).otherwise(0)
+    return F.when(age >= 0, age).otherwise(F.lit(None)).cast("int")
+
+
+def age_band(age: Column) -> Column:
+    return (
+        F.when(age.isNull(), F.lit(UNKNOWN_BAND))
+        .when(age < 18, F.lit(AGE_BANDS[0]))
+        .when(age < 25, F.lit(AGE_BANDS[1]))
+        .when(age < 35, F.lit(AGE_BANDS[2]))
+        .when(age < 45, F.lit(AGE_BANDS[3]))
+        .when(age < 55, F.lit(AGE_BANDS[4]))
+        .when(age < 65, F.lit(AGE_BANDS[5]))
+        .otherwise(F.lit(AGE_BANDS[6]))
+    )
+
+
+def email_domain(email: Column) -> Column:
+    domain = F.lower(F.substring_index(email, "@", -1))
+    return F.when(email.contains("@") & (domain != ""), domain)
+
+
+def coordinate(text: Column, limit: float) -> Column:
+    value = F.trim(text).cast("double")
+    return F.when(F.abs(value) <= limit, value)
+
+
+def derive_users(events: DataFrame) -> DataFrame:
+    """Valid create/update/read events -> rows of Cassandra `users` (pipeline/cql/V001).
+
+    The image is the row after the change. `processed_at` is left to the sink (the batch's
+    write time)."""
+    a = lambda name: F.col("image").getField(name)  # noqa: E731
+    dob = a("dob").cast("timestamp")
+    age = age_at(dob, F.col("committed_at"))
+    return events.select(
+        F.col("user_id"),
+        a("gender").alias("gender"),
+        a("title").alias("title"),
+        a("first_name").alias("first_name"),
+        a("last_name").alias("last_name"),
+        F.concat_ws(" ", a("first_name"), a("last_name")).alias("full_name"),
+        a("street_number").alias("street_number"),
+        a("street_name").alias("street_name"),
+        a("city").alias("city"),
+        a("state").alias("state"),
+        a("country").alias("country"),
+        country_code(a("country"), a("nat")).alias("country_code"),
+        a("postcode").alias("postcode"),
+        coordinate(a("latitude"), 90.0).alias("latitude"),
+        coordinate(a("longitude"), 180.0).alias("longitude"),
+        a("tz_offset").alias("tz_offset"),
+        a("tz_description").alias("tz_description"),
+        a("email").alias("email"),
+        email_domain(a("email")).alias("email_domain"),
+        a("username").alias("username"),
+        dob.alias("dob"),
+        age.alias("age"),
+        age_band(age).alias("age_band"),
+        a("registered").cast("timestamp").alias("registered"),
+        a("phone").alias("phone"),
+        a("cell").alias("cell"),
+        a("picture_large").alias("picture_large"),
+        a("picture_medium").alias("picture_medium"),
+        a("picture_thumbnail").alias("picture_thumbnail"),
+        a("nat").alias("nat"),
+        a("ingested_at").cast("timestamp").alias("ingested_at"),
+        F.col("committed_at"),
+    )
+
+
+def latest_per_user(events: DataFrame) -> DataFrame:
+    """The last valid change of each user in a micro-batch. A user's changes share a Kafka key,
+    hence a partition, so the offset orders them."""
+    last = F.max_by(F.struct(*[F.col(c) for c in events.columns]), F.col("offset"))
+    return events.groupBy("user_id").agg(last.alias("e")).select("e.*")
+
+
+def dead_letters(events: DataFrame, batch_id: Column | None = None) -> DataFrame:
+    """Invalid events as dead-letter records: the original key, and a JSON value with the reason,
+    the source coordinates and the original value (credentials scrubbed)."""
+    payload = F.struct(
+        F.col("reason"),
+        F.col("topic").alias("source_topic"),
+        F.col("partition").alias("source_partition"),
+        F.col("offset").alias("source_offset"),
+        F.regexp_replace(F.col("value_text"), _CREDENTIAL_JSON, '"$1":"[removed]"').alias("value"),
+        F.date_format(F.current_timestamp(), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("failed_at"),
+        (batch_id if batch_id is not None else F.lit(None).cast("long")).alias("batch_id"),
+    )
+    return events.filter(F.col("kind") == INVALID).select(
+        F.col("key_text").alias("key"), F.to_json(payload).alias("value")
+    )
+
+
+def analytics_facts(events: DataFrame) -> DataFrame:
+    """One fact per effect a valid change has on the analytics.
+
+    A create or snapshot read is a signup (counted in its commit minute) and adds one user to its
+    country; an update moves a user between countries (minus one before, plus one after, which
+    nets to zero when the country is unchanged); a delete removes one. Columns: committed_at,
+    country_code, country, gender, age_band, signups, presence."""
+    valid = events.filter(F.col("kind") == VALID)
+
+    def side(img: str, signup: int, presence: int) -> Column:
+        r = lambda name: F.col(img).getField(name)  # noqa: E731
+        age = age_at(r("dob").cast("timestamp"), F.col("committed_at"))
+        return F.struct(
+            country_code(r("country"), r("nat")).alias("country_code"),
+            r("country").alias("country"),
+            r("gender").alias("gender"),
+            age_band(age).alias("age_band"),
+            F.lit(signup).cast("long").alias("signups"),
+            F.lit(presence).cast("long").alias("presence"),
+        )
+
+    facts = (
+        F.when(F.col("op").isin("c", "r"), F.array(side("after", 1, 1)))
+        .when(
+            (F.col("op") == "u") & F.col("before").isNull(), F.array(side("after", 0, 0))
+        )
+        .when(F.col("op") == "u", F.array(side("before", 0, -1), side("after", 0, 1)))
+        .otherwise(F.array(side("before", 0, -1)))
+    )
+    # An update without its before image (REPLICA IDENTITY not FULL) cannot say what it moved
+    # from: it changes nothing. Facts without a country code cannot be keyed: dropped.
+    facts = F.filter(facts, lambda f: f.getField("country_code").isNotNull())
+    return valid.select(F.col("committed_at"), F.explode(facts).alias("f")).select(
+        "committed_at", "f.*"
+    )

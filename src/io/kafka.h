@@ -1,0 +1,26 @@
+#pragma once
+/// Kafka administration through librdkafka: the topics the pipeline needs, created up front so
+/// that consumers (the Spark job) never start on a topic that does not exist yet.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace streamflow::io {
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 3;
+  int replication_factor = 1;
+  std::vector<std::pair<std::string, std::string>> config;  ///< e.g. {"retention.ms", "..."}
+};
+
+/// Creates the topics that do not exist yet; existing ones are left as they are. Returns the
+/// names it created.
+base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstrap,
+                                                     const std::vector<TopicSpec>& topics,
+                                                     int timeout_ms = 15000);
+
+}  // namespace streamflow::io

@@ -1,0 +1,245 @@
+"""The whole pipeline on the real stack: ingest -> PostgreSQL -> Debezium -> Kafka -> Spark ->
+Cassandra, and the dead-letter topic.
+
+Issue: "Streaming path: Debezium CDC -> Kafka -> Spark Structured Streaming -> Cassandra",
+end-to-end tests. The tests share one stack and run in file order; each states its own
+expectations relative to what is already there, and every check of the analytics compares them
+with the tables' own contents, so a double count or a lost change anywhere fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TOPIC = "streamflow.staging.users"
+DLQ = "streamflow.dlq"
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def ingest(stack, *args: str, timeout: float = 600) -> dict:
+    proc = stack.run("ingest", "-q", *args, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def staging_ids(stack) -> set[str]:
+    with stack.pg_connect() as conn:
+        return {str(r[0]) for r in conn.execute("SELECT user_id FROM staging.users")}
+
+
+class Cassandra:
+    def __init__(self, stack):
+        self.cluster, self.session = stack.cql_session()
+        self.session.set_keyspace("streamflow")
+        self.cluster.profile_manager.default.request_timeout = 60
+
+    def close(self):
+        self.cluster.shutdown()
+
+    def rows(self, cql: str, *params):
+        return list(self.session.execute(cql, params or None))
+
+    def user_ids(self) -> list[str]:
+        from cassandra.query import SimpleStatement
+
+        stmt = SimpleStatement("SELECT user_id FROM users", fetch_size=5000)
+        return [str(r.user_id) for r in self.session.execute(stmt)]
+
+    def totals(self) -> dict[str, int]:
+        """Each analytics table summed over everything it holds."""
+        out = {"users_per_country": sum(r.users for r in self.rows("SELECT users FROM users_per_country"))}
+        for table in ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute"):
+            out[table] = sum(r.signups for r in self.rows(f"SELECT signups FROM {table}"))
+        return out
+
+
+@pytest.fixture(scope="module")
+def cass(streaming_stack):
+    c = Cassandra(streaming_stack)
+    yield c
+    c.close()
+
+
+def kcat_consume(stack, topic: str) -> list[dict]:
+    proc = subprocess.run(
+        ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-C", "-o", "beginning", "-e", "-q", "-J"],
+        capture_output=True, text=True, timeout=120,
+    )
+    if "Unknown topic or partition" in proc.stderr:
+        return []
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def kcat_produce(stack, topic: str, key: str, value: str, partition: int = 0) -> None:
+    proc = subprocess.run(
+        ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-P", "-p", str(partition), "-K", "\t"],
+        input=f"{key}\t{value}\n", capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def assert_consistent(stack, cass: Cassandra, created: int) -> None:
+    """Cassandra holds exactly staging's users, once each, and the analytics agree: current users
+    per country sum to the user count; signups (never decremented) sum to every user ever
+    created, in each of the three breakdowns."""
+    pg = staging_ids(stack)
+    ids = cass.user_ids()
+    assert len(ids) == len(set(ids))
+    assert set(ids) == pg, (f"missing in Cassandra: {sorted(pg - set(ids))[:5]}, "
+                            f"not in staging: {sorted(set(ids) - pg)[:5]}")
+    t = cass.totals()
+    assert t["users_per_country"] == len(pg), t
+    for table in ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute"):
+        assert t[table] == created, (table, t, created)
+
+
+def wait_until_consistent(stack, cass: Cassandra, created: int, timeout: float) -> float:
+    """Seconds until Cassandra and the analytics match staging; fails after `timeout` with the
+    last difference seen."""
+    start = time.monotonic()
+    last = ""
+    while time.monotonic() - start < timeout:
+        try:
+            assert_consistent(stack, cass, created)
+            return time.monotonic() - start
+        except AssertionError as e:
+            last = str(e)[:500]
+        time.sleep(1.0)
+    raise AssertionError(f"Cassandra did not match staging within {timeout} s: {last}")
+
+
+# ---- tests ---------------------------------------------------------------------------------
+
+CREATED = {"n": 0}  # users ever created in this stack (signups never go down)
+
+
+def test_up_starts_the_streaming_job_and_status_shows_its_queries(streaming_stack):
+    spark = streaming_stack.status()["spark"]
+    assert spark["state"] == "healthy", spark
+    assert {"query users", "query analytics", "checkpoints"} <= set(spark["facts"]), spark
+    assert spark["facts"]["checkpoints"].startswith(str(streaming_stack.state_dir)), spark
+
+
+def test_20000_users_reach_cassandra_once_within_60_s_and_the_analytics_add_up(streaming_stack, cass):
+    summary = ingest(streaming_stack, "-n", "20000", "--seed", "e2e-twenty-thousand")
+    assert summary["inserted"] == 20000
+    last_commit = time.monotonic()  # ingest returns after its last transaction committed
+    CREATED["n"] += 20000
+    elapsed = wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=120)
+    # The check itself (a full read of both sides) takes a few seconds of that.
+    assert time.monotonic() - last_commit <= 60, f"took {elapsed:.1f} s after the last commit"
+
+
+def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack, cass):
+    with streaming_stack.pg_connect() as conn:
+        uid, country = conn.execute(
+            "SELECT user_id, country FROM staging.users WHERE nat <> 'NO' ORDER BY user_id LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE staging.users SET city = 'Testville', country = 'Norway', nat = 'NO', "
+            "updated_at = now() WHERE user_id = %s", (uid,))
+
+    def moved():
+        r = cass.rows("SELECT city, country_code FROM users WHERE user_id = %s", uid)
+        # Listed under its new country only: the old country's page no longer has it.
+        pages = {r.country_code for r in cass.rows(
+            "SELECT country_code FROM users_by_country WHERE user_id = %s ALLOW FILTERING", uid)}
+        return r and r[0].city == "Testville" and r[0].country_code == "NO" and pages == {"NO"}
+
+    wait_for(moved, 60, f"the update in Cassandra (moved from {country} to Norway)")
+    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=60)
+
+    with streaming_stack.pg_connect() as conn:
+        conn.execute("DELETE FROM staging.users WHERE user_id = %s", (uid,))
+    wait_for(lambda: not cass.rows("SELECT user_id FROM users WHERE user_id = %s", uid), 60,
+             "the delete in Cassandra")
+    assert not cass.rows("SELECT user_id FROM users_by_country WHERE country_code = 'NO' AND user_id = %s", uid)
+    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=60)
+
+
+def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(streaming_stack, cass):
+    marker = uuid.uuid4().hex
+    poison = [
+        ("poison-" + marker, '{"this is": "not a change event", "marker": "' + marker + '"'),  # truncated JSON
+        ("poison2-" + marker, json.dumps({"op": "x", "marker": marker, "after": {"user_id": "nope"},
+                                          "source": {"ts_ms": 1}})),
+        ("poison3-" + marker, json.dumps({"op": "c", "after": {"user_id": "not-a-uuid", "marker": marker,
+                                                               "password": "hunter2"},
+                                          "source": {"ts_ms": 1}})),
+    ]
+    for key, value in poison:
+        kcat_produce(streaming_stack, TOPIC, key, value)
+
+    def dead_letters():
+        out = []
+        for m in kcat_consume(streaming_stack, DLQ):
+            v = json.loads(m["payload"])
+            if marker in (v.get("value") or ""):
+                out.append(v)
+        return out if len(out) >= len(poison) else None
+
+    letters = wait_for(dead_letters, 90, "three dead letters")
+    reasons = sorted(v["reason"] for v in letters)
+    assert reasons == sorted(["value is not a JSON object", "unknown op 'x'", "user_id is not a uuid"]), reasons
+    for v in letters:
+        assert v["source_topic"] == TOPIC
+        assert v["source_partition"] == 0
+        assert isinstance(v["source_offset"], int)
+        assert "hunter2" not in v["value"]  # credentials never reach a second topic
+
+    # ... and the stream goes on: new users still arrive.
+    ingest(streaming_stack, "-n", "500", "--seed", "e2e-after-poison")
+    CREATED["n"] += 500
+    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=90)
+
+
+def spark_pid(stack) -> int:
+    st = stack.status()["spark"]
+    assert st["state"] == "healthy", st
+    return int(st["pid"])
+
+
+def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice(streaming_stack, cass):
+    before = cass.totals()["signups_by_country_minute"]
+    pid = spark_pid(streaming_stack)
+    ingest_proc = subprocess.Popen(
+        [str(streaming_stack_bin()), "ingest", "-q", "-n", "50000", "--batch-size", "1000",
+         "--seed", "e2e-sigkill"],
+        env=streaming_stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        # Kill once the job is visibly in the middle of the run.
+        wait_for(lambda: cass.totals()["signups_by_country_minute"] > before + 2000, 120,
+                 "the job to be part-way through the run", interval=0.5)
+        os.kill(pid, signal.SIGKILL)
+        out, err = ingest_proc.communicate(timeout=600)
+    finally:
+        if ingest_proc.poll() is None:
+            ingest_proc.kill()
+    assert ingest_proc.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["inserted"] == 50000
+    CREATED["n"] += 50000
+    # supervisord restarts the job; it resumes from its checkpoints.
+    wait_for(lambda: streaming_stack.status()["spark"].get("pid") not in (None, pid), 60,
+             "supervisord to restart the job")
+    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=240)
+
+
+def streaming_stack_bin():
+    from conftest import streamflow_bin
+
+    return streamflow_bin()
