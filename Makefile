@@ -10,7 +10,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup build build-ci run up down status logs test test-unit test-integration \
-        format format-check bench-stack bench-ingest clean
+        format format-check bench-stack bench-ingest bench-e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,19 +26,20 @@ build-ci: setup ## sanitizer build (ASan + UBSan, warnings as errors) with the u
 	@cmake --preset ci >/dev/null
 	@cmake --build --preset ci
 
-RUN_USERS ?= 50000
+RUN_RATE ?= 1000
+RUN_INTERVAL ?= 2
+RUN_SECONDS ?=
 
-run: build ## start the stack, ingest $(RUN_USERS) users from the mock API into PostgreSQL, show it
+run: build ## start the stack and run the pipeline live: mock API -> ingest -> ... -> Cassandra (Ctrl-C stops the feed)
 	@$(BIN_RELEASE) up
 	@echo
-	@echo "==> ingesting $(RUN_USERS) users from $${STREAMFLOW_INGEST_URL:-the local mock API} into PostgreSQL staging"
-	@$(BIN_RELEASE) ingest -n $(RUN_USERS)
-	@echo
-	@PGPASSWORD=$$(cat .streamflow/secrets/postgres.password 2>/dev/null) psql -X -h 127.0.0.1 \
-	  -p $$($(BIN_RELEASE) --print-config | awk '$$1=="postgres.port"{print $$2}') -U streamflow -d streamflow \
-	  -c "SELECT count(*) AS users, count(DISTINCT nat) AS nationalities, max(updated_at) AS last_change FROM staging.users" \
-	  -c "SELECT status, count(*) AS batches, sum(inserted) AS inserted, sum(rejected) AS rejected FROM staging.ingest_batches GROUP BY 1"
-	@echo "The stack keeps running. Next: 'make status', 'make logs', 'make down'."
+	@echo "==> feeding the pipeline: ingest --continuous at $(RUN_RATE) users/s from $${STREAMFLOW_INGEST_URL:-the local mock API}"
+	@echo "    (its progress: .streamflow/logs/ingest.log). One block per $(RUN_INTERVAL) s below;"
+	@echo "    Ctrl-C stops the feed and this view$(if $(RUN_SECONDS),, (or set RUN_SECONDS=n)); the stack keeps running."
+	@$(BIN_RELEASE) ingest --continuous --rate $(RUN_RATE) > .streamflow/logs/ingest.log 2>&1 & feed=$$!; \
+	  trap 'kill -TERM $$feed 2>/dev/null; wait $$feed; tail -1 .streamflow/logs/ingest.log' EXIT; \
+	  $(BIN_RELEASE) watch -i $(RUN_INTERVAL) $(if $(RUN_SECONDS),-n $$(( $(RUN_SECONDS) / $(RUN_INTERVAL) )),) || true
+	@echo "Next: 'make status', 'make logs', 'streamflow cql \"SELECT * FROM users LIMIT 5\"', 'make down'."
 
 up: build ## start the local stack
 	@$(BIN_RELEASE) up
@@ -71,6 +72,9 @@ bench-stack: build ## measure `up` time, stack memory and fresh-clone `make test
 
 bench-ingest: build ## ingest throughput vs psql COPY into bench/results/ingest.json (+ mock_api.json)
 	@bash bench/ingest.sh
+
+bench-e2e: build ## PostgreSQL commit -> Cassandra: throughput, freshness, raw Cassandra baseline into bench/results/e2e.json
+	@bash bench/e2e.sh
 
 clean: ## remove build outputs (keeps .deps/, .venv/ and .streamflow/)
 	@rm -rf build

@@ -14,7 +14,7 @@ start_isolated_stack
 # The stage alone: no Debezium capturing the same rows on the same two cores. (With CDC on,
 # PostgreSQL decodes all WAL for the slot, the baseline's too; the whole pipeline's
 # throughput is the end-to-end benchmark's subject.)
-export STREAMFLOW_CDC_ENABLED=false
+export STREAMFLOW_CDC_ENABLED=false STREAMFLOW_SPARK_ENABLED=false
 echo "==> starting an isolated stack (CDC off: this measures the ingest stage)"
 "$BIN" up >/dev/null
 MOCK="http://127.0.0.1:$STREAMFLOW_MOCK_API_PORT/api/"

@@ -12,7 +12,7 @@ start_isolated_stack() {
   local ports
   read -r -a ports < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(8)]
+socks = [socket.socket() for _ in range(9)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
   export STREAMFLOW_STATE_DIR="$STATE" STREAMFLOW_DEPS_DIR="$ROOT/.deps"
@@ -20,7 +20,10 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
   export STREAMFLOW_POSTGRES_PORT=${ports[0]} STREAMFLOW_KAFKA_PORT=${ports[1]} \
          STREAMFLOW_KAFKA_CONTROLLER_PORT=${ports[2]} STREAMFLOW_CONNECT_PORT=${ports[3]} \
          STREAMFLOW_CASSANDRA_PORT=${ports[4]} STREAMFLOW_CASSANDRA_STORAGE_PORT=${ports[5]} \
-         STREAMFLOW_CASSANDRA_JMX_PORT=${ports[6]} STREAMFLOW_MOCK_API_PORT=${ports[7]}
+         STREAMFLOW_CASSANDRA_JMX_PORT=${ports[6]} STREAMFLOW_MOCK_API_PORT=${ports[7]} \
+         STREAMFLOW_SPARK_UI_PORT=${ports[8]}
+  export STREAMFLOW_CASSANDRA_MIGRATIONS_DIR="$ROOT/pipeline/cql"
+  export STREAMFLOW_SPARK_PYTHON="$ROOT/.venv/bin/python" STREAMFLOW_SPARK_JOB_DIR="$ROOT/pipeline/spark"
   trap stop_isolated_stack EXIT
 }
 

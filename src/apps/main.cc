@@ -1,6 +1,7 @@
 // streamflow: the one command of StreamFlow. Wiring only: parse arguments, load settings,
 // call the module, turn its Result into output and an exit status.
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -9,11 +10,13 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/fs.h"
 #include "base/net.h"
 #include "base/result.h"
 #include "config/catalog.h"
@@ -26,6 +29,7 @@
 #include "mockapi/server.h"
 #include "stack/layout.h"
 #include "stack/stack.h"
+#include "stack/watch.h"
 
 namespace sf = streamflow;
 
@@ -100,6 +104,17 @@ int main(int argc, char** argv) {
                                     "(exit 0 when all are healthy, 3 otherwise)");
   bool json = false;
   status->add_flag("--json", json, "machine-readable output");
+  auto* watch = app.add_subcommand(
+      "watch",
+      "follow records through the running pipeline: every few seconds, one line per stage "
+      "(PostgreSQL staging, the CDC topic, the Spark job, Cassandra) with counts and rates, "
+      "until Ctrl-C");
+  double watch_interval = 2.0;
+  int watch_ticks = 0;
+  watch->add_option("-i,--interval", watch_interval, "seconds between updates")
+      ->check(CLI::Range(0.2, 3600.0));
+  watch->add_option("-n,--count", watch_ticks, "stop after this many updates (0: until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
   auto* logs = app.add_subcommand("logs", "print the last lines of service logs");
   std::vector<std::string> log_services;
   int log_lines = 50;
@@ -132,6 +147,14 @@ int main(int argc, char** argv) {
                       "value of the next ? marker, as text converted to its column's type "
                       "(repeatable)");
   cql_cmd->add_flag("--json", cql_json, "print a JSON array of objects, one per row");
+  std::optional<std::string> cql_rows_from;
+  int cql_concurrency = 64;
+  cql_cmd->add_option("--rows-from", cql_rows_from,
+                      "run the statement (with ? markers) once per row of this TSV file, in the "
+                      "format the command prints (header line, \\N for null; '-' for stdin), "
+                      "and print a JSON summary with the write rate");
+  cql_cmd->add_option("--concurrency", cql_concurrency, "with --rows-from: requests in flight")
+      ->check(CLI::Range(1, 4096));
 
   auto* mock = app.add_subcommand(
       "mock-api", "serve a randomuser.me-compatible API on loopback (runs until stopped)");
@@ -276,6 +299,35 @@ int main(int argc, char** argv) {
     if (!keyspace.empty()) {
       if (auto r = session->use_keyspace(keyspace); !r) return report(r.error());
     }
+    if (cql_rows_from) {
+      std::string text;
+      if (*cql_rows_from == "-") {
+        text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      } else {
+        auto content = sf::base::read_file(*cql_rows_from);
+        if (!content) return report(content.error());
+        text = std::move(*content);
+      }
+      auto input = sf::cql::parse_tsv(text);
+      if (!input) return report(input.error());
+      auto prepared = session->prepare(cql_statement);
+      if (!prepared) return report(prepared.error());
+      if (prepared->columns().size() != input->columns.size()) {
+        return report(sf::base::make_error(
+            sf::base::Errc::invalid_argument,
+            fmt::format("the statement has {} ? markers, the rows have {} columns",
+                        prepared->columns().size(), input->columns.size())));
+      }
+      const auto start = std::chrono::steady_clock::now();
+      auto written = session->execute_batch(*prepared, input->rows, cql_concurrency);
+      if (!written) return report(written.error());
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::printf("{\"rows\":%llu,\"seconds\":%.3f,\"rows_per_s\":%.0f,\"concurrency\":%d}\n",
+                  static_cast<unsigned long long>(*written), seconds,
+                  seconds > 0 ? static_cast<double>(*written) / seconds : 0.0, cql_concurrency);
+      return 0;
+    }
     auto rows =
         session->query(cql_statement, sf::cql::Params(cql_params.begin(), cql_params.end()));
     if (!rows) return report(rows.error());
@@ -321,6 +373,14 @@ int main(int argc, char** argv) {
     auto st = stack.status();
     std::cout << (json ? sf::stack::format_status_json(st) : sf::stack::format_status_table(st));
     return st.all_healthy() ? 0 : 3;
+  }
+  if (watch->parsed()) {
+    auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-watch");
+    if (!conninfo) return report(conninfo.error());
+    StopSignal stop;
+    sf::stack::watch_pipeline(sf::stack::Layout::from_settings(*settings), *conninfo,
+                              watch_interval, watch_ticks, stop.flag(), std::cout);
+    return 0;
   }
   if (logs->parsed()) {
     auto r = stack.logs(log_services, log_lines, follow, std::cout);

@@ -89,4 +89,48 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
   return out;
 }
 
+base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,
+                                             int timeout_ms) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
+          RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return make_error(Errc::invalid_argument, std::string("librdkafka config: ") + err);
+  }
+  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)), &rd_kafka_destroy);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return make_error(Errc::unavailable, std::string("librdkafka: ") + err);
+  }
+  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> t(
+      rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+  const rd_kafka_metadata_t* md = nullptr;
+  auto rc = rd_kafka_metadata(rk.get(), 0, t.get(), &md, timeout_ms);
+  if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(Errc::unavailable, fmt::format("metadata of {} from {}: {}", topic, bootstrap,
+                                                     rd_kafka_err2str(rc)));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> guard(
+      md, &rd_kafka_metadata_destroy);
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(Errc::not_found, "topic " + topic + " does not exist");
+  }
+  std::int64_t total = 0;
+  for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+    std::int64_t low = 0, high = 0;
+    rc = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), md->topics[0].partitions[p].id,
+                                          &low, &high, timeout_ms);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return make_error(Errc::unavailable,
+                        fmt::format("end offset of {}[{}]: {}", topic,
+                                    md->topics[0].partitions[p].id, rd_kafka_err2str(rc)));
+    }
+    total += high;
+  }
+  return total;
+}
+
 }  // namespace streamflow::io

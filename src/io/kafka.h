@@ -2,6 +2,7 @@
 /// Kafka administration through librdkafka: the topics the pipeline needs, created up front so
 /// that consumers (the Spark job) never start on a topic that does not exist yet.
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,5 +23,10 @@ struct TopicSpec {
 base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstrap,
                                                      const std::vector<TopicSpec>& topics,
                                                      int timeout_ms = 15000);
+
+/// Sum over the topic's partitions of the high watermark (the offset the next message gets):
+/// how many messages the topic has ever received. not_found when the topic does not exist.
+base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,
+                                             int timeout_ms = 3000);
 
 }  // namespace streamflow::io

@@ -210,8 +210,8 @@ std::string render_cassandra_yaml(const Layout& l) {
       "concurrent_reads: 16\n"
       "concurrent_writes: 16\n"
       "concurrent_compactors: 1\n"
-      "# The streaming job writes users in small unlogged multi-partition batches (~20 rows,\n"
-      "# ~20 KiB): one round trip each on a node that owns every partition. Warn above 64 KiB.\n"
+      "# The streaming job writes users in small unlogged multi-partition batches (~40 rows,\n"
+      "# ~40 KiB): one round trip each on a node that owns every partition. Warn above 64 KiB.\n"
       "batch_size_warn_threshold: 64KiB\n"
       "batch_size_fail_threshold: 640KiB\n"
       "unlogged_batch_across_partitions_warn_threshold: 1000\n",

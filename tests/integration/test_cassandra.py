@@ -23,7 +23,7 @@ from conftest import REPO, LocalStack, streamflow_bin
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = REPO / "pipeline/cql"
-USERS_TABLES = {"users", "users_by_country"}
+USERS_TABLES = {"users"}
 ANALYTICS_TABLES = {
     "signups_by_country_minute",
     "signups_by_gender_minute",

@@ -41,18 +41,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keyspace", default="streamflow")
     p.add_argument("--checkpoint-dir", required=True, help="where the queries keep their checkpoints")
     p.add_argument("--jars-dir", required=True, help="directory of the connector jars (spark.jars)")
-    p.add_argument("--shuffle-partitions", type=int, default=4,
+    p.add_argument("--shuffle-partitions", type=int, default=2,
                    help="spark.sql.shuffle.partitions; fixed by the checkpoint once the job ran")
-    p.add_argument("--max-offsets-per-trigger", type=int, default=200000,
+    p.add_argument("--max-offsets-per-trigger", type=int, default=50000,
                    help="largest micro-batch, in Kafka records (bounds catch-up batches)")
     p.add_argument("--trigger", default="500 milliseconds", help="micro-batch interval")
     p.add_argument("--watermark", default="10 minutes",
                    help="how late (by commit time) a change may arrive and still be counted")
-    p.add_argument("--write-batch-rows", type=int, default=20,
+    p.add_argument("--write-batch-rows", type=int, default=40,
                    help="rows per unlogged Cassandra batch of the users table")
     p.add_argument("--write-concurrency", type=int, default=16,
                    help="Cassandra write requests in flight per Spark task")
-    p.add_argument("--driver-memory", default="1g")
+    p.add_argument("--driver-memory", default="1536m")
     p.add_argument("--ui-port", type=int, default=0, help="Spark UI port on 127.0.0.1 (0: no UI)")
     p.add_argument("--progress-interval", type=float, default=5.0)
     p.add_argument("--starting-offsets", default="earliest",
@@ -78,6 +78,9 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
+        # Micro-batches are cached for a second or two: compressing them costs more CPU than
+        # the memory it saves.
+        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
         .config("spark.cassandra.connection.host", a.cassandra_host)
         .config("spark.cassandra.connection.port", str(a.cassandra_port))
@@ -113,7 +116,7 @@ def start_queries(spark: SparkSession, a: argparse.Namespace):
         .trigger(processingTime=a.trigger)
         .start()
     )
-    analytics_sink = sinks.AnalyticsSink(a.keyspace)
+    analytics_sink = sinks.AnalyticsSink(spark, a.keyspace)
     groups = sinks.analytics_groups(spark, parse_events(raw, ANALYTICS_ENVELOPE), a.watermark)
     analytics = (
         groups.writeStream.queryName("analytics")
@@ -144,6 +147,7 @@ def report(queries, progress_file: Path, started: float) -> None:
             "input_rows_per_s": p.get("inputRowsPerSecond"),
             "processed_rows_per_s": p.get("processedRowsPerSecond"),
             "batch_ms": (p.get("durationMs") or {}).get("triggerExecution"),
+            "durations_ms": p.get("durationMs"),
             "watermark": (p.get("eventTime") or {}).get("watermark"),
             "end_offsets": [s.get("endOffset") for s in p.get("sources", [])],
             "totals": totals,
@@ -160,6 +164,10 @@ def report(queries, progress_file: Path, started: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
+    # PySpark hands timestamps to Python in the process's local zone: make that UTC, as the
+    # session is, so that the analytics' minute keys are the minutes Spark computed.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     stop = threading.Event()
     # SIGTERM (streamflow down) stops the queries between micro-batches; the checkpoint makes
     # whatever was cut short run again on the next start.

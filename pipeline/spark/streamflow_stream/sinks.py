@@ -9,7 +9,6 @@ identify it.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from contextlib import contextmanager
@@ -96,6 +95,50 @@ class Cql:
         finally:
             session.close()
 
+    def write_analytics(self, rows: list, sink: "AnalyticsSink") -> None:
+        """Upserts the changed analytics groups (absolute counts) as one unlogged batch per
+        table and partition."""
+        ks = self.keyspace
+        by_table: dict[str, list[str]] = {}
+
+        def q(v: str | None) -> str:
+            return "null" if v is None else "'" + str(v).replace("'", "''") + "'"
+
+        for r in rows:
+            if r["gid"] == sink.COUNTRY:
+                by_table.setdefault("users_per_country", []).append(
+                    f"INSERT INTO {ks}.users_per_country (scope, country_code, country, users, "
+                    f"updated_at) VALUES ('all', {q(r['country_code'])}, {q(r['country'])}, "
+                    f"{int(r['users'])}, toTimestamp(now()))"
+                )
+                continue
+            if not r["signups"]:
+                continue
+            minute = r["minute"].strftime("%Y-%m-%d %H:%M:%S+0000")
+            day = r["minute"].strftime("%Y-%m-%d")
+            head = f"(day, minute, %s, signups) VALUES ('{day}', '{minute}', %s, {int(r['signups'])})"
+            if r["gid"] == sink.COUNTRY_MINUTE:
+                stmt = (
+                    f"INSERT INTO {ks}.signups_by_country_minute (day, minute, country_code, "
+                    f"country, signups) VALUES ('{day}', '{minute}', {q(r['country_code'])}, "
+                    f"{q(r['country'])}, {int(r['signups'])})"
+                )
+                table = "signups_by_country_minute"
+            elif r["gid"] == sink.GENDER_MINUTE:
+                table = "signups_by_gender_minute"
+                stmt = f"INSERT INTO {ks}.{table} " + head % ("gender", q(r["gender"]))
+            elif r["gid"] == sink.AGE_BAND_MINUTE:
+                table = "signups_by_age_band_minute"
+                stmt = f"INSERT INTO {ks}.{table} " + head % ("age_band", q(r["age_band"]))
+            else:
+                continue
+            by_table.setdefault(table, []).append(stmt)
+        batches = []
+        for stmts in by_table.values():
+            for chunk in _chunks(stmts, 50):
+                batches.append("BEGIN UNLOGGED BATCH\n" + ";\n".join(chunk) + ";\nAPPLY BATCH")
+        self.execute(batches)
+
 
 def _uuid_list(ids: list[str]) -> str:
     # Only ids that passed transforms.UUID_RE reach here, so they are safe as CQL uuid literals.
@@ -107,10 +150,11 @@ def _chunks(items: list, n: int) -> list[list]:
 
 
 class UsersSink:
-    """foreachBatch target of the `users` query: raw Kafka rows -> users, users_by_country, DLQ."""
+    """foreachBatch target of the `users` query: raw Kafka rows -> users (upserts and deletes)
+    and the dead-letter topic."""
 
     def __init__(
-        self, spark: SparkSession, keyspace: str, bootstrap: str, dlq_topic: str, batch_rows: int = 20
+        self, spark: SparkSession, keyspace: str, bootstrap: str, dlq_topic: str, batch_rows: int = 40
     ):
         self.keyspace = keyspace
         self.batch_rows = batch_rows
@@ -124,13 +168,16 @@ class UsersSink:
         w.options(**(options or {})).mode("append").save()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
-        events = T.parse_events(batch).persist()
+        events = T.parse_events(batch)
+        # Cached without the raw text and the after image (the image has what is needed): a
+        # fraction of the batch's size. The dead letters, rare, re-read the batch for the text.
+        slim = events.drop("value_text", "key_text", "after").persist()
         try:
-            self._process(events, batch_id)
+            self._process(slim, events, batch_id)
         finally:
-            events.unpersist()
+            slim.unpersist()
 
-    def _process(self, events: DataFrame, batch_id: int) -> None:
+    def _process(self, events: DataFrame, raw_events: DataFrame, batch_id: int) -> None:
         timer = StepTimer()
         kind, op = F.col("kind"), F.col("op")
         valid_c = kind == T.VALID
@@ -144,14 +191,15 @@ class UsersSink:
                 n(kind == T.TOMBSTONE).alias("tombstones"),
                 n(valid_c).alias("valid"),
                 n(valid_c & (op == "d")).alias("deletes"),
-                n(valid_c & F.col("before").isNotNull()).alias("with_before"),
                 F.countDistinct(F.when(valid_c, F.col("user_id"))).alias("users"),
             ).collect()[0]
+            # Sums over an empty batch are null.
+            stats = {k: int(v or 0) for k, v in stats.asDict().items()}
 
         if stats["invalid"]:
             with timer.step("dead_letters"):
                 (
-                    T.dead_letters(events, F.lit(batch_id))
+                    T.dead_letters(raw_events, F.lit(batch_id))
                     .write.format("kafka")
                     .option("kafka.bootstrap.servers", self.bootstrap)
                     .option("topic", self.dlq_topic)
@@ -166,67 +214,32 @@ class UsersSink:
             upserts = T.derive_users(last.filter(op != "d")).withColumn(
                 "processed_at", F.current_timestamp()
             )
-            upserts = upserts.persist()
-            try:
-                with timer.step("write_users"):
-                    # One user per partition: rows of different partitions go in small
-                    # unlogged batches (one round trip each), which is what makes this fast on
-                    # a node that owns every partition.
-                    self._write(
-                        upserts,
-                        "users",
-                        {
-                            "spark.cassandra.output.batch.grouping.key": "none",
-                            "spark.cassandra.output.batch.size.rows": str(self.batch_rows),
-                        },
-                    )
-                with timer.step("write_users_by_country"):
-                    self._write(
-                        upserts.select(
-                            "country_code", "user_id", "full_name", "email", "city", "gender", "age"
-                        ),
-                        "users_by_country",
-                    )
-                stale: list = []
-                if stats["with_before"]:
-                    with timer.step("find_stale"):
-                        # users_by_country entries this batch made stale: every country a user
-                        # was in before a change of this batch, except the one it is in now.
-                        before_cc = T.country_code(
-                            F.col("before").getField("country"), F.col("before").getField("nat")
-                        )
-                        stale = (
-                            valid.filter(F.col("before").isNotNull())
-                            .select(before_cc.alias("country_code"), "user_id")
-                            .dropna()
-                            .distinct()
-                            .join(
-                                upserts.select("country_code", "user_id"),
-                                on=["country_code", "user_id"],
-                                how="left_anti",
-                            )
-                            .collect()
-                        )
-                deletes: list[str] = []
-                if stats["deletes"]:
-                    with timer.step("find_deletes"):
-                        deletes = [
-                            r["user_id"]
-                            for r in last.filter(op == "d").select("user_id").collect()
-                        ]
-                upserted = stats["valid"] - stats["deletes"] if last is valid else upserts.count()
-            finally:
-                upserts.unpersist()
+            with timer.step("write_users"):
+                # One user per partition: rows of different partitions go in small unlogged
+                # batches (one round trip each), which is what makes this fast on a node that
+                # owns every partition.
+                self._write(
+                    upserts,
+                    "users",
+                    {
+                        "spark.cassandra.output.batch.grouping.key": "none",
+                        "spark.cassandra.output.batch.size.rows": str(self.batch_rows),
+                    },
+                )
+            deletes: list[str] = []
+            if stats["deletes"]:
+                with timer.step("find_deletes"):
+                    deletes = [
+                        r["user_id"] for r in last.filter(op == "d").select("user_id").collect()
+                    ]
+            if last is valid:
+                upserted = stats["valid"] - stats["deletes"]
+            else:
+                upserted = last.filter(op != "d").count()
             statements = [
                 f"DELETE FROM {self.keyspace}.users WHERE user_id IN ({_uuid_list(chunk)})"
                 for chunk in _chunks(deletes, 100)
             ]
-            for r in stale:
-                if re.fullmatch(r"[A-Z]{2}", r["country_code"]):
-                    statements.append(
-                        f"DELETE FROM {self.keyspace}.users_by_country WHERE country_code = "
-                        f"'{r['country_code']}' AND user_id = {r['user_id']}"
-                    )
             if statements:
                 with timer.step("deletes"):
                     self.cql.execute(statements)
@@ -253,55 +266,26 @@ class AnalyticsSink:
     AGE_BAND_MINUTE = grouping_id("minute", "age_band")
     COUNTRY = grouping_id("country_code")
 
-    def __init__(self, keyspace: str):
+    def __init__(self, spark: SparkSession, keyspace: str):
         self.keyspace = keyspace
+        self.cql = Cql(spark, keyspace)
         self.counters = Counters()
 
-    def _write(self, df: DataFrame, table: str) -> None:
-        df.write.format(CASSANDRA).options(keyspace=self.keyspace, table=table).mode("append").save()
-
     def __call__(self, groups: DataFrame, batch_id: int) -> None:
-        groups = groups.persist()
-        try:
-            day = F.to_date(F.col("minute"))
-            signups = groups.filter(F.col("signups") > 0)
-            gid = F.col("gid")
-            self._write(
-                signups.filter(gid == self.COUNTRY_MINUTE).select(
-                    day.alias("day"), "minute", "country_code", "country", "signups"
-                ),
-                "signups_by_country_minute",
-            )
-            self._write(
-                signups.filter(gid == self.GENDER_MINUTE).select(
-                    day.alias("day"), "minute", "gender", "signups"
-                ),
-                "signups_by_gender_minute",
-            )
-            self._write(
-                signups.filter(gid == self.AGE_BAND_MINUTE).select(
-                    day.alias("day"), "minute", "age_band", "signups"
-                ),
-                "signups_by_age_band_minute",
-            )
-            self._write(
-                groups.filter(gid == self.COUNTRY).select(
-                    F.lit("all").alias("scope"),
-                    "country_code",
-                    "country",
-                    F.col("users"),
-                    F.current_timestamp().alias("updated_at"),
-                ),
-                "users_per_country",
-            )
-            n = groups.count()
-        finally:
-            groups.unpersist()
+        timer = StepTimer()
+        with timer.step("collect"):
+            # The groups whose counts changed: a few per minute and dimension value, so they
+            # are written from the driver through the connector's session rather than as four
+            # Spark jobs.
+            rows = groups.collect()
+        with timer.step("write"):
+            self.cql.write_analytics(rows, self)
         c = self.counters
         with c.lock:
             c.batches += 1
-            c.events += n
+            c.events += len(rows)
             c.last_batch_id = batch_id
+            c.last_batch_steps_ms = timer.steps
 
 
 def analytics_groups(spark: SparkSession, events: DataFrame, watermark: str) -> DataFrame:

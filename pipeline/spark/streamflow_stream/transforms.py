@@ -141,7 +141,10 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
         schema,
         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"},
     )
-    df = df.withColumn("env", env)
+    # explode(array(x)) is an optimisation barrier: without it Spark's optimiser inlines the
+    # parse into every one of the ~70 expressions that read a field, and parses each message
+    # that many times (measured: 220k events took 61 s instead of 9 s).
+    df = df.select("*", F.explode(F.array(env)).alias("env"))
     op = F.col("env.op")
     image = F.when(op == "d", F.col("env.before")).otherwise(F.col("env.after"))
     df = df.select(
@@ -203,12 +206,23 @@ def country_code(country: Column, nat: Column) -> Column:
     return F.coalesce(mapping[F.lower(F.trim(country))], nat)
 
 
+def _instant_in_year(ts: Column) -> Column:
+    """Month, day and time of day as one number that orders like the instant within its year
+    (integer arithmetic: formatting dates as text per row is several times slower)."""
+    millis_of_second = F.pmod(F.unix_millis(ts), F.lit(1000))  # pmod: right before 1970 too
+    day_hour = (F.month(ts) * 100 + F.dayofmonth(ts)) * 100 + F.hour(ts)  # fits an int
+    return (
+        day_hour.cast("long") * 10_000_000
+        + (F.minute(ts) * 60 + F.second(ts)).cast("long") * 1000
+        + millis_of_second
+    )
+
+
 def age_at(dob: Column, at: Column) -> Column:
     """Whole years from `dob` to `at` (UTC): the birthday counts from its exact instant.
     Null when dob is after `at`."""
     years = F.year(at) - F.year(dob)
-    before_birthday = F.date_format(at, "MMddHHmmssSSS") < F.date_format(dob, "MMddHHmmssSSS")
-    age = years - F.when(before_birthday, 1).otherwise(0)
+    age = years - F.when(_instant_in_year(at) < _instant_in_year(dob), 1).otherwise(0)
     return F.when(age >= 0, age).otherwise(F.lit(None)).cast("int")
 
 
@@ -312,29 +326,41 @@ def analytics_facts(events: DataFrame) -> DataFrame:
     country_code, country, gender, age_band, signups, presence."""
     valid = events.filter(F.col("kind") == VALID)
 
-    def side(img: str, signup: int, presence: int) -> Column:
+    # Each image's keys computed once, as columns: building them inside the fact structs below
+    # repeats them per branch and makes Spark's generated code too large to compile.
+    def keys(img: str) -> list[Column]:
         r = lambda name: F.col(img).getField(name)  # noqa: E731
-        age = age_at(r("dob").cast("timestamp"), F.col("committed_at"))
+        return [
+            country_code(r("country"), r("nat")).alias(f"{img}_cc"),
+            r("country").alias(f"{img}_country"),
+            r("gender").alias(f"{img}_gender"),
+            age_band(age_at(r("dob").cast("timestamp"), F.col("committed_at"))).alias(f"{img}_band"),
+        ]
+
+    valid = valid.select("op", "committed_at", F.col("before").isNotNull().alias("has_before"),
+                         *keys("before"), *keys("after"))
+
+    def side(img: str, signup: int, presence: int) -> Column:
         return F.struct(
-            country_code(r("country"), r("nat")).alias("country_code"),
-            r("country").alias("country"),
-            r("gender").alias("gender"),
-            age_band(age).alias("age_band"),
+            F.col(f"{img}_cc").alias("country_code"),
+            F.col(f"{img}_country").alias("country"),
+            F.col(f"{img}_gender").alias("gender"),
+            F.col(f"{img}_band").alias("age_band"),
             F.lit(signup).cast("long").alias("signups"),
             F.lit(presence).cast("long").alias("presence"),
         )
 
+    op = F.col("op")
     facts = (
-        F.when(F.col("op").isin("c", "r"), F.array(side("after", 1, 1)))
-        .when(
-            (F.col("op") == "u") & F.col("before").isNull(), F.array(side("after", 0, 0))
-        )
-        .when(F.col("op") == "u", F.array(side("before", 0, -1), side("after", 0, 1)))
+        F.when(op.isin("c", "r"), F.array(side("after", 1, 1)))
+        .when((op == "u") & ~F.col("has_before"), F.array(side("after", 0, 0)))
+        .when(op == "u", F.array(side("before", 0, -1), side("after", 0, 1)))
         .otherwise(F.array(side("before", 0, -1)))
     )
     # An update without its before image (REPLICA IDENTITY not FULL) cannot say what it moved
     # from: it changes nothing. Facts without a country code cannot be keyed: dropped.
-    facts = F.filter(facts, lambda f: f.getField("country_code").isNotNull())
-    return valid.select(F.col("committed_at"), F.explode(facts).alias("f")).select(
-        "committed_at", "f.*"
+    return (
+        valid.select(F.col("committed_at"), F.explode(facts).alias("f"))
+        .select("committed_at", "f.*")
+        .filter(F.col("country_code").isNotNull())
     )

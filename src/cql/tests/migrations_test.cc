@@ -162,12 +162,14 @@ TEST(SplitStatements, TheRepositoryMigrationsSplitIntoTheirTables) {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto statements = split(text);
     for (const auto& st : statements) {
-      EXPECT_EQ(st.rfind("CREATE TABLE IF NOT EXISTS ", 0), 0u) << m.file << ": " << st;
+      EXPECT_TRUE(st.rfind("CREATE TABLE IF NOT EXISTS ", 0) == 0 ||
+                  st.rfind("CREATE INDEX IF NOT EXISTS ", 0) == 0)
+          << m.file << ": " << st;
       EXPECT_EQ(st.find("--"), std::string::npos) << st;
     }
     counts.push_back(statements.size());
   }
-  EXPECT_EQ(counts[0], 2u);  // users, users_by_country
+  EXPECT_EQ(counts[0], 2u);  // users, its country_code index
   EXPECT_EQ(counts[1], 4u);  // three signups_by_*_minute tables, users_per_country
 }
 

@@ -1,0 +1,39 @@
+#pragma once
+/// `streamflow watch`: one line of progress per pipeline stage every few seconds, from the
+/// real services (staging row count, CDC topic end offsets, the Spark job's progress file,
+/// Cassandra's analytics), so a data engineer sees records move through every stage.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "stack/layout.h"
+
+namespace streamflow::stack {
+
+/// What each stage has handled so far; nullopt where the stage did not answer.
+struct PipelineCounts {
+  std::optional<std::int64_t> staging_users;
+  std::optional<std::int64_t> staging_rejects;
+  std::optional<std::int64_t> cdc_events;    ///< sum of the CDC topic's end offsets
+  std::optional<std::int64_t> dead_letters;  ///< sum of the dead-letter topic's end offsets
+  std::optional<std::int64_t> spark_upserted;
+  std::optional<std::int64_t> spark_deleted;
+  std::optional<std::int64_t> spark_batch_ms;
+  std::optional<std::int64_t> cassandra_users;  ///< current users per the analytics table
+};
+
+/// Asks every stage once. Never throws; a stage that is down is left empty.
+PipelineCounts read_pipeline_counts(const Layout& layout, const std::string& pg_conninfo);
+
+/// The lines for one tick: `now` against `before` (rates over `seconds`).
+std::string format_pipeline_counts(const PipelineCounts& now,
+                                   const std::optional<PipelineCounts>& before, double seconds);
+
+/// Prints a block every `interval_s` until `stop` is set or `ticks` blocks (0: no limit).
+void watch_pipeline(const Layout& layout, const std::string& pg_conninfo, double interval_s,
+                    int ticks, const std::atomic<bool>& stop, std::ostream& out);
+
+}  // namespace streamflow::stack
