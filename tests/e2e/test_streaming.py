@@ -149,16 +149,18 @@ def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack, c
         uid, country = conn.execute(
             "SELECT user_id, country FROM staging.users WHERE nat <> 'NO' ORDER BY user_id LIMIT 1"
         ).fetchone()
-    (old_code,) = [r.country_code for r in cass.rows("SELECT country_code FROM users WHERE user_id = %s", uid)]
-    assert in_country_query(cass, old_code, uid)
-        conn.execute(
-            "UPDATE staging.users SET city = 'Testville', country = 'Norway', nat = 'NO', "
-            "updated_at = now() WHERE user_id = %s", (uid,))
 
     def in_country(code: str) -> bool:
         # The dashboard's "users of a country" query (the SAI index on country_code).
         return uid in {r.user_id for r in cass.rows(
             "SELECT user_id FROM users WHERE country_code = %s", code)}
+
+    (old_code,) = [r.country_code for r in cass.rows("SELECT country_code FROM users WHERE user_id = %s", uid)]
+    assert in_country(old_code)
+    with streaming_stack.pg_connect() as conn:
+        conn.execute(
+            "UPDATE staging.users SET city = 'Testville', country = 'Norway', nat = 'NO', "
+            "updated_at = now() WHERE user_id = %s", (uid,))
 
     def moved():
         r = cass.rows("SELECT city, country_code FROM users WHERE user_id = %s", uid)
@@ -211,10 +213,6 @@ def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(
     ingest(streaming_stack, "-n", "500", "--seed", "e2e-after-poison")
     CREATED["n"] += 500
     wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=90)
-
-
-def in_country_query(cass, code: str, uid) -> bool:
-    return uid in {r.user_id for r in cass.rows("SELECT user_id FROM users WHERE country_code = %s", code)}
 
 
 def spark_pid(stack) -> int:
