@@ -36,7 +36,7 @@ run: build ## start the stack and run the pipeline live: mock API -> ingest -> .
 	@echo "==> feeding the pipeline: ingest --continuous at $(RUN_RATE) users/s from $${STREAMFLOW_INGEST_URL:-the local mock API}"
 	@echo "    (its progress: .streamflow/logs/ingest.log). One block per $(RUN_INTERVAL) s below;"
 	@echo "    Ctrl-C stops the feed and this view$(if $(RUN_SECONDS),, (or set RUN_SECONDS=n)); the stack keeps running."
-	@$(BIN_RELEASE) ingest --continuous --rate $(RUN_RATE) > .streamflow/logs/ingest.log 2>&1 & feed=$$!; \
+	@$(BIN_RELEASE) ingest --continuous --rate $(RUN_RATE) --batch-size 500 > .streamflow/logs/ingest.log 2>&1 & feed=$$!; \
 	  trap 'kill -TERM $$feed 2>/dev/null; wait $$feed; tail -1 .streamflow/logs/ingest.log' EXIT; \
 	  $(BIN_RELEASE) watch -i $(RUN_INTERVAL) $(if $(RUN_SECONDS),-n $$(( $(RUN_SECONDS) / $(RUN_INTERVAL) )),) || true
 	@echo "Next: 'make status', 'make logs', 'streamflow cql \"SELECT * FROM users LIMIT 5\"', 'make down'."
