@@ -10,7 +10,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup build build-ci run up down status logs test test-unit test-integration \
-        format format-check bench-stack bench-ingest bench-e2e clean
+        format format-check lint-python bench-stack bench-ingest bench-e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,13 +53,16 @@ status: ## show each service with pid, port, health and version
 logs: ## last lines of every service log
 	@$(BIN_RELEASE) logs
 
-test: build-ci format-check test-unit test-integration ## install everything and run every test
+test: build-ci format-check lint-python test-unit test-integration ## install everything and run every test
 
 test-unit: build-ci ## GoogleTest unit tests (no servers)
 	@ctest --preset ci
 
 test-integration: build-ci ## pytest against the real services (own ports and state dirs)
 	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests
+
+lint-python: setup ## ruff over the Spark job and the test harness (ruff.toml)
+	@$(VENV)/bin/ruff check pipeline tests
 
 format: ## apply clang-format to the C++ sources
 	@clang-format -i $(CXX_SOURCES)

@@ -89,7 +89,7 @@ class LocalStack:
         self.env.setdefault("STREAMFLOW_KAFKA_HEAP_MB", "512")
         self.env.setdefault("STREAMFLOW_CONNECT_HEAP_MB", "512")
         self.ports = {}
-        for key, port in zip(PORT_SETTINGS, ports):
+        for key, port in zip(PORT_SETTINGS, ports, strict=True):
             self.env[f"STREAMFLOW_{key}"] = str(port)
             self.ports[key.lower()] = port
 

@@ -15,7 +15,6 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -42,9 +41,9 @@ class MockApi:
         )
         try:
             wait_for(self._healthy, 15, f"mock-api on {self.port}")
-        except AssertionError:
+        except AssertionError as e:
             self.proc.kill()
-            raise AssertionError(f"mock-api did not start: {self.proc.communicate()[0]}")
+            raise AssertionError(f"mock-api did not start: {self.proc.communicate()[0]}") from e
 
     @property
     def url(self) -> str:
@@ -81,7 +80,7 @@ def reference(stack, seed: str, pages: int, batch: int, bad_rate: float = 0.0):
         for page in range(1, pages + 1):
             clean = fetch(clean_mock, results=batch, page=page, seed=seed)["results"]
             served = fetch(broken_mock.url, results=batch, page=page, seed=seed)["results"] if broken_mock else clean
-            for c, s in zip(clean, served):
+            for c, s in zip(clean, served, strict=False):
                 records.append(s)
                 if c == s:
                     valid.append(c["login"]["uuid"])

@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
 import uuid
 
@@ -42,7 +41,7 @@ def test_status_reports_every_service_healthy_with_pid_port_and_version(stack):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     st = stack.status()
     assert sorted(st) == sorted(SERVICES)
-    for name, svc in st.items():
+    for svc in st.values():
         assert svc["state"] == "healthy", svc
         assert isinstance(svc["pid"], int) and svc["pid"] > 0
         assert os.path.exists(f"/proc/{svc['pid']}")
