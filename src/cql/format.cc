@@ -2,49 +2,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/tsv.h"
+
 namespace streamflow::cql {
-
-namespace {
-
-void append_field(std::string& out, const std::string& value) {
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-}  // namespace
 
 std::string format_tsv(const Rows& rows) {
   if (rows.columns.empty()) return "";
   std::string out;
   for (std::size_t i = 0; i < rows.columns.size(); ++i) {
     if (i) out += '\t';
-    append_field(out, rows.columns[i]);
+    base::append_tsv_field(out, rows.columns[i]);
   }
   out += '\n';
   for (const auto& row : rows.rows) {
     for (std::size_t i = 0; i < row.size(); ++i) {
       if (i) out += '\t';
-      if (row[i]) {
-        append_field(out, *row[i]);
-      } else {
-        out += "\\N";
-      }
+      base::append_tsv_field(out, row[i] ? std::optional<std::string_view>(*row[i]) : std::nullopt);
     }
     out += '\n';
   }

@@ -10,9 +10,12 @@ namespace streamflow::io {
 using base::Errc;
 using base::make_error;
 
-base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstrap,
-                                                     const std::vector<TopicSpec>& topics,
-                                                     int timeout_ms) {
+namespace {
+
+using Client = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
+
+/// A librdkafka handle for `bootstrap`, its own logging off (errors come back as Results).
+base::Result<Client> open_client(const std::string& bootstrap, rd_kafka_type_t type) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
@@ -21,12 +24,23 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
     rd_kafka_conf_destroy(conf);
     return make_error(Errc::invalid_argument, std::string("librdkafka config: ") + err);
   }
-  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)), &rd_kafka_destroy);
-  if (!rk) {
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));  // owns conf on success
+  if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);
     return make_error(Errc::unavailable, std::string("librdkafka: ") + err);
   }
+  return Client(rk, &rd_kafka_destroy);
+}
+
+}  // namespace
+
+base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstrap,
+                                                     const std::vector<TopicSpec>& topics,
+                                                     int timeout_ms) {
+  auto client = open_client(bootstrap, RD_KAFKA_PRODUCER);
+  if (!client) return client.error();
+  auto& rk = *client;
+  char err[512];
 
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   auto free_topics = [&] {
@@ -91,20 +105,9 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
 
 base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,
                                              int timeout_ms) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
-          RD_KAFKA_CONF_OK ||
-      rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(Errc::invalid_argument, std::string("librdkafka config: ") + err);
-  }
-  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)), &rd_kafka_destroy);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(Errc::unavailable, std::string("librdkafka: ") + err);
-  }
+  auto client = open_client(bootstrap, RD_KAFKA_CONSUMER);
+  if (!client) return client.error();
+  auto& rk = *client;
   std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> t(
       rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr), &rd_kafka_topic_destroy);
   const rd_kafka_metadata_t* md = nullptr;

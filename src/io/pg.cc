@@ -1,5 +1,7 @@
 #include "io/pg.h"
 
+#include "base/tsv.h"
+
 namespace streamflow::io {
 
 using base::Errc;
@@ -92,28 +94,7 @@ std::string Connection::quote_identifier(const std::string& name) const {
 }
 
 void copy_field(std::string& out, const std::optional<std::string_view>& value) {
-  if (!value) {
-    out += "\\N";
-    return;
-  }
-  for (char c : *value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
+  base::append_tsv_field(out, value);
 }
 
 std::string conninfo(const std::vector<std::pair<std::string, std::string>>& keywords) {

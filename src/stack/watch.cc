@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "cql/cql.h"
 #include "io/kafka.h"
@@ -43,11 +44,28 @@ std::string rate(const std::optional<std::int64_t>& now,
 
 }  // namespace
 
-PipelineCounts read_pipeline_counts(const Layout& l, const std::string& pg_conninfo) {
+struct PipelineReader::Handles {
+  std::optional<io::Connection> pg;
+  std::optional<cql::Session> cql;
+};
+
+PipelineReader::PipelineReader(const Layout& layout, std::string pg_conninfo)
+    : layout_(layout),
+      pg_conninfo_(std::move(pg_conninfo)),
+      handles_(std::make_unique<Handles>()) {}
+
+PipelineReader::~PipelineReader() = default;
+
+PipelineCounts PipelineReader::read() {
+  const Layout& l = layout_;
   PipelineCounts c;
-  if (auto conn = io::Connection::open(pg_conninfo)) {
-    c.staging_users = pg_count(*conn, "SELECT count(*) FROM staging.users");
-    c.staging_rejects = pg_count(*conn, "SELECT count(*) FROM staging.user_rejects");
+  if (!handles_->pg) {
+    if (auto conn = io::Connection::open(pg_conninfo_)) handles_->pg.emplace(std::move(*conn));
+  }
+  if (handles_->pg) {
+    c.staging_users = pg_count(*handles_->pg, "SELECT count(*) FROM staging.users");
+    c.staging_rejects = pg_count(*handles_->pg, "SELECT count(*) FROM staging.user_rejects");
+    if (!c.staging_users) handles_->pg.reset();  // reconnect next time
   }
   const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);
   if (auto e = io::topic_end_offsets(bootstrap, l.cdc_topic())) c.cdc_events = *e;
@@ -64,16 +82,21 @@ PipelineCounts read_pipeline_counts(const Layout& l, const std::string& pg_conni
         c.spark_batch_ms = q["batch_ms"].get<std::int64_t>();
     }
   }
-  cql::ConnectOptions options;
-  options.contact_point = fmt::format("127.0.0.1:{}", l.ports.cassandra);
-  options.connect_timeout_ms = 2000;
-  options.request_timeout_ms = 3000;
-  if (auto session = cql::Session::connect(options)) {
-    auto rows = session->query("SELECT sum(users) FROM " + l.cassandra_keyspace +
-                               ".users_per_country WHERE scope = 'all'");
-    if (rows && !rows->rows.empty() && rows->rows[0][0]) {
+  if (!handles_->cql) {
+    cql::ConnectOptions options;
+    options.contact_point = fmt::format("127.0.0.1:{}", l.ports.cassandra);
+    options.connect_timeout_ms = 2000;
+    options.request_timeout_ms = 3000;
+    if (auto session = cql::Session::connect(options)) handles_->cql.emplace(std::move(*session));
+  }
+  if (handles_->cql) {
+    auto rows = handles_->cql->query("SELECT sum(users) FROM " + l.cassandra_keyspace +
+                                     ".users_per_country WHERE scope = 'all'");
+    if (!rows) {
+      handles_->cql.reset();  // reconnect next time
+    } else if (!rows->rows.empty() && rows->rows[0][0]) {
       c.cassandra_users = std::stoll(*rows->rows[0][0]);
-    } else if (rows) {
+    } else {
       c.cassandra_users = 0;
     }
   }
@@ -101,6 +124,7 @@ std::string format_pipeline_counts(const PipelineCounts& c, const std::optional<
 
 void watch_pipeline(const Layout& layout, const std::string& pg_conninfo, double interval_s,
                     int ticks, const std::atomic<bool>& stop, std::ostream& out) {
+  PipelineReader reader(layout, pg_conninfo);
   std::optional<PipelineCounts> before;
   auto last = std::chrono::steady_clock::now();
   for (int tick = 0; !stop && (ticks == 0 || tick < ticks); ++tick) {
@@ -112,7 +136,7 @@ void watch_pipeline(const Layout& layout, const std::string& pg_conninfo, double
       if (stop) break;
     }
     const auto now = std::chrono::steady_clock::now();
-    auto counts = read_pipeline_counts(layout, pg_conninfo);
+    auto counts = reader.read();
     const double seconds = std::chrono::duration<double>(now - last).count();
     const std::time_t wall = std::time(nullptr);
     char stamp[16];

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -25,8 +26,24 @@ struct PipelineCounts {
   std::optional<std::int64_t> cassandra_users;  ///< current users per the analytics table
 };
 
-/// Asks every stage once. Never throws; a stage that is down is left empty.
-PipelineCounts read_pipeline_counts(const Layout& layout, const std::string& pg_conninfo);
+/// Asks every stage for its counts, keeping its PostgreSQL connection and CQL session between
+/// reads (reopened after a failure). Not thread-safe.
+class PipelineReader {
+ public:
+  PipelineReader(const Layout& layout, std::string pg_conninfo);
+  ~PipelineReader();
+  PipelineReader(const PipelineReader&) = delete;
+  PipelineReader& operator=(const PipelineReader&) = delete;
+
+  /// Never throws; a stage that is down is left empty.
+  PipelineCounts read();
+
+ private:
+  struct Handles;
+  const Layout& layout_;
+  std::string pg_conninfo_;
+  std::unique_ptr<Handles> handles_;
+};
 
 /// The lines for one tick: `now` against `before` (rates over `seconds`).
 std::string format_pipeline_counts(const PipelineCounts& now,
