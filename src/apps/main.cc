@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -41,30 +42,30 @@ int report(const sf::base::Error& error) {
 }
 
 /// SIGINT/SIGTERM become a flag: blocked in every thread, awaited by one thread of their own.
-/// Call before starting any other thread.
+/// Call before starting any other thread. The waiting thread is detached and may outlive this
+/// object (a command that fails fast returns before it even calls sigwait), so it owns copies
+/// of everything it touches.
 class StopSignal {
  public:
-  StopSignal() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    waiter_ = std::thread([this] {
+  StopSignal() : stop_(std::make_shared<std::atomic<bool>>(false)) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set, stop = stop_] {
       int sig = 0;
-      sigwait(&set_, &sig);
-      stop_ = true;
-    });
-    waiter_.detach();
+      sigwait(&set, &sig);
+      *stop = true;
+    }).detach();
   }
-  const std::atomic<bool>& flag() const { return stop_; }
+  const std::atomic<bool>& flag() const { return *stop_; }
   void wait() const {
-    while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!*stop_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
  private:
-  sigset_t set_{};
-  std::thread waiter_;
-  std::atomic<bool> stop_{false};
+  std::shared_ptr<std::atomic<bool>> stop_;
 };
 
 bool is_loopback(const std::string& host) {
