@@ -111,6 +111,20 @@ else
   echo "$want" > "$VENV/.stamp"
 fi
 
+# --- 4b. Airflow's own venv (pinned, hashed; ~330 MB, a minute or two the first time) --------
+AIRFLOW_VENV="${STREAMFLOW_AIRFLOW_VENV:-$ROOT/.venv-airflow}"
+want="$(fingerprint deps/python/airflow.lock)-usr-bin-python3"
+if [[ -x "$AIRFLOW_VENV/bin/airflow" && -f "$AIRFLOW_VENV/.stamp" && "$(cat "$AIRFLOW_VENV/.stamp")" == "$want" ]]; then
+  step "Airflow venv: up to date in $AIRFLOW_VENV"
+else
+  step "creating the Airflow venv in $AIRFLOW_VENV (apache-airflow from deps/python/airflow.lock)"
+  rm -rf "$AIRFLOW_VENV"
+  /usr/bin/python3 -m venv "$AIRFLOW_VENV" || die "/usr/bin/python3 -m venv failed: apt-get install python3-venv"
+  "$AIRFLOW_VENV/bin/pip" install -q --require-hashes --no-deps -r deps/python/airflow.lock \
+    || die "pip could not install deps/python/airflow.lock"
+  echo "$want" > "$AIRFLOW_VENV/.stamp"
+fi
+
 # --- 5. Rust toolchain and crates for the CQL bridge (src/cql/rust) ------------------------
 # cargo is not a Debian package here (bookworm's rustc is too old for scylla 1.x): rustup's.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

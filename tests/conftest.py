@@ -29,6 +29,7 @@ PORT_SETTINGS = [
     "CASSANDRA_JMX_PORT",
     "MOCK_API_PORT",
     "SPARK_UI_PORT",
+    "AIRFLOW_PORT",
 ]
 
 
@@ -69,7 +70,7 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
 class LocalStack:
     """One local stack: a state directory, a set of ports, and the CLI to drive them."""
 
-    def __init__(self, name: str, spark: bool = False):
+    def __init__(self, name: str, spark: bool = False, airflow: bool = False):
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
         self.state_dir.chmod(0o755)
@@ -83,6 +84,10 @@ class LocalStack:
         self.env["STREAMFLOW_SPARK_JOB_DIR"] = str(REPO / "pipeline/spark")
         # The streaming job only where a test asks for it (`streaming_stack`): it costs a JVM.
         self.env["STREAMFLOW_SPARK_ENABLED"] = "true" if spark else "false"
+        # Airflow likewise (four Python processes, ~1.4 GB).
+        self.env["STREAMFLOW_AIRFLOW_ENABLED"] = "true" if airflow else "false"
+        self.env["STREAMFLOW_AIRFLOW_VENV"] = str(REPO / ".venv-airflow")
+        self.env["STREAMFLOW_AIRFLOW_DAGS_DIR"] = str(REPO / "pipeline/airflow/dags")
         self.env.pop("STREAMFLOW_CONFIG", None)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
@@ -160,6 +165,15 @@ class LocalStack:
     def mock_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['mock_api_port']}/api/"
 
+    def run_dag(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> tuple[dict, str]:
+        """Runs a DAG once with dag.test() against this stack's Airflow (tests/airflow/run_dag.py)
+        and returns (its JSON summary, everything it printed: the task logs)."""
+        proc = self.run("airflow", "--python", str(REPO / "tests/airflow/run_dag.py"), dag_id,
+                        json.dumps(conf or {}), timeout=timeout)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        assert lines, f"run_dag printed no summary (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        return json.loads(lines[-1]), proc.stdout + proc.stderr
+
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka_port']}"
 
@@ -192,8 +206,9 @@ def fresh_stack(request):
 
 @pytest.fixture(scope="session")
 def streaming_stack():
-    """A running stack with the Spark streaming job: the whole pipeline, for the e2e tests."""
-    s = LocalStack("e2e", spark=True)
+    """A running stack with the Spark streaming job and Airflow: the whole pipeline, for the e2e
+    and Airflow tests (the DAGs stay paused; the tests run them with dag.test())."""
+    s = LocalStack("e2e", spark=True, airflow=True)
     try:
         s.up(timeout=600)
         yield s

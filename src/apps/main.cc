@@ -4,11 +4,15 @@
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -28,7 +32,10 @@
 #include "ingest/ingester.h"
 #include "io/migrations.h"
 #include "mockapi/server.h"
+#include "ops/housekeeping.h"
+#include "ops/reconcile.h"
 #include "stack/layout.h"
+#include "stack/services.h"
 #include "stack/stack.h"
 #include "stack/watch.h"
 
@@ -229,6 +236,50 @@ int main(int argc, char** argv) {
   bool quiet = false;
   ingest_cmd->add_flag("-q,--quiet", quiet, "no progress lines");
 
+  auto* reconcile_cmd = app.add_subcommand(
+      "reconcile",
+      "prove nothing was lost: compare PostgreSQL staging with Cassandra users (ids in both "
+      "directions), report lag, rejects and dead letters.\n"
+      "Prints a report on stderr and one JSON line on stdout. Exit status: 0 consistent (rows "
+      "younger than the freshness bound may be in flight); 1 users missing past the bound or "
+      "unexpected in Cassandra (named); 69/74 a service is down.");
+  std::optional<int> freshness_s;
+  reconcile_cmd->add_option("--freshness", freshness_s,
+                            "seconds a staging row may take to reach Cassandra "
+                            "(default: reconcile.freshness_s)")
+      ->check(CLI::PositiveNumber);
+
+  auto* housekeeping_cmd = app.add_subcommand(
+      "housekeeping",
+      "purge staging rows already confirmed in Cassandra and older than the retention (Cassandra "
+      "keeps them), vacuum the staging tables, prune old Airflow logs and Spark checkpoint "
+      "files. Prints one JSON line on stdout.");
+  sf::ops::HousekeepingOptions hk;
+  std::optional<int> staging_retention_h, log_retention_h;
+  std::vector<std::string> hk_only;
+  housekeeping_cmd->add_option("--only", hk_only, "run only these steps: purge, vacuum, prune")
+      ->check(CLI::IsMember({"purge", "vacuum", "prune"}));
+  housekeeping_cmd->add_option("--staging-retention-h", staging_retention_h,
+                               "hours (default: housekeeping.staging_retention_h)")
+      ->check(CLI::NonNegativeNumber);
+  housekeeping_cmd->add_option("--log-retention-h", log_retention_h,
+                               "hours (default: housekeeping.log_retention_h)")
+      ->check(CLI::NonNegativeNumber);
+  housekeeping_cmd->add_flag("--dry-run", hk.dry_run, "report what would go; change nothing");
+
+  auto* airflow_cmd = app.add_subcommand(
+      "airflow",
+      "run Airflow's CLI against the stack's Airflow, as the service account, e.g.\n"
+      "  streamflow airflow dags list\n  streamflow airflow dags unpause streamflow_ingest\n"
+      "  streamflow airflow dags test streamflow_reconcile");
+  std::vector<std::string> airflow_args;
+  bool airflow_python = false;
+  airflow_cmd->add_flag("--python", airflow_python,
+                        "run Airflow's venv Python (a script and its arguments) instead");
+  airflow_cmd->add_option("args", airflow_args, "arguments for the airflow command")
+      ->expected(0, -1);
+  airflow_cmd->prefix_command();
+
   CLI11_PARSE(app, argc, argv);
 
   std::optional<std::filesystem::path> config_path;
@@ -359,6 +410,52 @@ int main(int argc, char** argv) {
     std::cout << outcome.summary.to_json() << std::endl;
     if (outcome.error) return report(*outcome.error);
     return 0;
+  }
+
+  if (reconcile_cmd->parsed()) {
+    const int bound =
+        freshness_s.value_or(static_cast<int>(settings->get_int("reconcile.freshness_s")));
+    auto r = sf::ops::reconcile(*settings, bound);
+    if (!r) return report(r.error());
+    std::cerr << r->to_text();
+    std::cout << r->to_json() << std::endl;
+    return r->ok() ? 0 : 1;
+  }
+
+  if (housekeeping_cmd->parsed()) {
+    if (!hk_only.empty()) {
+      auto has = [&](const char* s) {
+        return std::find(hk_only.begin(), hk_only.end(), s) != hk_only.end();
+      };
+      hk.purge = has("purge");
+      hk.vacuum = has("vacuum");
+      hk.prune = has("prune");
+    }
+    hk.staging_retention_h = staging_retention_h.value_or(
+        static_cast<int>(settings->get_int("housekeeping.staging_retention_h")));
+    hk.log_retention_h = log_retention_h.value_or(
+        static_cast<int>(settings->get_int("housekeeping.log_retention_h")));
+    auto r = sf::ops::housekeeping(*settings, hk);
+    if (!r) return report(r.error());
+    std::cerr << fmt::format(
+        "housekeeping{}: purged {} of {} staging rows older than {} h ({} not yet confirmed in "
+        "Cassandra); vacuumed {} table(s); pruned {} file(s), {} bytes\n",
+        hk.dry_run ? " (dry run)" : "", r->purged, r->purge_candidates, hk.staging_retention_h,
+        r->unconfirmed, r->vacuumed.size(), r->pruned_files, r->pruned_bytes);
+    std::cout << r->to_json() << std::endl;
+    return 0;
+  }
+
+  if (airflow_cmd->parsed()) {
+    const auto layout = sf::stack::Layout::from_settings(*settings);
+    auto cmd = sf::stack::airflow_command(layout, airflow_args, airflow_python);
+    std::vector<char*> cargv;
+    for (auto& a : cmd) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    std::fflush(nullptr);
+    execvp(cargv[0], cargv.data());
+    return report(sf::base::make_error(sf::base::Errc::failed_precondition,
+                                       "cannot run " + cmd[0] + ": " + std::strerror(errno)));
   }
 
   sf::stack::Stack stack(sf::stack::Layout::from_settings(*settings));

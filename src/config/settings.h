@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -57,6 +58,10 @@ class Settings {
   /// One line per setting: name, value (secrets masked), origin, env variable, description.
   std::string describe() const;
 
+  /// Every setting as STREAMFLOW_* variables (paths already absolute), so that a child process
+  /// started elsewhere (an Airflow task) sees exactly these settings. Secrets are included only
+  /// when `with_secrets` and set.
+  std::vector<std::pair<std::string, std::string>> as_environment(bool with_secrets) const;
   /// "postgres.port" -> "STREAMFLOW_POSTGRES_PORT".
   static std::string env_name(std::string_view name);
 

@@ -51,6 +51,13 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.spark.write_batch_rows = static_cast<int>(s.get_int("spark.write_batch_rows"));
   l.spark.write_concurrency = static_cast<int>(s.get_int("spark.write_concurrency"));
   l.ports.spark_ui = static_cast<int>(s.get_int("spark.ui_port"));
+  l.airflow.enabled = s.get_bool("airflow.enabled");
+  l.airflow.venv = s.get_path("airflow.venv");
+  l.airflow.dags_dir = s.get_path("airflow.dags_dir");
+  l.airflow.database = s.get("airflow.database");
+  l.airflow.parallelism = static_cast<int>(s.get_int("airflow.parallelism"));
+  l.airflow.admin_user = s.get("airflow.admin_user");
+  l.ports.airflow = static_cast<int>(s.get_int("airflow.port"));
   if (geteuid() == 0) l.service_user = s.get("service_user");
   l.kafka_heap_mb = static_cast<int>(s.get_int("kafka.heap_mb"));
   l.kafka_partitions = static_cast<int>(s.get_int("kafka.partitions"));

@@ -21,6 +21,17 @@ struct Ports {
   int cassandra_jmx = 7199;
   int mock_api = 8787;
   int spark_ui = 4040;  ///< 0: no Spark UI
+  int airflow = 8080;
+};
+
+/// How `up` runs Airflow (settings airflow.*).
+struct Airflow {
+  bool enabled = true;
+  std::filesystem::path venv;
+  std::filesystem::path dags_dir;
+  std::string database;  ///< also the name of its PostgreSQL role
+  int parallelism = 4;
+  std::string admin_user;
 };
 
 /// How `up` runs the streaming job (settings spark.*).
@@ -76,6 +87,7 @@ struct Layout {
   int cdc_heartbeat_ms = 10000;
   int mock_api_threads = 4;
   SparkJob spark;
+  Airflow airflow;
   config::Settings settings;  ///< for secrets (config::secret)
   int start_timeout_s = 180;
   int stop_timeout_s = 60;
@@ -106,6 +118,13 @@ struct Layout {
   std::filesystem::path spark_checkpoints() const { return spark_dir() / "checkpoints"; }
   /// Written by the job every few seconds: per-query progress and totals.
   std::filesystem::path spark_progress_file() const { return spark_dir() / "progress.json"; }
+  /// AIRFLOW_HOME: airflow.cfg, task logs, the generated UI password (directory 0700).
+  std::filesystem::path airflow_home() const { return state_dir / "airflow"; }
+  /// Where the api-server writes the generated UI password(s).
+  std::filesystem::path airflow_passwords_file() const {
+    return airflow_home() / "simple_auth_manager_passwords.json.generated";
+  }
+  std::string airflow_url() const { return "http://127.0.0.1:" + std::to_string(ports.airflow); }
   /// The CDC topic of staging.users.
   std::string cdc_topic() const { return cdc_topic_prefix + ".staging.users"; }
 };

@@ -187,23 +187,59 @@ std::vector<std::pair<std::string, std::string>> spark_facts(const Layout& l) {
   return out;
 }
 
-std::string pyspark_version(const Layout& l) {
+namespace {
+
+/// The version of `dist` (its normalised name, "pyspark", "apache_airflow") installed in the
+/// venv whose bin/ holds `python`, or "".
+std::string venv_package_version(const std::filesystem::path& python, std::string_view dist) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const auto lib = l.spark.python.parent_path().parent_path() / "lib";
+  const auto lib = python.parent_path().parent_path() / "lib";
+  const std::string prefix = std::string(dist) + "-";
   for (const auto& py : fs::directory_iterator(lib, ec)) {
     for (const auto& e : fs::directory_iterator(py.path() / "site-packages", ec)) {
       const auto n = e.path().filename().string();
-      constexpr std::string_view kPrefix = "pyspark-", kSuffix = ".dist-info";
       // pip writes pyspark-3.5.7.dist-info, or pyspark-3.5.7-py3.11.egg-info for a legacy
       // setup.py install.
-      if (n.starts_with(kPrefix) && (n.ends_with(kSuffix) || n.ends_with(".egg-info"))) {
-        auto v = n.substr(kPrefix.size());
+      if (n.starts_with(prefix) && (n.ends_with(".dist-info") || n.ends_with(".egg-info"))) {
+        auto v = n.substr(prefix.size());
         return v.substr(0, v.find_first_of("-.", v.find('.', v.find('.') + 1) + 1));
       }
     }
   }
   return "";
+}
+
+}  // namespace
+
+std::string pyspark_version(const Layout& l) { return venv_package_version(l.spark.python, "pyspark"); }
+
+std::string airflow_version(const Layout& l) {
+  return venv_package_version(l.airflow.venv / "bin" / "python", "apache_airflow");
+}
+
+Probe probe_airflow(const Layout& l, const std::string& component) {
+  httplib::Client client("127.0.0.1", l.ports.airflow);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(3, 0);
+  auto res = client.Get("/api/v2/monitor/health");
+  if (!res) return {false, "the api-server does not answer on " + l.airflow_url() + " yet"};
+  if (res->status != 200) return {false, fmt::format("health endpoint answered {}", res->status)};
+  auto doc = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return {false, "health endpoint answered non-JSON"};
+  const auto status_of = [&](const std::string& key) -> std::string {
+    if (!doc.contains(key) || !doc[key].is_object()) return "unknown";
+    const auto& st = doc[key]["status"];
+    return st.is_string() ? st.get<std::string>() : "unknown";
+  };
+  if (component.empty()) {
+    const auto db = status_of("metadatabase");
+    if (db != "healthy") return {false, "metadata database " + db};
+    return {true, l.airflow_url() + "/"};
+  }
+  const auto st = status_of(component);
+  if (st != "healthy") return {false, component + " " + st};
+  return {true, component + " heartbeat fresh"};
 }
 
 }  // namespace streamflow::stack

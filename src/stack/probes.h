@@ -34,6 +34,13 @@ std::vector<std::pair<std::string, std::string>> spark_facts(const Layout& layou
 /// The pyspark version installed in spark.python's venv, or "".
 std::string pyspark_version(const Layout& layout);
 
+/// Airflow's api-server health endpoint (/api/v2/monitor/health). With an empty `component`,
+/// healthy when it answers and the metadata database is healthy; else when that component
+/// ("scheduler", "dag_processor", "triggerer") reports a fresh heartbeat.
+Probe probe_airflow(const Layout& layout, const std::string& component);
+/// The apache-airflow version installed in airflow.venv, or "".
+std::string airflow_version(const Layout& layout);
+
 /// SHOW server_version over the local socket, or "" if PostgreSQL does not answer.
 std::string postgres_server_version(const Layout& layout);
 /// Connect's own version from GET /, or "".

@@ -169,6 +169,23 @@ class PostgresService final : public Service {
         return r.error();
       }
     }
+    if (layout_.airflow.enabled) {
+      // Airflow's metadata: its own role (no password: it connects over the local socket) and
+      // database, so its tables never mix with the pipeline's.
+      const auto& name = layout_.airflow.database;
+      const auto ident = conn->quote_identifier(name);
+      auto af_role = conn->exec("SELECT 1 FROM pg_roles WHERE rolname = $1", {name});
+      if (!af_role) return af_role.error();
+      if (af_role->size() == 0) {
+        if (auto r = conn->exec("CREATE ROLE " + ident + " LOGIN"); !r) return r.error();
+      }
+      auto af_db = conn->exec("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+      if (!af_db) return af_db.error();
+      if (af_db->size() == 0) {
+        if (auto r = conn->exec("CREATE DATABASE " + ident + " OWNER " + ident); !r)
+          return r.error();
+      }
+    }
     return migrate();
   }
 
@@ -636,7 +653,183 @@ class SparkService final : public Service {
   }
 };
 
+/// One of Airflow 3's four components, each its own supervisord program (the scheduler's
+/// LocalExecutor and the api-server fork workers, so each is stopped as a process group).
+/// The api-server comes first (wave 2): before it starts, `airflow db migrate` brings the
+/// metadata database up to date; the other three follow once it answers (wave 3).
+class AirflowService final : public Service {
+ public:
+  enum class Component { api_server, scheduler, dag_processor, triggerer };
+  AirflowService(const Layout& layout, Component component)
+      : Service(layout), component_(component) {}
+
+  std::string name() const override {
+    switch (component_) {
+      case Component::api_server:
+        return "airflow-api";
+      case Component::scheduler:
+        return "airflow-scheduler";
+      case Component::dag_processor:
+        return "airflow-dags";
+      case Component::triggerer:
+        return "airflow-triggerer";
+    }
+    return "airflow";
+  }
+  int wave() const override { return component_ == Component::api_server ? 2 : 3; }
+  std::vector<NamedPort> ports() const override {
+    if (component_ != Component::api_server) return {};
+    return {{"http", layout_.ports.airflow}};
+  }
+  Result<void> check_installed() const override {
+    if (!fs::exists(airflow_bin())) {
+      return make_error(Errc::failed_precondition,
+                        "Airflow is missing: no " + airflow_bin().string() +
+                            ". Run `make setup` (creates .venv-airflow from "
+                            "deps/python/airflow.lock) or set STREAMFLOW_AIRFLOW_ENABLED=false");
+    }
+    if (!fs::is_directory(layout_.airflow.dags_dir)) {
+      return make_error(Errc::failed_precondition,
+                        "no DAG folder at " + layout_.airflow.dags_dir.string() +
+                            "; set STREAMFLOW_AIRFLOW_DAGS_DIR");
+    }
+    return {};
+  }
+  Result<void> prepare() const override {
+    if (component_ != Component::api_server) return {};
+    // The DAG tasks run `streamflow` as the service account: it needs the pipeline's secrets.
+    for (const auto& [name, file] : {std::pair<std::string, std::string>{"postgres.password",
+                                                                         "postgres.password"},
+                                     {"ingest.id_hash_key", "id_hash.key"}}) {
+      if (auto v = config::secret(layout_.settings, name, file, true); !v) return v.error();
+    }
+    if (layout_.service_user) {
+      if (auto r = base::ensure_owned_dir(layout_.secrets_dir, account(), fs::perms(0700)); !r)
+        return r;
+    }
+    // 0700: the generated UI password file inside is written world-readable by Airflow.
+    return base::ensure_owned_dir(layout_.airflow_home(), account(), fs::perms(0700));
+  }
+  Result<void> before_start(std::ostream& out) const override {
+    if (component_ != Component::api_server) return {};
+    out << "  airflow-api  airflow db migrate (metadata in PostgreSQL database '"
+        << layout_.airflow.database << "'; first time ~30 s)\n";
+    out.flush();
+    std::vector<std::string> argv = {"env"};
+    for (const auto& [k, v] : environment()) argv.push_back(k + "=" + v);
+    argv.insert(argv.end(), {airflow_bin().string(), "db", "migrate"});
+    base::RunOptions opts;
+    opts.timeout = std::chrono::minutes(5);
+    opts.working_dir = layout_.airflow_home().string();
+    auto run = base::run_command(as_service_user(argv), opts);
+    if (!run) return run.error();
+    if (run->exit_status != 0) {
+      return make_error(Errc::unavailable, "airflow db migrate failed:\n" + run->output,
+                        "service=airflow");
+    }
+    return {};
+  }
+  ProgramSpec program() const override {
+    auto p = base_program();
+    p.directory = layout_.airflow_home().string();
+    const auto bin = airflow_bin().string();
+    switch (component_) {
+      case Component::api_server:
+        p.argv = {bin,      "api-server", "--host", "127.0.0.1", "--port",
+                  std::to_string(layout_.ports.airflow), "--workers", "1"};
+        break;
+      case Component::scheduler:
+        // --skip-serve-logs: no log server on 0.0.0.0:8793; task logs are local files.
+        p.argv = {bin, "scheduler", "--skip-serve-logs"};
+        break;
+      case Component::dag_processor:
+        p.argv = {bin, "dag-processor"};
+        break;
+      case Component::triggerer:
+        p.argv = {bin, "triggerer", "--skip-serve-logs"};
+        break;
+    }
+    p.env = environment();
+    p.stop_as_group = true;
+    p.restart_on_exit = true;
+    return p;
+  }
+  Probe probe() const override {
+    switch (component_) {
+      case Component::api_server:
+        return probe_airflow(layout_, "");
+      case Component::scheduler:
+        return probe_airflow(layout_, "scheduler");
+      case Component::dag_processor:
+        return probe_airflow(layout_, "dag_processor");
+      case Component::triggerer:
+        return probe_airflow(layout_, "triggerer");
+    }
+    return {};
+  }
+  std::string version() const override { return "airflow " + airflow_version(layout_); }
+  std::vector<std::pair<std::string, std::string>> facts() const override {
+    if (component_ != Component::api_server) return {};
+    return {{"ui", layout_.airflow_url() + "/ (user " + layout_.airflow.admin_user +
+                       ", password in " + layout_.airflow_passwords_file().string() + ")"}};
+  }
+
+ private:
+  fs::path airflow_bin() const { return layout_.airflow.venv / "bin" / "airflow"; }
+  std::vector<std::pair<std::string, std::string>> environment() const {
+    return airflow_environment(layout_);
+  }
+
+  Component component_;
+};
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> airflow_environment(const Layout& layout) {
+  const auto& a = layout.airflow;
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"AIRFLOW_HOME", layout.airflow_home().string()},
+      {"HOME", layout.airflow_home().string()},
+      {"PATH", (a.venv / "bin").string() + ":/usr/local/bin:/usr/bin:/bin"},
+      {"AIRFLOW__CORE__DAGS_FOLDER", a.dags_dir.string()},
+      {"AIRFLOW__CORE__LOAD_EXAMPLES", "False"},
+      {"AIRFLOW__CORE__EXECUTOR", "LocalExecutor"},
+      {"AIRFLOW__CORE__PARALLELISM", std::to_string(a.parallelism)},
+      {"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True"},
+      {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", a.admin_user + ":admin"},
+      {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+       layout.airflow_passwords_file().string()},
+      // Tasks report to our api-server, not to the default localhost:8080.
+      {"AIRFLOW__CORE__EXECUTION_API_SERVER_URL", layout.airflow_url() + "/execution/"},
+      {"AIRFLOW__API__BASE_URL", layout.airflow_url()},
+      {"AIRFLOW__API__HOST", "127.0.0.1"},
+      {"AIRFLOW__API__PORT", std::to_string(layout.ports.airflow)},
+      {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+       fmt::format("postgresql+psycopg2://{}@/{}?host={}&port={}", a.database, a.database,
+                   layout.postgres_socket_dir().string(), layout.ports.postgres)},
+      {"AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "20"},
+      {"AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "False"},
+      {"AIRFLOW__LOGGING__BASE_LOG_FOLDER", (layout.airflow_home() / "logs").string()},
+      {"PYTHONUNBUFFERED", "1"},
+      // The DAG files import their helper module (streamflow_cli) from their own folder.
+      {"PYTHONPATH", a.dags_dir.string()},
+      // What the DAG tasks run, and the settings it runs with.
+      {"STREAMFLOW_BIN", layout.self_exe.string()},
+  };
+  for (auto& kv : layout.settings.as_environment(true)) env.push_back(std::move(kv));
+  return env;
+}
+
+std::vector<std::string> airflow_command(const Layout& layout, const std::vector<std::string>& args,
+                                         bool python) {
+  std::vector<std::string> argv;
+  if (layout.service_user) argv = {"runuser", "-u", *layout.service_user, "--"};
+  argv.push_back("env");
+  for (const auto& [k, v] : airflow_environment(layout)) argv.push_back(k + "=" + v);
+  argv.push_back((layout.airflow.venv / "bin" / (python ? "python" : "airflow")).string());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
 
 std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
   std::vector<std::unique_ptr<Service>> out;
@@ -646,6 +839,11 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
   out.push_back(std::make_unique<ConnectService>(layout));
   if (layout.mock_api_enabled) out.push_back(std::make_unique<MockApiService>(layout));
   if (layout.spark.enabled) out.push_back(std::make_unique<SparkService>(layout));
+  if (layout.airflow.enabled) {
+    using C = AirflowService::Component;
+    for (auto c : {C::api_server, C::scheduler, C::dag_processor, C::triggerer})
+      out.push_back(std::make_unique<AirflowService>(layout, c));
+  }
   return out;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
-/// The four services of the local stack. Each knows how to check it is installed, prepare its
+/// The services of the local stack. Each knows how to check it is installed, prepare its
 /// files (configs, first-start initialisation), describe its supervisord program, probe its
 /// health and name its version. Instances borrow the Layout; they hold no other state.
 
 #include <memory>
+#include <ostream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,6 +39,12 @@ class Service {
   virtual base::Result<void> check_installed() const = 0;
   /// Directories, generated configs and first-start initialisation. Idempotent.
   virtual base::Result<void> prepare() const = 0;
+  /// Work that needs the previous waves up, just before the program starts (schema
+  /// migrations of its own database). Progress lines go to `out`. Idempotent.
+  virtual base::Result<void> before_start(std::ostream& out) const {
+    (void)out;
+    return {};
+  }
   virtual ProgramSpec program() const = 0;
   virtual Probe probe() const = 0;
   /// Work that needs the service up (roles, databases). Idempotent.
@@ -57,8 +64,18 @@ class Service {
   const Layout& layout_;
 };
 
-/// All four, in start order.
+/// All enabled services, in start order.
 std::vector<std::unique_ptr<Service>> make_services(const Layout& layout);
+
+/// The environment of every Airflow component and task: Airflow's configuration
+/// (AIRFLOW__SECTION__KEY), and our settings as STREAMFLOW_* so that a task's `streamflow`
+/// sees what `up` saw.
+std::vector<std::pair<std::string, std::string>> airflow_environment(const Layout& layout);
+
+/// The command line that runs Airflow's CLI (or, with `python`, its venv's Python) with
+/// `args`, as the service account, in that environment (`streamflow airflow ...`).
+std::vector<std::string> airflow_command(const Layout& layout, const std::vector<std::string>& args,
+                                         bool python);
 
 /// Version from a jar file name "<prefix><version>.jar" in `dir`, or "" if none matches.
 std::string jar_version(const std::filesystem::path& dir, const std::string& prefix);

@@ -146,7 +146,9 @@ Result<void> Stack::up(std::ostream& out) {
   std::vector<ProgramSpec> programs;
   for (const auto& svc : services) programs.push_back(svc->program());
   if (auto r =
-          base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs));
+          // 0600: a program's environment may carry a secret set through STREAMFLOW_*.
+          base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs),
+                           std::filesystem::perms(0600));
       !r) {
     return r;
   }
@@ -185,9 +187,11 @@ Result<void> Stack::up(std::ostream& out) {
     const auto wave_t0 = Clock::now();
     for (Service* svc : members) {
       if (std::find(to_start.begin(), to_start.end(), svc) == to_start.end()) continue;
-      out << "  " << fmt::format("{:<10}", svc->name()) << " starting (" << ports_text(*svc)
+      out << "  " << fmt::format("{:<17}", svc->name()) << " starting (" << ports_text(*svc)
           << ")\n";
       out.flush();
+      if (auto r = svc->before_start(out); !r)
+        return fail(*svc, "could not be prepared: " + r.error().message);
       if (auto r = sup.start(svc->name()); !r)
         return fail(*svc, "could not be started: " + r.error().message);
       started.push_back(svc);
@@ -213,7 +217,7 @@ Result<void> Stack::up(std::ostream& out) {
         }
         if (auto r = svc->after_ready(); !r)
           return fail(*svc, "is up but its set-up failed: " + r.error().message);
-        out << "✓ " << fmt::format("{:<10}", svc->name()) << " healthy in "
+        out << "✓ " << fmt::format("{:<17}", svc->name()) << " healthy in "
             << fmt::format("{:.1f}", seconds_since(wave_t0)) << " s (" << probe.detail << ")\n";
         out.flush();
         it = pending.erase(it);
@@ -267,11 +271,11 @@ Result<void> Stack::down(std::ostream& out) {
       continue;
     }
     const auto t0 = Clock::now();
-    out << "  " << fmt::format("{:<10}", name) << " stopping (pid "
+    out << "  " << fmt::format("{:<17}", name) << " stopping (pid "
         << (st->second.pid ? *st->second.pid : 0) << ")\n";
     out.flush();
     if (auto r = sup.stop(name); !r) return r;
-    out << "✓ " << fmt::format("{:<10}", name)
+    out << "✓ " << fmt::format("{:<17}", name)
         << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
   }
   if (auto r = sup.shutdown(); !r) return r;
@@ -315,14 +319,15 @@ StackStatus Stack::status() const {
 }
 
 std::string format_status_table(const StackStatus& st) {
-  std::string out = fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH",
+  std::string out = fmt::format("{:<17} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH",
                                 "PID", "PORT", "RSS", "VERSION", "DETAIL");
   for (const auto& s : st.services) {
-    out += fmt::format("{:<10} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", s.name, s.state,
-                       s.pid ? std::to_string(*s.pid) : "-", s.port,
+    out += fmt::format("{:<17} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", s.name, s.state,
+                       s.pid ? std::to_string(*s.pid) : "-",
+                       s.port ? std::to_string(s.port) : std::string("-"),
                        s.rss_bytes ? fmt::format("{} MB", s.rss_bytes / (1024 * 1024)) : "-",
                        s.version.empty() ? "-" : s.version, s.detail);
-    for (const auto& [k, v] : s.facts) out += fmt::format("{:<10} {}: {}\n", "", k, v);
+    for (const auto& [k, v] : s.facts) out += fmt::format("{:<17} {}: {}\n", "", k, v);
   }
   return out;
 }

@@ -164,6 +164,23 @@ def test_envelope_kinds_and_reasons(spark):
     ]
 
 
+def test_a_housekeeping_purge_is_neither_a_change_nor_a_delete(spark):
+    u = staging_row(golden_user())
+    stamped = dict(u, purged_at="2026-06-20T00:00:00.000000Z")
+    msgs = [
+        ("k", envelope("c", None, u, 1000)),
+        ("k", envelope("u", u, stamped, 2000)),  # the purge stamps the row...
+        ("k", envelope("d", stamped, None, 2000)),  # ...then deletes it
+        ("k", envelope("d", u, None, 3000)),  # a real delete has no stamp
+    ]
+    for schema in (T.ENVELOPE, T.ANALYTICS_ENVELOPE):
+        events = T.parse_events(kafka_rows(spark, msgs), schema).orderBy("offset")
+        assert [r.kind for r in events.collect()] == [T.VALID, T.PURGE, T.PURGE, T.VALID]
+    # The analytics see the signup and the real delete only.
+    facts = T.analytics_facts(T.parse_events(kafka_rows(spark, msgs[:3]), T.ANALYTICS_ENVELOPE))
+    assert [(r.signups, r.presence) for r in facts.collect()] == [(1, 1)]
+
+
 def test_the_last_change_of_a_user_in_a_batch_wins(spark):
     u = staging_row(golden_user())
     v2 = dict(u, city="Second")

@@ -41,6 +41,7 @@ class Counters:
     deleted: int = 0
     dead_lettered: int = 0
     tombstones: int = 0
+    purges: int = 0
     last_batch_id: int = -1
     last_batch_steps_ms: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -54,6 +55,7 @@ class Counters:
                 "deleted": self.deleted,
                 "dead_lettered": self.dead_lettered,
                 "tombstones": self.tombstones,
+                "purges": self.purges,
                 "last_batch_id": self.last_batch_id,
                 "last_batch_steps_ms": dict(self.last_batch_steps_ms),
             }
@@ -189,6 +191,7 @@ class UsersSink:
                 F.count(F.lit(1)).alias("events"),
                 n(kind == T.INVALID).alias("invalid"),
                 n(kind == T.TOMBSTONE).alias("tombstones"),
+                n(kind == T.PURGE).alias("purges"),
                 n(valid_c).alias("valid"),
                 n(valid_c & (op == "d")).alias("deletes"),
                 F.countDistinct(F.when(valid_c, F.col("user_id"))).alias("users"),
@@ -253,6 +256,7 @@ class UsersSink:
             c.deleted += deleted
             c.dead_lettered += stats["invalid"]
             c.tombstones += stats["tombstones"]
+            c.purges += stats["purges"]
             c.last_batch_id = batch_id
             c.last_batch_steps_ms = timer.steps
 

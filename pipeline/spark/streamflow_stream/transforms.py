@@ -60,6 +60,8 @@ STAGING_ROW = StructType(
         StructField("batch_id", StringType()),
         StructField("ingested_at", StringType()),
         StructField("updated_at", StringType()),
+        # Set only by housekeeping's purge (V002): such events are not changes of the user.
+        StructField("purged_at", StringType()),
     ]
 )
 
@@ -95,7 +97,7 @@ ENVELOPE = envelope_schema(STAGING_ROW)
 # same valid/invalid verdicts (the checks read no other field).
 VALIDATED_FIELDS = ("user_id", "gender", "first_name", "last_name", "email", "dob", "nat")
 ANALYTICS_ROW = StructType(
-    [f for f in STAGING_ROW.fields if f.name in VALIDATED_FIELDS + ("country",)]
+    [f for f in STAGING_ROW.fields if f.name in VALIDATED_FIELDS + ("country", "purged_at")]
 )
 ANALYTICS_ENVELOPE = envelope_schema(ANALYTICS_ROW)
 
@@ -105,8 +107,9 @@ UPSERT_OPS = ("c", "u", "r")  # create, update, snapshot read
 AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 UNKNOWN_BAND = "unknown"
 
-# Event kinds after parsing.
-VALID, INVALID, TOMBSTONE = "valid", "invalid", "tombstone"
+# Event kinds after parsing. A purge is housekeeping removing a row from staging that Cassandra
+# already holds (the row is stamped with purged_at, then deleted): skipped, like a tombstone.
+VALID, INVALID, TOMBSTONE, PURGE = "valid", "invalid", "tombstone", "purge"
 
 # Credentials that a rogue producer might put on the topic: scrubbed from dead-letter copies so
 # that they never reach a second topic.
@@ -122,8 +125,8 @@ def _blank(col: Column) -> Column:
 
 
 def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
-    """Unpacks the envelope and classifies every message as valid, invalid (with a reason) or a
-    tombstone. Keeps the source coordinates (topic, partition, offset) for the dead-letter topic.
+    """Unpacks the envelope and classifies every message as valid, invalid (with a reason), a
+    tombstone or a purge. Keeps the source coordinates (topic, partition, offset) for the dead-letter topic.
 
     Output columns: topic, partition, offset, key_text, value_text, kind, reason, op, image
     (after for c/u/r, before for d), before, after, committed_at (commit time, timestamp),
@@ -190,6 +193,7 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
         "kind",
         F.when(F.col("value_text").isNull(), F.lit(TOMBSTONE))
         .when(reason.isNotNull(), F.lit(INVALID))
+        .when(img("purged_at").isNotNull(), F.lit(PURGE))
         .otherwise(F.lit(VALID)),
     )
     df = df.withColumn(
