@@ -26,20 +26,24 @@ build-ci: setup ## sanitizer build (ASan + UBSan, warnings as errors) with the u
 	@cmake --preset ci >/dev/null
 	@cmake --build --preset ci
 
-RUN_RATE ?= 1000
 RUN_INTERVAL ?= 2
 RUN_SECONDS ?=
+# Airflow's CLI prints its own banner and warnings; we want one line.
+UNPAUSE = for i in $$(seq 90); do \
+	    $(BIN_RELEASE) airflow dags unpause streamflow_ingest >/dev/null 2>&1 && exit 0; sleep 1; \
+	  done; echo "streamflow_ingest did not appear in Airflow within 90 s: see 'streamflow logs airflow-dags'" >&2; exit 1
 
-run: build ## start the stack and run the pipeline live: mock API -> ingest -> ... -> Cassandra (Ctrl-C stops the feed)
+run: build ## start the stack (with Airflow) and run the pipeline live: Airflow's streamflow_ingest -> ... -> Cassandra (Ctrl-C pauses the feed)
 	@$(BIN_RELEASE) up
 	@echo
-	@echo "==> feeding the pipeline: ingest --continuous at $(RUN_RATE) users/s from $${STREAMFLOW_INGEST_URL:-the local mock API}"
-	@echo "    (its progress: .streamflow/logs/ingest.log). One block per $(RUN_INTERVAL) s below;"
-	@echo "    Ctrl-C stops the feed and this view$(if $(RUN_SECONDS),, (or set RUN_SECONDS=n)); the stack keeps running."
-	@$(BIN_RELEASE) ingest --continuous --rate $(RUN_RATE) --batch-size 500 > .streamflow/logs/ingest.log 2>&1 & feed=$$!; \
-	  trap 'kill -TERM $$feed 2>/dev/null; wait $$feed; tail -1 .streamflow/logs/ingest.log' EXIT; \
+	@echo "==> Airflow drives ingestion: unpausing the DAG streamflow_ingest (continuous runs of 5,000 users"
+	@echo "    from $${STREAMFLOW_INGEST_URL:-the local mock API}). Airflow UI: http://127.0.0.1:$${STREAMFLOW_AIRFLOW_PORT:-8080}/"
+	@echo "    (user admin, password in $${STREAMFLOW_STATE_DIR:-.streamflow}/airflow/simple_auth_manager_passwords.json.generated)."
+	@echo "    One block per $(RUN_INTERVAL) s below; Ctrl-C pauses the DAG and ends this view$(if $(RUN_SECONDS),, (or set RUN_SECONDS=n)); the stack keeps running."
+	@($(UNPAUSE))
+	@trap '$(BIN_RELEASE) airflow dags pause streamflow_ingest >/dev/null 2>&1 && echo "streamflow_ingest paused"' EXIT; \
 	  $(BIN_RELEASE) watch -i $(RUN_INTERVAL) $(if $(RUN_SECONDS),-n $$(( $(RUN_SECONDS) / $(RUN_INTERVAL) )),) || true
-	@echo "Next: 'make status', 'make logs', 'streamflow cql \"SELECT * FROM users LIMIT 5\"', 'make down'."
+	@echo "Next: 'make status', 'make logs', 'streamflow reconcile', 'streamflow cql \"SELECT * FROM users LIMIT 5\"', 'make down'."
 
 up: build ## start the local stack
 	@$(BIN_RELEASE) up

@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <chrono>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -244,9 +244,10 @@ int main(int argc, char** argv) {
       "younger than the freshness bound may be in flight); 1 users missing past the bound or "
       "unexpected in Cassandra (named); 69/74 a service is down.");
   std::optional<int> freshness_s;
-  reconcile_cmd->add_option("--freshness", freshness_s,
-                            "seconds a staging row may take to reach Cassandra "
-                            "(default: reconcile.freshness_s)")
+  reconcile_cmd
+      ->add_option("--freshness", freshness_s,
+                   "seconds a staging row may take to reach Cassandra "
+                   "(default: reconcile.freshness_s)")
       ->check(CLI::PositiveNumber);
 
   auto* housekeeping_cmd = app.add_subcommand(
@@ -259,11 +260,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> hk_only;
   housekeeping_cmd->add_option("--only", hk_only, "run only these steps: purge, vacuum, prune")
       ->check(CLI::IsMember({"purge", "vacuum", "prune"}));
-  housekeeping_cmd->add_option("--staging-retention-h", staging_retention_h,
-                               "hours (default: housekeeping.staging_retention_h)")
+  housekeeping_cmd
+      ->add_option("--staging-retention-h", staging_retention_h,
+                   "hours (default: housekeeping.staging_retention_h)")
       ->check(CLI::NonNegativeNumber);
-  housekeeping_cmd->add_option("--log-retention-h", log_retention_h,
-                               "hours (default: housekeeping.log_retention_h)")
+  housekeeping_cmd
+      ->add_option("--log-retention-h", log_retention_h,
+                   "hours (default: housekeeping.log_retention_h)")
       ->check(CLI::NonNegativeNumber);
   housekeeping_cmd->add_flag("--dry-run", hk.dry_run, "report what would go; change nothing");
 

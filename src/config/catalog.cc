@@ -127,11 +127,10 @@ const std::vector<SettingSpec>& catalog() {
        "UI login; its password is generated into <state_dir>/airflow/ on first start"},
       // Reconciliation and housekeeping (run by the Airflow DAGs, or by hand).
       {"reconcile.freshness_s", Kind::integer, "120",
-       "a staging row still missing from Cassandra after this many seconds fails reconcile",
-       false, 1, 86400 * 30},
+       "a staging row still missing from Cassandra after this many seconds fails reconcile", false,
+       1, 86400 * 30},
       {"housekeeping.staging_retention_h", Kind::integer, "168",
-       "staging rows older than this (and confirmed in Cassandra) are purged", false, 0,
-       24 * 3650},
+       "staging rows older than this (and confirmed in Cassandra) are purged", false, 0, 24 * 3650},
       {"housekeeping.log_retention_h", Kind::integer, "336",
        "rotated service logs, Airflow task logs and old Spark checkpoint files older than "
        "this are deleted",

@@ -215,8 +215,7 @@ std::filesystem::path Settings::get_path(std::string_view name) const { return e
 
 Origin Settings::origin(std::string_view name) const { return entry(name).origin; }
 
-std::vector<std::pair<std::string, std::string>> Settings::as_environment(
-    bool with_secrets) const {
+std::vector<std::pair<std::string, std::string>> Settings::as_environment(bool with_secrets) const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [name, e] : entries_) {
     if (e.spec.secret && (!with_secrets || e.value.empty())) continue;

@@ -82,18 +82,17 @@ std::string Report::to_text() const {
       staging_users, cassandra_users, purged_users, in_flight, lag_s, rejects, failed_batches,
       dead_letters ? std::to_string(*dead_letters) : std::string("unknown (Kafka down)"));
   if (missing > 0) {
-    out += fmt::format(
-        "MISSING: {} staging user(s) not in Cassandra after {} s, oldest first: {}{}\n", missing,
-        freshness_s, fmt::join(missing_ids, ", "),
-        missing > static_cast<std::int64_t>(missing_ids.size()) ? ", ..." : "");
     out +=
-        "  check `streamflow status` (connector, slot, Spark job) and the dead-letter topic\n";
+        fmt::format("MISSING: {} staging user(s) not in Cassandra after {} s, oldest first: {}{}\n",
+                    missing, freshness_s, fmt::join(missing_ids, ", "),
+                    missing > static_cast<std::int64_t>(missing_ids.size()) ? ", ..." : "");
+    out += "  check `streamflow status` (connector, slot, Spark job) and the dead-letter topic\n";
   }
   if (unexpected > 0) {
-    out += fmt::format("UNEXPECTED: {} Cassandra user(s) not in staging: {}{}\n", unexpected,
-                       fmt::join(unexpected_ids, ", "),
-                       unexpected > static_cast<std::int64_t>(unexpected_ids.size()) ? ", ..."
-                                                                                       : "");
+    out +=
+        fmt::format("UNEXPECTED: {} Cassandra user(s) not in staging: {}{}\n", unexpected,
+                    fmt::join(unexpected_ids, ", "),
+                    unexpected > static_cast<std::int64_t>(unexpected_ids.size()) ? ", ..." : "");
   }
   if (ok()) out += "OK: every staging user is in Cassandra or within the freshness bound\n";
   return out;
@@ -106,7 +105,8 @@ base::Result<std::vector<std::string>> cassandra_ids(const config::Settings& set
   options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
   auto session = cql::Session::connect(options);
   if (!session) return session.error();
-  auto rows = session->query("SELECT user_id FROM " + settings.get("cassandra.keyspace") + ".users");
+  auto rows =
+      session->query("SELECT user_id FROM " + settings.get("cassandra.keyspace") + ".users");
   if (!rows) return rows.error();
   std::vector<std::string> ids;
   ids.reserve(rows->rows.size());

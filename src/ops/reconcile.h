@@ -32,17 +32,17 @@ struct Snapshot {
 struct Report {
   std::int64_t staging_users = 0;
   std::int64_t cassandra_users = 0;
-  std::int64_t purged_users = 0;  ///< in Cassandra, purged from staging by housekeeping
-  std::int64_t in_flight = 0;     ///< in staging, not yet in Cassandra, within the bound
-  std::int64_t missing = 0;       ///< in staging, not in Cassandra, past the bound
-  std::int64_t unexpected = 0;    ///< in Cassandra, neither in staging nor purged
+  std::int64_t purged_users = 0;            ///< in Cassandra, purged from staging by housekeeping
+  std::int64_t in_flight = 0;               ///< in staging, not yet in Cassandra, within the bound
+  std::int64_t missing = 0;                 ///< in staging, not in Cassandra, past the bound
+  std::int64_t unexpected = 0;              ///< in Cassandra, neither in staging nor purged
   std::vector<std::string> missing_ids;     ///< the first `max_listed`, oldest first
   std::vector<std::string> unexpected_ids;  ///< the first `max_listed`, sorted
   double lag_s = 0;                         ///< age of the oldest staging row not in Cassandra
   int freshness_s = 0;
   // Context, filled by reconcile() (not by compare()).
-  std::int64_t rejects = 0;         ///< staging.user_rejects rows
-  std::int64_t failed_batches = 0;  ///< staging.ingest_batches with status 'failed'
+  std::int64_t rejects = 0;                  ///< staging.user_rejects rows
+  std::int64_t failed_batches = 0;           ///< staging.ingest_batches with status 'failed'
   std::optional<std::int64_t> dead_letters;  ///< messages on the dead-letter topic, if reachable
 
   bool ok() const { return missing == 0 && unexpected == 0; }

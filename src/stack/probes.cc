@@ -212,7 +212,9 @@ std::string venv_package_version(const std::filesystem::path& python, std::strin
 
 }  // namespace
 
-std::string pyspark_version(const Layout& l) { return venv_package_version(l.spark.python, "pyspark"); }
+std::string pyspark_version(const Layout& l) {
+  return venv_package_version(l.spark.python, "pyspark");
+}
 
 std::string airflow_version(const Layout& l) {
   return venv_package_version(l.airflow.venv / "bin" / "python", "apache_airflow");

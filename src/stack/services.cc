@@ -689,18 +689,18 @@ class AirflowService final : public Service {
                             "deps/python/airflow.lock) or set STREAMFLOW_AIRFLOW_ENABLED=false");
     }
     if (!fs::is_directory(layout_.airflow.dags_dir)) {
-      return make_error(Errc::failed_precondition,
-                        "no DAG folder at " + layout_.airflow.dags_dir.string() +
-                            "; set STREAMFLOW_AIRFLOW_DAGS_DIR");
+      return make_error(Errc::failed_precondition, "no DAG folder at " +
+                                                       layout_.airflow.dags_dir.string() +
+                                                       "; set STREAMFLOW_AIRFLOW_DAGS_DIR");
     }
     return {};
   }
   Result<void> prepare() const override {
     if (component_ != Component::api_server) return {};
     // The DAG tasks run `streamflow` as the service account: it needs the pipeline's secrets.
-    for (const auto& [name, file] : {std::pair<std::string, std::string>{"postgres.password",
-                                                                         "postgres.password"},
-                                     {"ingest.id_hash_key", "id_hash.key"}}) {
+    for (const auto& [name, file] :
+         {std::pair<std::string, std::string>{"postgres.password", "postgres.password"},
+          {"ingest.id_hash_key", "id_hash.key"}}) {
       if (auto v = config::secret(layout_.settings, name, file, true); !v) return v.error();
     }
     if (layout_.service_user) {
@@ -735,8 +735,9 @@ class AirflowService final : public Service {
     const auto bin = airflow_bin().string();
     switch (component_) {
       case Component::api_server:
-        p.argv = {bin,      "api-server", "--host", "127.0.0.1", "--port",
-                  std::to_string(layout_.ports.airflow), "--workers", "1"};
+        p.argv = {bin,         "api-server", "--host",
+                  "127.0.0.1", "--port",     std::to_string(layout_.ports.airflow),
+                  "--workers", "1"};
         break;
       case Component::scheduler:
         // --skip-serve-logs: no log server on 0.0.0.0:8793; task logs are local files.

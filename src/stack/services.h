@@ -4,8 +4,8 @@
 /// health and name its version. Instances borrow the Layout; they hold no other state.
 
 #include <memory>
-#include <ostream>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>

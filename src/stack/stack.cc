@@ -147,8 +147,8 @@ Result<void> Stack::up(std::ostream& out) {
   for (const auto& svc : services) programs.push_back(svc->program());
   if (auto r =
           // 0600: a program's environment may carry a secret set through STREAMFLOW_*.
-          base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs),
-                           std::filesystem::perms(0600));
+      base::write_file(layout_.supervisor_conf(), render_supervisord_conf(layout_, programs),
+                       std::filesystem::perms(0600));
       !r) {
     return r;
   }
