@@ -206,9 +206,8 @@ def fresh_stack(request):
 
 @pytest.fixture(scope="session")
 def streaming_stack():
-    """A running stack with the Spark streaming job and Airflow: the whole pipeline, for the e2e
-    and Airflow tests (the DAGs stay paused; the tests run them with dag.test())."""
-    s = LocalStack("e2e", spark=True, airflow=True)
+    """A running stack with the Spark streaming job: the whole pipeline, for the e2e tests."""
+    s = LocalStack("e2e", spark=True)
     try:
         s.up(timeout=600)
         yield s

@@ -1,8 +1,9 @@
 """Airflow orchestration: the DAG files, and each DAG run with dag.test() on the real stack.
 
-Issue: "Orchestration with Airflow 3". The DagBag tests need no stack. The others share the
-session's `streaming_stack` (the whole pipeline with Airflow; its DAGs stay paused, so only
-these runs happen) and run after the e2e tests, in file order.
+Issue: "Orchestration with Airflow 3". The DagBag tests need no stack. The others share
+`airflow_stack`, the whole pipeline with Airflow, of this module only (housekeeping purges
+staging rows, which other modules' consistency checks must not see). Its DAGs stay paused, so
+only these runs happen; the tests run in file order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, wait_for
+from conftest import REPO, LocalStack, wait_for
 
 DAGS = REPO / "pipeline/airflow/dags"
 AIRFLOW_PY = REPO / ".venv-airflow/bin/python"
@@ -86,8 +87,18 @@ class Cass:
 
 
 @pytest.fixture(scope="module")
-def cass(streaming_stack):
-    c = Cass(streaming_stack)
+def airflow_stack():
+    s = LocalStack("airflow", spark=True, airflow=True)
+    try:
+        s.up(timeout=600)
+        yield s
+    finally:
+        s.destroy()
+
+
+@pytest.fixture(scope="module")
+def cass(airflow_stack):
+    c = Cass(airflow_stack)
     yield c
     c.cluster.shutdown()
 
@@ -122,45 +133,45 @@ def some_users(stack, n: int) -> list[str]:
 
 @pytest.mark.airflow
 @pytest.mark.integration
-def test_status_shows_airflow_and_it_listens_on_loopback_only(streaming_stack):
-    st = streaming_stack.status()
+def test_status_shows_airflow_and_it_listens_on_loopback_only(airflow_stack):
+    st = airflow_stack.status()
     for name in ("airflow-api", "airflow-scheduler", "airflow-dags", "airflow-triggerer"):
         assert st[name]["healthy"], st[name]
     facts = json.dumps(st["airflow-api"])
-    assert f"http://127.0.0.1:{streaming_stack.ports['airflow_port']}/" in facts
+    assert f"http://127.0.0.1:{airflow_stack.ports['airflow_port']}/" in facts
     assert "simple_auth_manager_passwords.json.generated" in facts
-    home = streaming_stack.state_dir / "airflow"
+    home = airflow_stack.state_dir / "airflow"
     assert home.stat().st_mode & 0o077 == 0, "AIRFLOW_HOME (with the UI password) must be private"
     passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
     assert list(passwords) == ["admin"] and len(passwords["admin"]) >= 8
     # The api-server answers on loopback, and no log server listens on 8793/8794.
-    with socket.create_connection(("127.0.0.1", streaming_stack.ports["airflow_port"]), timeout=5):
+    with socket.create_connection(("127.0.0.1", airflow_stack.ports["airflow_port"]), timeout=5):
         pass
     listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
     for line in listening.splitlines():
         local = line.split()[3]
         assert not local.endswith((":8793", ":8794")), line
-        if local.endswith(f":{streaming_stack.ports['airflow_port']}"):
+        if local.endswith(f":{airflow_stack.ports['airflow_port']}"):
             assert local.startswith("127.0.0.1:"), line
 
 
 @pytest.mark.airflow
 @pytest.mark.integration
-def test_the_ingest_dag_lands_users_and_returns_the_summary(streaming_stack):
-    before = pg_count(streaming_stack, "SELECT count(*) FROM staging.users")
-    run, logs = streaming_stack.run_dag("streamflow_ingest", {"count": 1500, "batch_size": 500})
+def test_the_ingest_dag_lands_users_and_returns_the_summary(airflow_stack):
+    before = pg_count(airflow_stack, "SELECT count(*) FROM staging.users")
+    run, logs = airflow_stack.run_dag("streamflow_ingest", {"count": 1500, "batch_size": 500})
     assert run["state"] == "success", logs[-3000:]
     summary = run["tasks"]["ingest"]["xcom"]
     assert summary["inserted"] == 1500 and summary["batches"] == 3 and summary["failed_batches"] == 0
-    assert pg_count(streaming_stack, "SELECT count(*) FROM staging.users") == before + 1500
+    assert pg_count(airflow_stack, "SELECT count(*) FROM staging.users") == before + 1500
 
 
 @pytest.mark.airflow
 @pytest.mark.integration
-def test_the_ingest_dag_fails_visibly_when_the_api_is_down(streaming_stack):
+def test_the_ingest_dag_fails_visibly_when_the_api_is_down(airflow_stack):
     dead = f"http://127.0.0.1:{free_port()}/api/"
     t0 = time.monotonic()
-    run, logs = streaming_stack.run_dag("streamflow_ingest", {"count": 10, "url": dead, "max_retries": 0})
+    run, logs = airflow_stack.run_dag("streamflow_ingest", {"count": 10, "url": dead, "max_retries": 0})
     assert run["state"] == "failed", run
     assert run["tasks"]["ingest"]["state"] == "failed"
     # Airflow retried it (with a growing delay) before giving up, and says why each time.
@@ -180,42 +191,42 @@ def free_port() -> int:
 
 @pytest.mark.airflow
 @pytest.mark.integration
-def test_reconcile_passes_when_consistent_and_names_a_row_deleted_from_cassandra(streaming_stack, cass):
-    wait_until_reconciled(streaming_stack)
-    run, logs = streaming_stack.run_dag("streamflow_reconcile")
+def test_reconcile_passes_when_consistent_and_names_a_row_deleted_from_cassandra(airflow_stack, cass):
+    wait_until_reconciled(airflow_stack)
+    run, logs = airflow_stack.run_dag("streamflow_reconcile")
     assert run["state"] == "success", logs[-3000:]
     report = run["tasks"]["reconcile"]["xcom"]
     assert report["ok"] and report["missing"] == 0 and report["in_flight"] == 0
-    assert report["staging_users"] == pg_count(streaming_stack, "SELECT count(*) FROM staging.users")
+    assert report["staging_users"] == pg_count(airflow_stack, "SELECT count(*) FROM staging.users")
     assert isinstance(report["dead_letters"], int)  # the dead-letter topic was read
 
-    (victim,) = some_users(streaming_stack, 1)
+    (victim,) = some_users(airflow_stack, 1)
     cass.delete(victim)
-    run, logs = streaming_stack.run_dag("streamflow_reconcile", {"freshness_s": 5})
+    run, logs = airflow_stack.run_dag("streamflow_reconcile", {"freshness_s": 5})
     assert run["state"] == "failed"
     assert run["tasks"]["reconcile"]["state"] == "failed"
     assert f"1 user(s) missing from Cassandra past 5 s: {victim}" in logs
 
     # Touching the row sends it through the pipeline again: consistent once more.
-    touch(streaming_stack, [victim])
+    touch(airflow_stack, [victim])
     wait_for(lambda: cass.has(victim), 60, "the touched row back in Cassandra")
-    wait_until_reconciled(streaming_stack)
+    wait_until_reconciled(airflow_stack)
 
 
 @pytest.mark.airflow
 @pytest.mark.integration
-def test_housekeeping_purges_only_confirmed_rows_older_than_the_retention(streaming_stack, cass):
-    wait_until_reconciled(streaming_stack)
-    users = some_users(streaming_stack, 30)
+def test_housekeeping_purges_only_confirmed_rows_older_than_the_retention(airflow_stack, cass):
+    wait_until_reconciled(airflow_stack)
+    users = some_users(airflow_stack, 30)
     old_confirmed, old_unconfirmed, young = users[:10], users[10:20], users[20:]
     # Ten days old, and the change seen by Cassandra; then ten of them lose their Cassandra row.
-    aged_at = touch(streaming_stack, old_confirmed + old_unconfirmed, "10 days")
+    aged_at = touch(airflow_stack, old_confirmed + old_unconfirmed, "10 days")
     wait_for(lambda: all((c := cass.committed_at(u)) and c.timestamp() >= aged_at - 2
                          for u in old_confirmed + old_unconfirmed), 60, "the aged rows in Cassandra")
     for u in old_unconfirmed:
         cass.delete(u)
     # Old and young files in Airflow's log folder.
-    logs_dir = streaming_stack.state_dir / "airflow/logs/housekeeping-test"
+    logs_dir = airflow_stack.state_dir / "airflow/logs/housekeeping-test"
     logs_dir.mkdir(parents=True, exist_ok=True)
     shutil.chown(logs_dir, user="streamflow", group="streamflow")  # as Airflow's own folders
     old_log, new_log = logs_dir / "old.log", logs_dir / "new.log"
@@ -224,9 +235,9 @@ def test_housekeeping_purges_only_confirmed_rows_older_than_the_retention(stream
         shutil.chown(f, user="streamflow", group="streamflow")
     ten_days_ago = time.time() - 10 * 86400
     os.utime(old_log, (ten_days_ago, ten_days_ago))
-    staged = pg_count(streaming_stack, "SELECT count(*) FROM staging.users")
+    staged = pg_count(airflow_stack, "SELECT count(*) FROM staging.users")
 
-    run, logs = streaming_stack.run_dag("streamflow_housekeeping",
+    run, logs = airflow_stack.run_dag("streamflow_housekeeping",
                                         {"staging_retention_h": 24 * 5, "log_retention_h": 24 * 5})
     assert run["state"] == "success", logs[-3000:]
     purge = run["tasks"]["purge_staging"]["xcom"]
@@ -236,18 +247,18 @@ def test_housekeeping_purges_only_confirmed_rows_older_than_the_retention(stream
     assert prune["pruned_files"] >= 1 and prune["prune_errors"] == [], prune
     assert not old_log.exists() and new_log.exists()
 
-    with streaming_stack.pg_connect() as conn:
+    with airflow_stack.pg_connect() as conn:
         left = {str(r[0]) for r in conn.execute("SELECT user_id FROM staging.users WHERE user_id = ANY(%s::uuid[])",
                                                 (users,))}
         ledger = {str(r[0]) for r in conn.execute("SELECT user_id FROM staging.purged_users")}
     assert left == set(old_unconfirmed + young)
     assert set(old_confirmed) <= ledger
-    assert pg_count(streaming_stack, "SELECT count(*) FROM staging.users") == staged - 10
+    assert pg_count(airflow_stack, "SELECT count(*) FROM staging.users") == staged - 10
     # The purge is not a delete downstream: Cassandra keeps the purged users, and reconcile,
     # once the unconfirmed rows are back, accounts for them.
-    touch(streaming_stack, old_unconfirmed)
+    touch(airflow_stack, old_unconfirmed)
     wait_for(lambda: all(cass.has(u) for u in old_unconfirmed), 60, "the unconfirmed rows back")
-    report = wait_until_reconciled(streaming_stack)
+    report = wait_until_reconciled(airflow_stack)
     assert all(cass.has(u) for u in old_confirmed)
     assert report["purged_users"] >= 10
     assert report["cassandra_users"] == report["staging_users"] + report["purged_users"]
