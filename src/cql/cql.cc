@@ -124,31 +124,62 @@ Result<void> Session::use_keyspace(const std::string& keyspace) {
                  [&] { impl_->session->use_keyspace(str(keyspace)); });
 }
 
+namespace {
+
+Rows rows_from(const bridge::RowSet& set) {
+  Rows rows;
+  for (const auto& c : set.columns) rows.columns.emplace_back(c);
+  const std::size_t width = rows.columns.size();
+  if (width == 0) return rows;
+  rows.rows.reserve(set.cells.size() / width);
+  for (std::size_t i = 0; i < set.cells.size(); i += width) {
+    auto& row = rows.rows.emplace_back();
+    row.reserve(width);
+    for (std::size_t j = i; j < i + width; ++j) {
+      const auto& cell = set.cells[j];
+      if (cell.is_null) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(cell.text));
+      }
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
 Result<Rows> Session::query(const std::string& cql, const Params& params) {
   if (!impl_) return moved_from();
   return guarded("CQL query failed", context_of(contact_point_), [&] {
     std::vector<bridge::Cell> cells;
     append_cells(cells, params);
-    auto set = impl_->session->query(str(cql),
-                                     rust::Slice<const bridge::Cell>(cells.data(), cells.size()));
-    Rows rows;
-    for (const auto& c : set.columns) rows.columns.emplace_back(c);
-    const std::size_t width = rows.columns.size();
-    if (width == 0) return rows;
-    rows.rows.reserve(set.cells.size() / width);
-    for (std::size_t i = 0; i < set.cells.size(); i += width) {
-      auto& row = rows.rows.emplace_back();
-      row.reserve(width);
-      for (std::size_t j = i; j < i + width; ++j) {
-        const auto& cell = set.cells[j];
-        if (cell.is_null) {
-          row.emplace_back(std::nullopt);
-        } else {
-          row.emplace_back(std::string(cell.text));
-        }
-      }
-    }
-    return rows;
+    return rows_from(impl_->session->query(
+        str(cql), rust::Slice<const bridge::Cell>(cells.data(), cells.size())));
+  });
+}
+
+Result<Page> Session::execute_page(const Prepared& prepared, const Params& params, int page_size,
+                                   std::string_view paging_state) {
+  if (!impl_ || !prepared.impl_) return moved_from();
+  if (params.size() != prepared.columns().size()) {
+    return make_error(Errc::invalid_argument,
+                      std::to_string(params.size()) + " value(s) for a statement that binds " +
+                          std::to_string(prepared.columns().size()),
+                      context_of(contact_point_));
+  }
+  return guarded("CQL query failed", context_of(contact_point_), [&] {
+    std::vector<bridge::Cell> cells;
+    append_cells(cells, params);
+    auto page = impl_->session->execute_page(
+        *prepared.impl_->prepared, rust::Slice<const bridge::Cell>(cells.data(), cells.size()),
+        page_size,
+        rust::Slice<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(paging_state.data()),
+                                        paging_state.size()));
+    Page out;
+    out.rows = rows_from(page.rows);
+    out.next_paging_state.assign(page.next_paging_state.begin(), page.next_paging_state.end());
+    return out;
   });
 }
 

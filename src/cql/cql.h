@@ -28,6 +28,13 @@ struct Rows {
   std::vector<std::vector<Value>> rows;
 };
 
+/// One page of a query's answer; `next_paging_state` (opaque bytes) asks for the next page, and
+/// is empty after the last.
+struct Page {
+  Rows rows;
+  std::string next_paging_state;
+};
+
 struct ConnectOptions {
   std::string contact_point = "127.0.0.1:9042";  ///< "host:port"
   int connect_timeout_ms = 5000;                 ///< per connection attempt
@@ -74,6 +81,11 @@ class Session {
   /// statement is prepared and each value converted to its bind marker's type.
   base::Result<Rows> query(const std::string& cql, const Params& params = {});
   base::Result<Prepared> prepare(const std::string& cql);
+  /// Runs `prepared` once and returns at most `page_size` rows from `paging_state` on (empty:
+  /// the first page). Use it for every read a server answers: prepared once, no per-call
+  /// parsing on the cluster, and bounded memory whatever the table holds.
+  base::Result<Page> execute_page(const Prepared& prepared, const Params& params, int page_size,
+                                  std::string_view paging_state = {});
   /// Executes `prepared` once per row with up to `concurrency` requests in flight and returns
   /// how many rows were written. Every value is converted before the first write, so a bad
   /// value fails the call with nothing written; a failed write stops it (others may have

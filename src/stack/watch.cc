@@ -65,6 +65,8 @@ PipelineCounts PipelineReader::read() {
   if (handles_->pg) {
     c.staging_users = pg_count(*handles_->pg, "SELECT count(*) FROM staging.users");
     c.staging_rejects = pg_count(*handles_->pg, "SELECT count(*) FROM staging.user_rejects");
+    c.failed_batches = pg_count(
+        *handles_->pg, "SELECT count(*) FROM staging.ingest_batches WHERE status = 'failed'");
     if (!c.staging_users) handles_->pg.reset();  // reconnect next time
   }
   const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);

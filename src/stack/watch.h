@@ -18,8 +18,9 @@ namespace streamflow::stack {
 struct PipelineCounts {
   std::optional<std::int64_t> staging_users;
   std::optional<std::int64_t> staging_rejects;
-  std::optional<std::int64_t> cdc_events;    ///< sum of the CDC topic's end offsets
-  std::optional<std::int64_t> dead_letters;  ///< sum of the dead-letter topic's end offsets
+  std::optional<std::int64_t> failed_batches;  ///< ingest batches that never landed
+  std::optional<std::int64_t> cdc_events;      ///< sum of the CDC topic's end offsets
+  std::optional<std::int64_t> dead_letters;    ///< sum of the dead-letter topic's end offsets
   std::optional<std::int64_t> spark_upserted;
   std::optional<std::int64_t> spark_deleted;
   std::optional<std::int64_t> spark_batch_ms;

@@ -44,6 +44,10 @@ class Counters:
     purges: int = 0
     last_batch_id: int = -1
     last_batch_steps_ms: dict[str, int] = field(default_factory=dict)
+    # The newest change of the last batch that had one: its PostgreSQL commit time and when the
+    # batch finished writing it (epoch ms). Their difference is the end-to-end freshness.
+    last_commit_ms: int | None = None
+    last_written_ms: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def snapshot(self) -> dict[str, int]:
@@ -58,6 +62,8 @@ class Counters:
                 "purges": self.purges,
                 "last_batch_id": self.last_batch_id,
                 "last_batch_steps_ms": dict(self.last_batch_steps_ms),
+                "last_commit_ms": self.last_commit_ms,
+                "last_written_ms": self.last_written_ms,
             }
 
 
@@ -195,6 +201,7 @@ class UsersSink:
                 n(valid_c).alias("valid"),
                 n(valid_c & (op == "d")).alias("deletes"),
                 F.countDistinct(F.when(valid_c, F.col("user_id"))).alias("users"),
+                F.max(F.when(valid_c, F.col("source_ts_ms"))).alias("last_commit_ms"),
             ).collect()[0]
             # Sums over an empty batch are null.
             stats = {k: int(v or 0) for k, v in stats.asDict().items()}
@@ -259,6 +266,9 @@ class UsersSink:
             c.purges += stats["purges"]
             c.last_batch_id = batch_id
             c.last_batch_steps_ms = timer.steps
+            if stats["last_commit_ms"]:
+                c.last_commit_ms = stats["last_commit_ms"]
+                c.last_written_ms = int(time.time() * 1000)
 
 
 class AnalyticsSink:

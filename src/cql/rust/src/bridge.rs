@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session::Session as DriverSession;
 use scylla::client::session_builder::SessionBuilder;
+use scylla::response::{PagingState, PagingStateResponse};
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 use tokio::task::JoinSet;
@@ -34,6 +35,12 @@ mod ffi {
     struct RowSet {
         columns: Vec<String>,
         cells: Vec<Cell>,
+    }
+
+    /// One page of a query's answer, and where the next page starts (empty: no more pages).
+    struct Page {
+        rows: RowSet,
+        next_paging_state: Vec<u8>,
     }
 
     extern "Rust" {
@@ -65,6 +72,17 @@ mod ffi {
 
         fn prepare(self: &Session, cql: &str) -> Result<Box<Prepared>>;
 
+        /// Runs `prepared` once with `params` and returns one page of at most `page_size` rows,
+        /// starting at `paging_state` (empty: the first page). The paging state is opaque;
+        /// one the cluster does not recognise is an `[invalid_argument]` error.
+        fn execute_page(
+            self: &Session,
+            prepared: &Prepared,
+            params: &[Cell],
+            page_size: i32,
+            paging_state: &[u8],
+        ) -> Result<Page>;
+
         /// Executes `prepared` once per row; `cells` holds `rows` rows of `bind_columns().len()`
         /// cells each. Every text is converted first (a bad value fails the whole call before
         /// anything is written), then up to `concurrency` requests run at once. Returns the
@@ -82,7 +100,7 @@ mod ffi {
     }
 }
 
-use ffi::{Cell, RowSet};
+use ffi::{Cell, Page, RowSet};
 
 pub struct Session {
     /// Always Some until drop, which takes it inside the runtime.
@@ -243,6 +261,48 @@ impl Session {
                 }
                 Ok(RowSet { columns, cells })
             })
+        })
+    }
+
+    fn execute_page(
+        &self,
+        prepared: &Prepared,
+        params: &[Cell],
+        page_size: i32,
+        paging_state: &[u8],
+    ) -> BridgeResult<Page> {
+        guard("execute_page", || {
+            let values = bind_row(&prepared.inner, params)?;
+            let mut statement = prepared.inner.clone();
+            statement.set_page_size(page_size.max(1));
+            let state = if paging_state.is_empty() {
+                PagingState::start()
+            } else {
+                PagingState::new_from_raw_bytes(paging_state)
+            };
+            let (result, next) = rt()?
+                .block_on(self.session().execute_single_page(&statement, values, state))
+                .map_err(|e| driver("running the query", e))?;
+            let rows = result.into_rows_result().map_err(|e| {
+                BridgeError::new(Kind::InvalidArgument, format!("the statement returns no rows: {e}"))
+            })?;
+            let columns: Vec<String> =
+                rows.column_specs().iter().map(|c| c.name().to_owned()).collect();
+            let mut cells = Vec::with_capacity(rows.rows_num() * columns.len());
+            for row in rows.rows::<Row>().map_err(|e| {
+                BridgeError::new(Kind::Internal, format!("reading the rows: {e}"))
+            })? {
+                let row = row
+                    .map_err(|e| BridgeError::new(Kind::Internal, format!("reading a row: {e}")))?;
+                cells.extend(row.columns.into_iter().map(render_cell));
+            }
+            let next_paging_state = match next {
+                PagingStateResponse::HasMorePages { state } => {
+                    state.as_bytes_slice().map(|b| b.to_vec()).unwrap_or_default()
+                }
+                PagingStateResponse::NoMorePages => Vec::new(),
+            };
+            Ok(Page { rows: RowSet { columns, cells }, next_paging_state })
         })
     }
 

@@ -1,0 +1,111 @@
+#pragma once
+/// Pipeline health for `streamflow serve`: every stage's rate, total, lag and errors, the
+/// state of each service, the connector and the replication slot, and end-to-end freshness.
+/// `evaluate` (pure) turns two consecutive readings into a snapshot; `HealthMonitor` takes the
+/// readings from the real services on its own thread and keeps the latest snapshot.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "stack/layout.h"
+#include "stack/watch.h"
+
+namespace streamflow::serve {
+
+struct ServiceReading {
+  std::string name;
+  bool healthy = false;
+  std::string detail;
+};
+
+/// One look at the services, taken at `at_ms`.
+struct Readings {
+  std::int64_t at_ms = 0;
+  std::vector<ServiceReading> services;
+  stack::PipelineCounts counts;
+  std::string connector;  ///< "RUNNING task0=RUNNING"; "" when unknown or not registered
+  std::optional<bool> slot_active;
+  std::optional<std::int64_t> slot_retained_wal_bytes;
+  bool spark_enabled = true;
+  std::optional<std::int64_t> spark_consumed;         ///< CDC offsets the users query has read
+  std::optional<std::int64_t> spark_last_commit_ms;   ///< newest change written: its commit
+  std::optional<std::int64_t> spark_last_written_ms;  ///< ...and when it was written
+};
+
+enum class StageState { ok, behind, down };
+std::string_view to_string(StageState s);
+
+struct Stage {
+  std::string name;  ///< ingest, cdc, spark, cassandra
+  StageState state = StageState::down;
+  std::optional<std::int64_t> total;
+  std::optional<double> rate_per_s;
+  std::optional<std::int64_t> lag;  ///< in `lag_unit`
+  std::string lag_unit;
+  std::optional<std::int64_t> errors;
+  std::string detail;  ///< why it is down or behind, else a short fact
+};
+
+/// Thresholds for "behind".
+struct HealthLimits {
+  std::int64_t spark_lag_messages = 20000;
+  std::int64_t slot_retained_wal_bytes = 256ll << 20;
+  double freshness_s = 30;
+};
+
+struct HealthSnapshot {
+  std::int64_t at_ms = 0;
+  std::vector<Stage> stages;
+  std::vector<ServiceReading> services;
+  std::optional<double> freshness_s;  ///< newest change written: written - committed
+  std::optional<std::int64_t> dead_letters;
+  std::optional<std::int64_t> rejects;
+  std::optional<std::int64_t> failed_batches;
+  std::string connector;
+  std::optional<bool> slot_active;
+  std::optional<std::int64_t> slot_retained_wal_bytes;
+  nlohmann::json to_json() const;
+  const Stage* stage(std::string_view name) const;
+};
+
+HealthSnapshot evaluate(const Readings& now, const std::optional<Readings>& before,
+                        const HealthLimits& limits = {});
+
+/// Samples the services every `interval_ms` on a thread of its own. Thread-safe.
+class HealthMonitor {
+ public:
+  HealthMonitor(stack::Layout layout, std::string pg_conninfo, int interval_ms);
+  ~HealthMonitor();
+  HealthMonitor(const HealthMonitor&) = delete;
+  HealthMonitor& operator=(const HealthMonitor&) = delete;
+
+  void start();
+  void stop();
+  /// The latest snapshot and its sequence number (0 before the first).
+  std::pair<HealthSnapshot, std::uint64_t> latest() const;
+  /// Blocks until a snapshot newer than `seen` exists, `timeout_ms` passes or stop().
+  std::uint64_t wait_newer(std::uint64_t seen, int timeout_ms) const;
+
+ private:
+  Readings read_all(stack::PipelineReader& reader);
+  void run();
+
+  stack::Layout layout_;
+  std::string pg_conninfo_;
+  int interval_ms_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  HealthSnapshot latest_;
+  std::uint64_t seq_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace streamflow::serve

@@ -1,0 +1,220 @@
+#include "serve/server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <chrono>
+
+#include "base/net.h"
+#include "serve/openapi_json.h"
+
+namespace streamflow::serve {
+
+namespace {
+
+thread_local std::chrono::steady_clock::time_point request_start;
+
+Query query_of(const httplib::Request& req) {
+  Query q;
+  for (const auto& [k, v] : req.params) q.emplace(k, v);  // first value wins
+  return q;
+}
+
+void send(httplib::Response& res, const Response& r) {
+  res.status = r.status;
+  res.set_content(r.body, r.content_type);
+}
+
+/// Constant-time comparison: the token must not leak through timing.
+bool same_token(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+const std::string& openapi_document() {
+  static const std::string kDoc = kOpenApiJson;
+  return kDoc;
+}
+
+std::string route_of(const std::string& path) {
+  static const std::vector<std::string> kExact = {"/api/v1/users",
+                                                  "/api/v1/totals",
+                                                  "/api/v1/signups",
+                                                  "/api/v1/countries/top",
+                                                  "/api/v1/coordinates",
+                                                  "/api/v1/health",
+                                                  "/api/v1/stream",
+                                                  "/api/v1/openapi.json",
+                                                  "/metrics",
+                                                  "/healthz"};
+  for (const auto& r : kExact)
+    if (path == r) return r;
+  if (path.rfind("/api/v1/users/", 0) == 0) return "/api/v1/users/{id}";
+  if (path.rfind("/api/", 0) == 0) return "/api/(unknown)";
+  return "/(static)";
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+Server::Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats)
+    : options_(std::move(options)), api_(api), monitor_(monitor), stats_(stats) {}
+
+Server::~Server() { stop(); }
+
+base::Result<void> Server::start() {
+  if (!is_loopback(options_.host) && options_.token.empty()) {
+    return base::make_error(base::Errc::invalid_argument,
+                            "serving on " + options_.host +
+                                " (not loopback) needs an access token: set "
+                                "STREAMFLOW_SERVE_TOKEN",
+                            "serve.host");
+  }
+  // cpp-httplib sets SO_REUSEPORT: a second server would bind a taken port silently.
+  if (auto holder = base::find_port_holder(options_.port)) {
+    return base::make_error(
+        base::Errc::conflict,
+        fmt::format("port {} is already in use by {}", options_.port, holder->describe()),
+        fmt::format("port={}", options_.port));
+  }
+  http_ = std::make_unique<httplib::Server>();
+  const int threads = options_.threads;
+  http_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  http_->set_tcp_nodelay(true);            // else every keep-alive request waits ~40 ms
+  http_->set_keep_alive_max_count(10000);  // the default ends keep-alive after 5 requests
+  http_->set_payload_max_length(1 << 16);
+
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    request_start = std::chrono::steady_clock::now();
+    if (options_.token.empty() || req.path == "/healthz")
+      return httplib::Server::HandlerResponse::Unhandled;
+    std::string given;
+    const auto auth = req.get_header_value("Authorization");
+    if (auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+    if (given.empty() && req.has_param("access_token")) given = req.get_param_value("access_token");
+    if (same_token(given, options_.token)) return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer");
+    res.set_content(
+        R"json({"error":"an access token is required (Authorization: Bearer <token>)"})json",
+        "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Route, status and latency only: never a query string (it may carry the token).
+  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count();
+    stats_.record(route_of(req.path), res.status, s);
+  });
+
+  auto& api = api_;
+  http_->Get("/healthz", [](const auto&, auto& res) { res.set_content("ok\n", "text/plain"); });
+  http_->Get(R"(/api/v1/users/([^/]+))",
+             [&api](const auto& req, auto& res) { send(res, api.user(req.matches[1])); });
+  http_->Get("/api/v1/users",
+             [&api](const auto& req, auto& res) { send(res, api.users(query_of(req))); });
+  http_->Get("/api/v1/totals", [&api](const auto&, auto& res) { send(res, api.totals()); });
+  http_->Get("/api/v1/signups",
+             [&api](const auto& req, auto& res) { send(res, api.signups(query_of(req))); });
+  http_->Get("/api/v1/countries/top",
+             [&api](const auto& req, auto& res) { send(res, api.top_countries(query_of(req))); });
+  http_->Get("/api/v1/coordinates",
+             [&api](const auto& req, auto& res) { send(res, api.coordinates(query_of(req))); });
+  http_->Get("/api/v1/health", [&api](const auto&, auto& res) { send(res, api.health()); });
+  http_->Get("/api/v1/openapi.json", [](const auto&, auto& res) {
+    res.set_content(openapi_document(), "application/json");
+  });
+  http_->Get("/metrics", [this](const auto&, auto& res) {
+    res.set_content(render_metrics(monitor_.latest().first, stats_.snapshot()),
+                    "text/plain; version=0.0.4");
+  });
+  // Live updates: one `snapshot` event per health sample (about every second), carrying the
+  // health and the totals, and a comment line every 15 s of silence to keep proxies open.
+  http_->Get("/api/v1/stream", [this](const auto&, auto& res) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, seen = std::uint64_t{0}](std::size_t, httplib::DataSink& sink) mutable {
+          if (stopping_) {
+            sink.done();
+            return false;
+          }
+          const auto seq = monitor_.wait_newer(seen, 15000);
+          if (stopping_) {
+            sink.done();
+            return false;
+          }
+          std::string msg;
+          if (seq == seen) {
+            msg = ": keep-alive\n\n";
+          } else {
+            seen = seq;
+            nlohmann::json payload = {{"health", monitor_.latest().first.to_json()}};
+            const auto totals = api_.totals();
+            payload["totals"] =
+                totals.status == 200 ? nlohmann::json::parse(totals.body) : nlohmann::json(nullptr);
+            msg = "event: snapshot\ndata: " + payload.dump() + "\n\n";
+          }
+          return sink.write(msg.data(), msg.size());
+        });
+  });
+  http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler already said what went wrong
+    if (res.status == 404 && req.path.rfind("/api/", 0) == 0) {
+      res.set_content(R"({"error":"no such endpoint; see /api/v1/openapi.json"})",
+                      "application/json");
+    } else if (res.status == 405) {
+      res.set_content(R"json({"error":"method not allowed: the API is read-only (GET)"})json",
+                      "application/json");
+    } else if (res.status == 404) {
+      res.set_content(R"({"error":"not found"})", "application/json");
+    }
+  });
+  http_->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        res.status = 500;
+        res.set_content(nlohmann::json({{"error", what}}).dump(), "application/json");
+      });
+  if (!options_.web_dir.empty() && std::filesystem::exists(options_.web_dir / "index.html")) {
+    http_->set_mount_point("/", options_.web_dir.string());
+  } else {
+    const auto where = options_.web_dir.string();
+    http_->Get("/", [where](const auto&, auto& res) {
+      res.set_content("StreamFlow serve: the dashboard is not built (no " + where +
+                          "/index.html). Run `make build`. The API is at /api/v1/ "
+                          "(/api/v1/openapi.json).\n",
+                      "text/plain");
+    });
+  }
+
+  if (!http_->bind_to_port(options_.host.c_str(), options_.port)) {
+    return base::make_error(base::Errc::conflict,
+                            fmt::format("cannot listen on {}:{}", options_.host, options_.port));
+  }
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return {};
+}
+
+void Server::stop() {
+  stopping_ = true;
+  if (http_) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace streamflow::serve

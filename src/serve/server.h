@@ -1,0 +1,61 @@
+#pragma once
+/// `streamflow serve`: the HTTP front of the pipeline. REST JSON API (api.h), pipeline health,
+/// Prometheus /metrics, server-sent events for live updates, the OpenAPI description and the
+/// dashboard's static files, on cpp-httplib. Binds loopback by default; any other address
+/// needs an access token, asked for on every request but /healthz.
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/result.h"
+#include "serve/api.h"
+#include "serve/health.h"
+#include "serve/metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace streamflow::serve {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8090;
+  int threads = 16;               ///< each open event stream holds one
+  std::string token;              ///< empty: no token (loopback only)
+  std::filesystem::path web_dir;  ///< the built dashboard (index.html and assets)
+};
+
+/// The route name a path is counted under in /metrics ("/api/v1/users/{id}").
+std::string route_of(const std::string& path);
+/// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool is_loopback(const std::string& host);
+/// The OpenAPI 3 description of the API (compiled in from openapi.json).
+const std::string& openapi_document();
+
+/// Owns the HTTP server and its listening thread. start() once, stop() once (or destroy).
+class Server {
+ public:
+  Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// conflict when the port is taken; invalid_argument for a non-loopback bind without token.
+  base::Result<void> start();
+  void stop();
+
+ private:
+  ServeOptions options_;
+  Api& api_;
+  HealthMonitor& monitor_;
+  RequestStats& stats_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace streamflow::serve

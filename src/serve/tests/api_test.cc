@@ -1,0 +1,163 @@
+#include "serve/api.h"
+
+#include <gtest/gtest.h>
+
+namespace streamflow::serve {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kNow = 1795654800000;  // 2026-11-26T01:00:00Z
+
+class FakeStore : public Store {
+ public:
+  std::optional<base::Error> down;
+  std::vector<SignupRow> signup_rows;
+  std::vector<std::pair<std::string, std::pair<std::int64_t, std::int64_t>>> signup_calls;
+  std::string last_state;
+
+  base::Result<std::optional<json>> user(const std::string& id) override {
+    if (down) return *down;
+    if (id == "a7c2e1f0-1234-4abc-8def-0123456789ab")
+      return std::optional<json>(json{{"user_id", id}, {"age", 30}});
+    return std::optional<json>();
+  }
+  base::Result<UserPage> users_by_country(const std::string& cc, int size,
+                                          const std::string& state) override {
+    if (down) return *down;
+    last_state = state;
+    if (state == "bogus") return base::make_error(base::Errc::invalid_argument, "bad paging state");
+    UserPage p;
+    for (int i = 0; i < size; ++i) p.users.push_back({{"country_code", cc}, {"n", i}});
+    p.next_paging_state = state.empty() ? std::string("\x01\x02", 2) : "";
+    return p;
+  }
+  base::Result<std::vector<SignupRow>> signups(Dimension, const std::string& day, std::int64_t from,
+                                               std::int64_t to) override {
+    if (down) return *down;
+    signup_calls.push_back({day, {from, to}});
+    std::vector<SignupRow> out;
+    for (const auto& r : signup_rows)
+      if (r.minute_ms >= from && r.minute_ms < to) out.push_back(r);
+    return out;
+  }
+  base::Result<std::vector<CountryUsers>> users_per_country() override {
+    if (down) return *down;
+    return std::vector<CountryUsers>{
+        {"NO", "Norway", 5}, {"US", "United States", 9}, {"FR", "France", 0}, {"DE", "Germany", 5}};
+  }
+  base::Result<std::vector<Point>> coordinates(int limit) override {
+    if (down) return *down;
+    return std::vector<Point>(static_cast<std::size_t>(std::min(limit, 3)), Point{1.5, -2.5, "NO"});
+  }
+};
+
+struct ApiTest : ::testing::Test {
+  FakeStore store;
+  HealthSnapshot health;
+  Api api{store, [this] { return health; }, [] { return kNow; }};
+  static json body(const Response& r) { return json::parse(r.body); }
+};
+
+TEST_F(ApiTest, UserByIdFoundMissingAndMalformed) {
+  auto ok = api.user("A7C2E1F0-1234-4ABC-8DEF-0123456789AB");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(body(ok)["age"], 30);
+  auto missing = api.user("00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(missing.status, 404);
+  auto bad = api.user("not-a-uuid");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(body(bad)["parameter"], "id");
+}
+
+TEST_F(ApiTest, UsersByCountryPagesWithAToken) {
+  auto first = api.users({{"country", "no"}, {"page_size", "3"}});
+  ASSERT_EQ(first.status, 200);
+  auto j = body(first);
+  EXPECT_EQ(j["country"], "NO");
+  EXPECT_EQ(j["users"].size(), 3u);
+  EXPECT_EQ(j["next_page_token"], "0102");
+  auto second = api.users({{"country", "NO"}, {"page_token", "0102"}});
+  EXPECT_EQ(store.last_state, std::string("\x01\x02", 2));
+  EXPECT_TRUE(body(second)["next_page_token"].is_null());
+  EXPECT_EQ(body(api.users({})).value("parameter", ""), "country");
+  EXPECT_EQ(body(api.users({{"country", "NO"}, {"page_size", "0"}}))["parameter"], "page_size");
+  EXPECT_EQ(body(api.users({{"country", "NO"}, {"page_token", "xyz"}}))["parameter"], "page_token");
+  // A well-formed token the cluster rejects is still the caller's mistake.
+  auto bogus = api.users({{"country", "NO"}, {"page_token", hex_encode("bogus")}});
+  EXPECT_EQ(bogus.status, 400);
+  EXPECT_EQ(body(bogus)["parameter"], "page_token");
+}
+
+TEST_F(ApiTest, ADownCassandraIsA503NotACrash) {
+  store.down = base::make_error(base::Errc::unavailable, "no connection to 127.0.0.1:9042");
+  for (const auto& r :
+       {api.user("a7c2e1f0-1234-4abc-8def-0123456789ab"), api.users({{"country", "NO"}}),
+        api.totals(), api.signups({}), api.top_countries({}), api.coordinates({})}) {
+    EXPECT_EQ(r.status, 503);
+    EXPECT_NE(body(r)["error"].get<std::string>().find("Cassandra is unavailable"),
+              std::string::npos);
+  }
+  EXPECT_EQ(api.health().status, 200);  // health never depends on Cassandra answering
+}
+
+TEST_F(ApiTest, SignupsSplitTheRangeByUtcDayAndTotalByKey) {
+  const std::int64_t midnight = 1795651200000;  // 2026-11-26T00:00Z
+  store.signup_rows = {{midnight - 60000, "NO", 2}, {midnight, "NO", 3}, {midnight, "US", 1}};
+  auto r =
+      api.signups({{"by", "country"}, {"from", "2026-11-25T23:00Z"}, {"to", "2026-11-26T00:30Z"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = body(r);
+  EXPECT_EQ(j["by"], "country");
+  EXPECT_EQ(j["points"].size(), 3u);
+  EXPECT_EQ(j["points"][0]["minute"], "2026-11-25T23:59:00.000Z");
+  EXPECT_EQ(j["totals"]["NO"], 5);
+  ASSERT_EQ(store.signup_calls.size(), 2u);
+  EXPECT_EQ(store.signup_calls[0].first, "2026-11-25");
+  EXPECT_EQ(store.signup_calls[1].first, "2026-11-26");
+  EXPECT_EQ(store.signup_calls[1].second.first, midnight);
+}
+
+TEST_F(ApiTest, SignupsRejectABadRange) {
+  EXPECT_EQ(
+      body(api.signups({{"from", "2026-11-26T02:00Z"}, {"to", "2026-11-26T01:00Z"}}))["parameter"],
+      "from");
+  EXPECT_EQ(
+      body(api.signups({{"from", "2026-11-01T00:00Z"}, {"to", "2026-11-26T00:00Z"}}))["parameter"],
+      "from");
+  EXPECT_EQ(body(api.signups({{"by", "shoe_size"}}))["parameter"], "by");
+  EXPECT_EQ(body(api.signups({{"to", "soon"}}))["parameter"], "to");
+}
+
+TEST_F(ApiTest, TopCountriesAreSortedAndSkipEmptyOnes) {
+  auto j = body(api.top_countries({{"limit", "3"}}));
+  ASSERT_EQ(j["countries"].size(), 3u);
+  EXPECT_EQ(j["countries"][0]["country_code"], "US");
+  EXPECT_EQ(j["countries"][1]["country_code"], "DE");  // ties by code
+  EXPECT_EQ(j["countries"][2]["country_code"], "NO");
+  EXPECT_EQ(body(api.top_countries({{"limit", "10"}}))["countries"].size(), 3u);  // FR has 0
+  EXPECT_EQ(api.top_countries({{"limit", "0"}}).status, 400);
+}
+
+TEST_F(ApiTest, TotalsAddUpCountriesAndCarryHealthCounts) {
+  health.rejects = 4;
+  health.dead_letters = 2;
+  store.signup_rows = {{kNow - 120000, "female", 7}, {kNow - 7200000, "male", 100}};
+  auto j = body(api.totals());
+  EXPECT_EQ(j["users"], 19);
+  EXPECT_EQ(j["countries"], 3);
+  EXPECT_EQ(j["rejects"], 4);
+  EXPECT_EQ(j["dead_letters"], 2);
+  EXPECT_EQ(j["signups_last_hour"], 7);
+  EXPECT_TRUE(j["staging_users"].is_null());
+}
+
+TEST_F(ApiTest, Coordinates) {
+  auto j = body(api.coordinates({{"limit", "2"}}));
+  EXPECT_EQ(j["points"].size(), 2u);
+  EXPECT_EQ(j["points"][0]["lon"], -2.5);
+  EXPECT_EQ(body(api.coordinates({{"limit", "999999"}}))["parameter"], "limit");
+}
+
+}  // namespace
+}  // namespace streamflow::serve
