@@ -9,8 +9,8 @@ BIN_CI      := build/ci/src/apps/streamflow
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
-.PHONY: help setup build build-ci run up down status logs test test-unit test-integration \
-        format format-check lint-python bench-stack bench-ingest bench-e2e clean
+.PHONY: help setup web build build-ci run up down status logs test test-unit test-integration \
+        format format-check lint-python bench-stack bench-ingest bench-e2e bench-serve clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -18,11 +18,14 @@ help: ## list the targets
 setup: ## install Debian packages, JVM artifacts and the Python venv (skips what is there)
 	@bash deps/setup.sh
 
-build: setup ## optimised build of the streamflow binary
+build: setup web ## optimised build of the streamflow binary and the dashboard
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release
 
-build-ci: setup ## sanitizer build (ASan + UBSan, warnings as errors) with the unit tests
+web: setup ## type-check and build the dashboard into web/dist (served by `streamflow serve`)
+	@cd web && npm run --silent build >/dev/null && echo "==> dashboard built into web/dist"
+
+build-ci: setup web ## sanitizer build (ASan + UBSan, warnings as errors) with the unit tests
 	@cmake --preset ci >/dev/null
 	@cmake --build --preset ci
 
@@ -79,6 +82,9 @@ bench-stack: build ## measure `up` time, stack memory and fresh-clone `make test
 
 bench-ingest: build ## ingest throughput vs psql COPY into bench/results/ingest.json (+ mock_api.json)
 	@bash bench/ingest.sh
+
+bench-serve: build ## constant-rate load (vegeta) on the main read endpoints into bench/results/serve.json
+	@bash bench/serve.sh
 
 bench-e2e: build ## PostgreSQL commit -> Cassandra: throughput, freshness, raw Cassandra baseline into bench/results/e2e.json
 	@bash bench/e2e.sh

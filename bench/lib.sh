@@ -12,7 +12,7 @@ start_isolated_stack() {
   local ports
   read -r -a ports < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(9)]
+socks = [socket.socket() for _ in range(11)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
   export STREAMFLOW_STATE_DIR="$STATE" STREAMFLOW_DEPS_DIR="$ROOT/.deps"
@@ -21,9 +21,14 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
          STREAMFLOW_KAFKA_CONTROLLER_PORT=${ports[2]} STREAMFLOW_CONNECT_PORT=${ports[3]} \
          STREAMFLOW_CASSANDRA_PORT=${ports[4]} STREAMFLOW_CASSANDRA_STORAGE_PORT=${ports[5]} \
          STREAMFLOW_CASSANDRA_JMX_PORT=${ports[6]} STREAMFLOW_MOCK_API_PORT=${ports[7]} \
-         STREAMFLOW_SPARK_UI_PORT=${ports[8]}
+         STREAMFLOW_SPARK_UI_PORT=${ports[8]} STREAMFLOW_AIRFLOW_PORT=${ports[9]} \
+         STREAMFLOW_SERVE_PORT=${ports[10]}
   export STREAMFLOW_CASSANDRA_MIGRATIONS_DIR="$ROOT/pipeline/cql"
   export STREAMFLOW_SPARK_PYTHON="$ROOT/.venv/bin/python" STREAMFLOW_SPARK_JOB_DIR="$ROOT/pipeline/spark"
+  export STREAMFLOW_SERVE_WEB_DIR="$ROOT/web/dist" STREAMFLOW_AIRFLOW_VENV="$ROOT/.venv-airflow" \
+         STREAMFLOW_AIRFLOW_DAGS_DIR="$ROOT/pipeline/airflow/dags"
+  # Airflow idles at a few % of a core: left out of the benchmarks unless BENCH_AIRFLOW=true.
+  export STREAMFLOW_AIRFLOW_ENABLED=${BENCH_AIRFLOW:-false}
   trap stop_isolated_stack EXIT
 }
 

@@ -125,6 +125,19 @@ else
   echo "$want" > "$AIRFLOW_VENV/.stamp"
 fi
 
+# --- 4c. The dashboard's npm packages (web/package-lock.json) ----------------------------
+command -v npm >/dev/null 2>&1 || die "npm is missing: install Node.js 20.19+ with npm (the dashboard is built with vite)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+(( node_major >= 20 )) || die "Node.js $(node --version) is too old for vite 7: install Node.js 20.19+"
+want="$(fingerprint web/package-lock.json)-node${node_major}"
+if [[ -d web/node_modules && -f web/node_modules/.stamp && "$(cat web/node_modules/.stamp)" == "$want" ]]; then
+  step "dashboard npm packages: up to date in web/node_modules"
+else
+  step "installing the dashboard's npm packages (npm ci, pinned by web/package-lock.json)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed: check the network to the npm registry"
+  echo "$want" > web/node_modules/.stamp
+fi
+
 # --- 5. Rust toolchain and crates for the CQL bridge (src/cql/rust) ------------------------
 # cargo is not a Debian package here (bookworm's rustc is too old for scylla 1.x): rustup's.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

@@ -30,6 +30,7 @@ PORT_SETTINGS = [
     "MOCK_API_PORT",
     "SPARK_UI_PORT",
     "AIRFLOW_PORT",
+    "SERVE_PORT",
 ]
 
 
@@ -70,7 +71,7 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
 class LocalStack:
     """One local stack: a state directory, a set of ports, and the CLI to drive them."""
 
-    def __init__(self, name: str, spark: bool = False, airflow: bool = False):
+    def __init__(self, name: str, spark: bool = False, airflow: bool = False, serve: bool = False):
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
         self.state_dir.chmod(0o755)
@@ -88,6 +89,9 @@ class LocalStack:
         self.env["STREAMFLOW_AIRFLOW_ENABLED"] = "true" if airflow else "false"
         self.env["STREAMFLOW_AIRFLOW_VENV"] = str(REPO / ".venv-airflow")
         self.env["STREAMFLOW_AIRFLOW_DAGS_DIR"] = str(REPO / "pipeline/airflow/dags")
+        # `streamflow serve` (light) where a test reads its API or dashboard.
+        self.env["STREAMFLOW_SERVE_ENABLED"] = "true" if serve else "false"
+        self.env["STREAMFLOW_SERVE_WEB_DIR"] = str(REPO / "web/dist")
         self.env.pop("STREAMFLOW_CONFIG", None)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
@@ -174,6 +178,10 @@ class LocalStack:
         assert lines, f"run_dag printed no summary (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         return json.loads(lines[-1]), proc.stdout + proc.stderr
 
+    @property
+    def serve_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['serve_port']}"
+
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka_port']}"
 
@@ -206,8 +214,9 @@ def fresh_stack(request):
 
 @pytest.fixture(scope="session")
 def streaming_stack():
-    """A running stack with the Spark streaming job: the whole pipeline, for the e2e tests."""
-    s = LocalStack("e2e", spark=True)
+    """A running stack with the Spark streaming job and `streamflow serve`: the whole pipeline,
+    for the e2e tests and the tests of the API and dashboard."""
+    s = LocalStack("e2e", spark=True, serve=True)
     try:
         s.up(timeout=600)
         yield s

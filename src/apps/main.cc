@@ -34,6 +34,10 @@
 #include "mockapi/server.h"
 #include "ops/housekeeping.h"
 #include "ops/reconcile.h"
+#include "serve/api.h"
+#include "serve/health.h"
+#include "serve/server.h"
+#include "serve/store.h"
 #include "stack/layout.h"
 #include "stack/services.h"
 #include "stack/stack.h"
@@ -270,6 +274,18 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   housekeeping_cmd->add_flag("--dry-run", hk.dry_run, "report what would go; change nothing");
 
+  auto* serve_cmd = app.add_subcommand(
+      "serve",
+      "the REST API over Cassandra, the live dashboard, pipeline health, Prometheus /metrics "
+      "and server-sent events (started by `up`; run by hand for another port or address).\n"
+      "API description: GET /api/v1/openapi.json. A non-loopback --host needs "
+      "STREAMFLOW_SERVE_TOKEN; clients then send Authorization: Bearer <token>.");
+  std::optional<std::string> serve_host;
+  std::optional<int> serve_port;
+  serve_cmd->add_option("--host", serve_host, "address (default: serve.host, loopback)");
+  serve_cmd->add_option("--port", serve_port, "port (default: serve.port)")
+      ->check(CLI::Range(1, 65535));
+
   auto* airflow_cmd = app.add_subcommand(
       "airflow",
       "run Airflow's CLI against the stack's Airflow, as the service account, e.g.\n"
@@ -446,6 +462,46 @@ int main(int argc, char** argv) {
         hk.dry_run ? " (dry run)" : "", r->purged, r->purge_candidates, hk.staging_retention_h,
         r->unconfirmed, r->vacuumed.size(), r->pruned_files, r->pruned_bytes);
     std::cout << r->to_json() << std::endl;
+    return 0;
+  }
+
+  if (serve_cmd->parsed()) {
+    const auto layout = sf::stack::Layout::from_settings(*settings);
+    auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-serve");
+    if (!conninfo) return report(conninfo.error());
+    sf::serve::ServeOptions so;
+    so.host = serve_host.value_or(settings->get("serve.host"));
+    so.port = serve_port.value_or(static_cast<int>(settings->get_int("serve.port")));
+    so.threads = static_cast<int>(settings->get_int("serve.threads"));
+    so.token = settings->get("serve.token");
+    so.web_dir = settings->get_path("serve.web_dir");
+    StopSignal stop;
+    sf::serve::HealthMonitor monitor(layout, *conninfo,
+                                     static_cast<int>(settings->get_int("serve.refresh_ms")));
+    const auto clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    sf::serve::CqlStore cassandra(cql_options(layout), layout.cassandra_keyspace);
+    sf::serve::CachingStore store(cassandra, settings->get_int("serve.refresh_ms"), clock);
+    sf::serve::Api api(
+        store, [&monitor] { return monitor.latest().first; }, clock);
+    sf::serve::RequestStats stats;
+    sf::serve::Server server(so, api, monitor, stats);
+    monitor.start();
+    if (auto r = server.start(); !r) {
+      monitor.stop();
+      return report(r.error());
+    }
+    std::printf(
+        "serve listening on http://%s:%d/ (dashboard), /api/v1/ (API), /metrics; "
+        "Ctrl-C stops it\n",
+        so.host.c_str(), so.port);
+    std::fflush(stdout);
+    stop.wait();
+    monitor.stop();  // first: it releases the live-update streams
+    server.stop();
     return 0;
   }
 

@@ -125,6 +125,20 @@ const std::vector<SettingSpec>& catalog() {
        "task processes the LocalExecutor runs at once (each is a ~150 MB Python)", false, 1, 64},
       {"airflow.admin_user", Kind::string, "admin",
        "UI login; its password is generated into <state_dir>/airflow/ on first start"},
+      // `streamflow serve`: REST API, dashboard, health, metrics.
+      {"serve.enabled", Kind::boolean, "true", "start `streamflow serve` with the stack"},
+      {"serve.host", Kind::string, "127.0.0.1",
+       "address to listen on; anything but loopback requires serve.token"},
+      {"serve.port", Kind::integer, "8090", "port of the API and dashboard", false, 1, 65535},
+      {"serve.threads", Kind::integer, "64",
+       "HTTP worker threads (each open live-update stream holds one)", false, 2, 1024},
+      {"serve.web_dir", Kind::path, "web/dist", "the built dashboard (`make build` builds it)"},
+      {"serve.refresh_ms", Kind::integer, "1000",
+       "how often pipeline health is sampled and pushed to the browser; also how long the "
+       "aggregate reads (signups, users per country) are cached",
+       false, 200, 60000},
+      {"serve.token", Kind::string, "",
+       "access token the API asks for (Authorization: Bearer); required off loopback", true},
       // Reconciliation and housekeeping (run by the Airflow DAGs, or by hand).
       {"reconcile.freshness_s", Kind::integer, "120",
        "a staging row still missing from Cassandra after this many seconds fails reconcile", false,

@@ -89,12 +89,12 @@ Response Api::totals() const {
               {"dead_letters", h.dead_letters ? json(*h.dead_letters) : json(nullptr)},
               {"freshness_s", h.freshness_s ? json(*h.freshness_s) : json(nullptr)}};
   // Signups in the last hour, from the smallest breakdown.
-  const std::int64_t now = clock_ms_();
-  const std::int64_t from = now - 3600 * 1000;
+  const std::int64_t now = (clock_ms_() / 60000 + 1) * 60000;  // whole minutes (see signups)
+  const std::int64_t from = now - 61 * 60000;
   std::int64_t signups = 0;
   const auto first = utc_day(from), last = utc_day(now);
   for (const auto& day : first == last ? std::vector{last} : std::vector{first, last}) {
-    auto rows = store_.signups(Dimension::gender, day, from, now + 60000);
+    auto rows = store_.signups(Dimension::gender, day, from, now);
     if (!rows) return error_response(rows.error());
     for (const auto& r : *rows) signups += r.signups;
   }
@@ -105,10 +105,11 @@ Response Api::totals() const {
 Response Api::signups(const Query& q) const {
   auto by = dimension_param(q, "by", Dimension::country);
   if (!by) return error_response(by.error());
-  const std::int64_t now = clock_ms_();
-  auto to = time_param(q, "to", now + 60000);
+  // Default: the last hour, in whole minutes up to and including the current one.
+  const std::int64_t next_minute = (clock_ms_() / 60000 + 1) * 60000;
+  auto to = time_param(q, "to", next_minute);
   if (!to) return error_response(to.error());
-  auto from = time_param(q, "from", *to - 3600 * 1000 - 60000);
+  auto from = time_param(q, "from", *to - 61 * 60000);
   if (!from) return error_response(from.error());
   if (*from >= *to)
     return error_response(base::make_error(Errc::invalid_argument, "must be before 'to'", "from"));

@@ -92,6 +92,7 @@ class HealthMonitor {
   std::pair<HealthSnapshot, std::uint64_t> latest() const;
   /// Blocks until a snapshot newer than `seen` exists, `timeout_ms` passes or stop().
   std::uint64_t wait_newer(std::uint64_t seen, int timeout_ms) const;
+  bool stopped() const { return stop_; }
 
  private:
   Readings read_all(stack::PipelineReader& reader);

@@ -148,7 +148,7 @@ base::Result<void> Server::start() {
             return false;
           }
           const auto seq = monitor_.wait_newer(seen, 15000);
-          if (stopping_) {
+          if (stopping_ || monitor_.stopped()) {
             sink.done();
             return false;
           }

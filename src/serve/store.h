@@ -4,6 +4,8 @@
 /// bridge, one page per request, reconnecting when Cassandra comes back.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -84,6 +86,42 @@ class CqlStore final : public Store {
   std::shared_ptr<Conn> conn_;
   std::int64_t last_attempt_ms_ = 0;
   std::optional<base::Error> last_error_;
+};
+
+/// Keeps the answers of the aggregate reads (users per country, signups per minute) for
+/// `ttl_ms`: they change once per micro-batch, and a dashboard per viewer asks every few
+/// seconds, so under load most of them need no trip to Cassandra. Reads of users pass through.
+/// Thread-safe.
+class CachingStore final : public Store {
+ public:
+  CachingStore(Store& inner, std::int64_t ttl_ms, std::function<std::int64_t()> clock_ms);
+
+  base::Result<std::optional<nlohmann::json>> user(const std::string& user_id) override {
+    return inner_.user(user_id);
+  }
+  base::Result<UserPage> users_by_country(const std::string& country_code, int page_size,
+                                          const std::string& paging_state) override {
+    return inner_.users_by_country(country_code, page_size, paging_state);
+  }
+  base::Result<std::vector<SignupRow>> signups(Dimension by, const std::string& day,
+                                               std::int64_t from_ms, std::int64_t to_ms) override;
+  base::Result<std::vector<CountryUsers>> users_per_country() override;
+  base::Result<std::vector<Point>> coordinates(int limit) override {
+    return inner_.coordinates(limit);
+  }
+
+ private:
+  template <class T>
+  struct Entry {
+    std::int64_t at_ms = 0;
+    T value;
+  };
+  Store& inner_;
+  std::int64_t ttl_ms_;
+  std::function<std::int64_t()> clock_ms_;
+  std::mutex mu_;
+  std::map<std::string, Entry<std::vector<SignupRow>>> signups_;
+  std::optional<Entry<std::vector<CountryUsers>>> per_country_;
 };
 
 /// A users row (text values as the bridge gives them) as a JSON object with typed numbers.

@@ -58,6 +58,8 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.airflow.parallelism = static_cast<int>(s.get_int("airflow.parallelism"));
   l.airflow.admin_user = s.get("airflow.admin_user");
   l.ports.airflow = static_cast<int>(s.get_int("airflow.port"));
+  l.serve_enabled = s.get_bool("serve.enabled");
+  l.ports.serve = static_cast<int>(s.get_int("serve.port"));
   if (geteuid() == 0) l.service_user = s.get("service_user");
   l.kafka_heap_mb = static_cast<int>(s.get_int("kafka.heap_mb"));
   l.kafka_partitions = static_cast<int>(s.get_int("kafka.partitions"));

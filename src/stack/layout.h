@@ -22,6 +22,7 @@ struct Ports {
   int mock_api = 8787;
   int spark_ui = 4040;  ///< 0: no Spark UI
   int airflow = 8080;
+  int serve = 8090;
 };
 
 /// How `up` runs Airflow (settings airflow.*).
@@ -88,6 +89,7 @@ struct Layout {
   int mock_api_threads = 4;
   SparkJob spark;
   Airflow airflow;
+  bool serve_enabled = true;
   config::Settings settings;  ///< for secrets (config::secret)
   int start_timeout_s = 180;
   int stop_timeout_s = 60;
@@ -124,6 +126,7 @@ struct Layout {
   std::filesystem::path airflow_passwords_file() const {
     return airflow_home() / "simple_auth_manager_passwords.json.generated";
   }
+  std::string serve_url() const { return "http://127.0.0.1:" + std::to_string(ports.serve) + "/"; }
   std::string airflow_url() const { return "http://127.0.0.1:" + std::to_string(ports.airflow); }
   /// The CDC topic of staging.users.
   std::string cdc_topic() const { return cdc_topic_prefix + ".staging.users"; }

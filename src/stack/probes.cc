@@ -122,6 +122,15 @@ Probe probe_mock_api(const Layout& l) {
   return {false, fmt::format("no answer on http://127.0.0.1:{}/health", l.ports.mock_api)};
 }
 
+Probe probe_serve(const Layout& l) {
+  httplib::Client client("127.0.0.1", l.ports.serve);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(2, 0);
+  auto res = client.Get("/healthz");
+  if (res && res->status == 200) return {true, l.serve_url()};
+  return {false, fmt::format("no answer on http://127.0.0.1:{}/healthz", l.ports.serve)};
+}
+
 Probe probe_cassandra(const Layout& l) {
   if (base::tcp_port_open("127.0.0.1", l.ports.cassandra, std::chrono::milliseconds(1000))) {
     return {true, "CQL port open"};

@@ -38,6 +38,8 @@ std::string pyspark_version(const Layout& layout);
 /// healthy when it answers and the metadata database is healthy; else when that component
 /// ("scheduler", "dag_processor", "triggerer") reports a fresh heartbeat.
 Probe probe_airflow(const Layout& layout, const std::string& component);
+/// `streamflow serve` answers GET /healthz.
+Probe probe_serve(const Layout& layout);
 /// The apache-airflow version installed in airflow.venv, or "".
 std::string airflow_version(const Layout& layout);
 

@@ -47,6 +47,16 @@ ProgramSpec Service::base_program() const {
   return p;
 }
 
+Result<void> Service::share_secrets() const {
+  for (const auto& [name, file] :
+       {std::pair<std::string, std::string>{"postgres.password", "postgres.password"},
+        {"ingest.id_hash_key", "id_hash.key"}}) {
+    if (auto v = config::secret(layout_.settings, name, file, true); !v) return v.error();
+  }
+  if (!layout_.service_user) return {};
+  return base::ensure_owned_dir(layout_.secrets_dir, account(), fs::perms(0700));
+}
+
 Result<void> Service::check_java() const {
   if (!fs::exists(layout_.java)) {
     return make_error(Errc::failed_precondition,
@@ -653,6 +663,37 @@ class SparkService final : public Service {
   }
 };
 
+/// `streamflow serve`: the REST API, dashboard and pipeline health (src/serve). Supervised:
+/// it holds no state, so a crash is simply restarted.
+class ServeService final : public Service {
+ public:
+  using Service::Service;
+  std::string name() const override { return "serve"; }
+  int wave() const override { return 3; }  // reports on every other stage
+  std::vector<NamedPort> ports() const override { return {{"http", layout_.ports.serve}}; }
+  Result<void> check_installed() const override {
+    if (layout_.self_exe.empty() || !fs::exists(layout_.self_exe)) {
+      return make_error(Errc::failed_precondition, "cannot find the streamflow binary to serve");
+    }
+    return {};
+  }
+  /// It reads the pipeline's PostgreSQL password as the service account.
+  Result<void> prepare() const override { return share_secrets(); }
+  ProgramSpec program() const override {
+    auto p = base_program();
+    // Its settings from the environment, like an Airflow task: exactly what `up` saw.
+    p.argv = {layout_.self_exe.string(), "serve"};
+    for (auto& kv : layout_.settings.as_environment(true)) p.env.push_back(std::move(kv));
+    p.restart_on_exit = true;
+    return p;
+  }
+  Probe probe() const override { return probe_serve(layout_); }
+  std::string version() const override { return "streamflow " STREAMFLOW_VERSION; }
+  std::vector<std::pair<std::string, std::string>> facts() const override {
+    return {{"dashboard", layout_.serve_url()}};
+  }
+};
+
 /// One of Airflow 3's four components, each its own supervisord program (the scheduler's
 /// LocalExecutor and the api-server fork workers, so each is stopped as a process group).
 /// The api-server comes first (wave 2): before it starts, `airflow db migrate` brings the
@@ -698,15 +739,7 @@ class AirflowService final : public Service {
   Result<void> prepare() const override {
     if (component_ != Component::api_server) return {};
     // The DAG tasks run `streamflow` as the service account: it needs the pipeline's secrets.
-    for (const auto& [name, file] :
-         {std::pair<std::string, std::string>{"postgres.password", "postgres.password"},
-          {"ingest.id_hash_key", "id_hash.key"}}) {
-      if (auto v = config::secret(layout_.settings, name, file, true); !v) return v.error();
-    }
-    if (layout_.service_user) {
-      if (auto r = base::ensure_owned_dir(layout_.secrets_dir, account(), fs::perms(0700)); !r)
-        return r;
-    }
+    if (auto r = share_secrets(); !r) return r;
     // 0700: the generated UI password file inside is written world-readable by Airflow.
     return base::ensure_owned_dir(layout_.airflow_home(), account(), fs::perms(0700));
   }
@@ -840,6 +873,7 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
   out.push_back(std::make_unique<ConnectService>(layout));
   if (layout.mock_api_enabled) out.push_back(std::make_unique<MockApiService>(layout));
   if (layout.spark.enabled) out.push_back(std::make_unique<SparkService>(layout));
+  if (layout.serve_enabled) out.push_back(std::make_unique<ServeService>(layout));
   if (layout.airflow.enabled) {
     using C = AirflowService::Component;
     for (auto c : {C::api_server, C::scheduler, C::dag_processor, C::triggerer})

@@ -60,6 +60,9 @@ class Service {
   std::vector<std::string> as_service_user(std::vector<std::string> argv) const;
   ProgramSpec base_program() const;
   base::Result<void> check_java() const;
+  /// Generates the pipeline's secrets if needed and hands their folder (0700) to the service
+  /// account, for services that run `streamflow` commands as that account.
+  base::Result<void> share_secrets() const;
 
   const Layout& layout_;
 };

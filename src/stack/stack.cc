@@ -250,6 +250,14 @@ Result<void> Stack::up(std::ostream& out) {
       layout_.postgres_password_from_env() ? std::string("(from the environment)")
                                            : layout_.postgres_password_file().string(),
       layout_.ports.kafka, layout_.ports.connect, layout_.ports.cassandra);
+  if (layout_.airflow.enabled) {
+    out << "Airflow UI: " << layout_.airflow_url() << "/ (user " << layout_.airflow.admin_user
+        << ", password in " << layout_.airflow_passwords_file().string() << ")\n";
+  }
+  if (layout_.serve_enabled) {
+    out << "Dashboard: " << layout_.serve_url() << "   API: " << layout_.serve_url()
+        << "api/v1/openapi.json   Metrics: " << layout_.serve_url() << "metrics\n";
+  }
   return {};
 }
 

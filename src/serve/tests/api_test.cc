@@ -161,3 +161,44 @@ TEST_F(ApiTest, Coordinates) {
 
 }  // namespace
 }  // namespace streamflow::serve
+
+namespace streamflow::serve {
+namespace {
+
+TEST(CachingStore, AggregatesAreReusedWithinTheTtlAndErrorsNeverCached) {
+  struct Counting : FakeStore {
+    int per_country = 0, signup_calls_n = 0;
+    base::Result<std::vector<CountryUsers>> users_per_country() override {
+      ++per_country;
+      return FakeStore::users_per_country();
+    }
+    base::Result<std::vector<SignupRow>> signups(Dimension d, const std::string& day,
+                                                 std::int64_t f, std::int64_t t) override {
+      ++signup_calls_n;
+      return FakeStore::signups(d, day, f, t);
+    }
+  } inner;
+  std::int64_t now = 1000;
+  CachingStore cache(inner, 1000, [&] { return now; });
+  ASSERT_TRUE(cache.users_per_country());
+  ASSERT_TRUE(cache.users_per_country());
+  EXPECT_EQ(inner.per_country, 1);
+  ASSERT_TRUE(cache.signups(Dimension::gender, "2026-11-26", 0, 60000));
+  ASSERT_TRUE(cache.signups(Dimension::gender, "2026-11-26", 0, 60000));
+  ASSERT_TRUE(cache.signups(Dimension::country, "2026-11-26", 0, 60000));  // another key
+  EXPECT_EQ(inner.signup_calls_n, 2);
+  now += 1000;  // expired
+  ASSERT_TRUE(cache.users_per_country());
+  EXPECT_EQ(inner.per_country, 2);
+  inner.down = base::make_error(base::Errc::unavailable, "down");
+  now += 1000;
+  EXPECT_FALSE(cache.users_per_country());
+  inner.down.reset();
+  EXPECT_TRUE(cache.users_per_country());
+  EXPECT_EQ(inner.per_country, 4);  // the failure was not kept
+  EXPECT_TRUE(
+      cache.user("a7c2e1f0-1234-4abc-8def-0123456789ab").value().has_value());  // passes through
+}
+
+}  // namespace
+}  // namespace streamflow::serve

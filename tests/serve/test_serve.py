@@ -1,0 +1,309 @@
+"""`streamflow serve` on the real stack with data flowing: every endpoint, its errors, the
+live event stream, /metrics, the access token, a Cassandra outage, and the dashboard in a
+real browser.
+
+Issue: "Live analytics dashboard and query server in C++". Uses the session's
+`streaming_stack` (with serve); the browser test, last, stops Kafka Connect and starts it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, streamflow_bin, wait_for
+
+pytestmark = [pytest.mark.integration]
+
+
+def get(url: str, headers: dict | None = None, method: str = "GET", timeout: float = 30) -> tuple[int, dict | str]:
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            body = res.read().decode()
+            status = res.status
+            ctype = res.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
+    return status, json.loads(body) if "json" in ctype else body
+
+
+@pytest.fixture(scope="module")
+def api(streaming_stack):
+    wait_for(lambda: get(streaming_stack.serve_url + "/healthz")[0] == 200, 30, "serve")
+    return streaming_stack.serve_url
+
+
+@pytest.fixture(scope="module")
+def flowing(streaming_stack, api):
+    """Ingestion running in the background for the whole module (data flowing)."""
+    proc = subprocess.Popen([str(streamflow_bin()), "ingest", "-q", "--continuous", "--rate", "300",
+                             "--batch-size", "100"], env=streaming_stack.env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (get(api + "/api/v1/totals")[1] or {}).get("users", 0) > 0, 120, "users in Cassandra")
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def cql(stack):
+    cluster, session = stack.cql_session()
+    session.set_keyspace("streamflow")
+    return cluster, session
+
+
+def test_totals_and_top_countries_match_cassandra(streaming_stack, api, flowing):
+    cluster, session = cql(streaming_stack)
+    try:
+        status, totals = get(api + "/api/v1/totals")
+        assert status == 200
+        per_country = {r.country_code: r.users for r in session.execute(
+            "SELECT country_code, users FROM users_per_country WHERE scope = 'all'")}
+        # Data flows: the direct read is a moment later, so it can only be the same or more.
+        assert 0 < totals["users"] <= sum(per_country.values())
+        assert totals["countries"] == sum(1 for v in per_country.values() if v > 0)
+        assert totals["staging_users"] >= totals["users"] - 5000
+        assert totals["signups_last_hour"] > 0
+        status, top = get(api + "/api/v1/countries/top?limit=5")
+        assert status == 200 and len(top["countries"]) == 5
+        users = [c["users"] for c in top["countries"]]
+        assert users == sorted(users, reverse=True)
+        assert top["countries"][0]["country_code"] in per_country
+    finally:
+        cluster.shutdown()
+
+
+def test_a_user_by_id_is_the_cassandra_row(streaming_stack, api, flowing):
+    cluster, session = cql(streaming_stack)
+    try:
+        row = next(iter(session.execute("SELECT user_id, full_name, age, latitude, country_code FROM users LIMIT 1")))
+        status, user = get(f"{api}/api/v1/users/{str(row.user_id).upper()}")
+        assert status == 200
+        assert user["user_id"] == str(row.user_id)
+        assert (user["full_name"], user["age"], user["country_code"]) == (row.full_name, row.age, row.country_code)
+        assert user["latitude"] == pytest.approx(row.latitude)
+        assert not ({"password", "salt", "md5", "sha1", "sha256", "id_value"} & set(user))
+    finally:
+        cluster.shutdown()
+    status, body = get(f"{api}/api/v1/users/{uuid.uuid4()}")
+    assert status == 404 and "error" in body
+    status, body = get(f"{api}/api/v1/users/1%27%20OR%201=1")
+    assert status == 400 and body["parameter"] == "id"
+
+
+def test_users_of_a_country_page_through_every_one_exactly_once(streaming_stack, api, flowing):
+    # A country's users at a moment, then paged: ids never repeat and every one that existed is seen.
+    cluster, session = cql(streaming_stack)
+    try:
+        before = {str(r.user_id) for r in session.execute("SELECT user_id FROM users WHERE country_code = 'NO'")}
+    finally:
+        cluster.shutdown()
+    seen: list[str] = []
+    token, pages = None, 0
+    while True:
+        url = f"{api}/api/v1/users?country=no&page_size=37" + (f"&page_token={token}" if token else "")
+        status, page = get(url)
+        assert status == 200, page
+        assert all(u["country_code"] == "NO" for u in page["users"])
+        seen += [u["user_id"] for u in page["users"]]
+        pages += 1
+        token = page["next_page_token"]
+        if not token:
+            break
+    assert len(seen) == len(set(seen))
+    assert before <= set(seen)
+    assert pages >= 2
+    for bad, param in (("country=NOR", "country"), ("", "country"), ("country=NO&page_size=501", "page_size"),
+                       ("country=NO&page_token=zz", "page_token")):
+        status, body = get(f"{api}/api/v1/users?{bad}")
+        assert status == 400 and body["parameter"] == param, (bad, body)
+
+
+def test_signups_per_minute_agree_across_breakdowns(api, flowing):
+    hour = {}
+    for by in ("country", "gender", "age_band"):
+        status, body = get(f"{api}/api/v1/signups?by={by}")
+        assert status == 200 and body["by"] == by
+        assert body["points"], by
+        assert all(p["minute"].endswith(":00.000Z") for p in body["points"])
+        hour[by] = body
+    # The three breakdowns count the same signups (sampled a moment apart while data flows).
+    sums = [sum(b["totals"].values()) for b in hour.values()]
+    assert max(sums) - min(sums) <= 2000, sums
+    status, body = get(f"{api}/api/v1/signups?by=gender&from=2026-01-01T00:00Z&to=2026-01-01T00:10Z")
+    assert status == 200 and body["points"] == []
+    for q, param in (("by=planet", "by"), ("from=yesterday", "from"), ("from=2026-01-10T00:00Z&to=2026-01-01T00:00Z", "from"),
+                     ("from=2026-01-01T00:00Z&to=2026-03-01T00:00Z", "from")):
+        status, body = get(f"{api}/api/v1/signups?{q}")
+        assert status == 400 and body["parameter"] == param, (q, body)
+
+
+def test_coordinates_and_the_openapi_document(api, flowing):
+    status, body = get(f"{api}/api/v1/coordinates?limit=50")
+    assert status == 200 and 0 < len(body["points"]) <= 50
+    assert all(-90 <= p["lat"] <= 90 and -180 <= p["lon"] <= 180 for p in body["points"])
+    status, doc = get(f"{api}/api/v1/openapi.json")
+    assert status == 200 and doc["openapi"].startswith("3.")
+    # Every path the document names answers (with example parameters), none with a 5xx.
+    examples = {"{id}": str(uuid.uuid4())}
+    for path in doc["paths"]:
+        if path == "/api/v1/stream":
+            continue
+        url = api + path.replace("{id}", examples["{id}"])
+        if path == "/api/v1/users":
+            url += "?country=NO"
+        assert get(url)[0] < 500, path
+
+
+def test_health_shows_every_stage_with_rates_while_data_flows(api, flowing):
+    def moving():
+        status, h = get(f"{api}/api/v1/health")
+        stages = {s["name"]: s for s in h["stages"]}
+        return h if all(stages[n]["state"] in ("ok", "behind") for n in stages) and (stages["ingest"]["rate_per_s"] or 0) > 0 else None
+    h = wait_for(moving, 60, "every stage up with ingest moving", interval=1)
+    stages = {s["name"]: s for s in h["stages"]}
+    assert list(stages) == ["ingest", "cdc", "spark", "cassandra"]
+    assert h["connector"].startswith("RUNNING")
+    assert h["replication_slot"]["active"] is True
+    assert stages["spark"]["lag"] is not None and stages["spark"]["errors"] is not None
+    assert {s["name"] for s in h["services"]} >= {"postgres", "kafka", "cassandra", "connect", "spark"}
+    assert h["freshness_s"] is not None and h["freshness_s"] >= 0
+
+
+def test_metrics_expose_the_pipeline_and_the_requests(api, flowing):
+    get(f"{api}/api/v1/totals")
+    status, text = get(f"{api}/metrics")
+    assert status == 200
+    for line in ('streamflow_stage_up{stage="spark"} 1', 'streamflow_service_up{service="cassandra"} 1',
+                 "streamflow_connector_running 1", "streamflow_replication_slot_active 1"):
+        assert line in text, line
+    assert 'streamflow_http_requests_total{route="/api/v1/totals",code="200"}' in text
+    assert "streamflow_freshness_seconds" in text
+
+
+def test_the_event_stream_pushes_snapshots(api, flowing):
+    events = []
+    with urllib.request.urlopen(f"{api}/api/v1/stream", timeout=30) as res:
+        assert res.headers["Content-Type"].startswith("text/event-stream")
+        t0 = time.monotonic()
+        for raw in res:
+            line = raw.decode().strip()
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+            if len(events) == 3 or time.monotonic() - t0 > 20:
+                break
+    assert len(events) == 3
+    assert all(e["health"]["stages"] and e["totals"]["users"] > 0 for e in events)
+    assert events[0]["health"]["at"] < events[2]["health"]["at"]
+
+
+def test_errors_are_json_with_the_right_status(api):
+    assert get(f"{api}/api/v1/nope") == (404, {"error": "no such endpoint; see /api/v1/openapi.json"})
+    status, body = get(f"{api}/api/v1/totals", method="POST")
+    assert status in (404, 405) and "error" in body
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def serve_process(stack, *args, env=None):
+    e = dict(stack.env)
+    e.update(env or {})
+    return subprocess.Popen([str(streamflow_bin()), "serve", *args], env=e, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_non_loopback_bind_needs_a_token_and_the_token_never_leaks(streaming_stack):
+    port = free_port()
+    proc = serve_process(streaming_stack, "--host", "0.0.0.0", "--port", str(port))
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "STREAMFLOW_SERVE_TOKEN" in out
+    secret = "tok-" + uuid.uuid4().hex
+    proc = serve_process(streaming_stack, "--host", "0.0.0.0", "--port", str(port),
+                         env={"STREAMFLOW_SERVE_TOKEN": secret})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: get(base + "/healthz")[0] == 200, 30, "the token-protected server")
+        status, body = get(base + "/api/v1/totals")
+        assert status == 401 and "token" in body["error"]
+        assert get(base + "/api/v1/totals", {"Authorization": "Bearer wrong"})[0] == 401
+        bodies = []
+        for path in ("/api/v1/totals", "/api/v1/health", "/metrics", "/api/v1/openapi.json"):
+            status, body = get(base + path, {"Authorization": f"Bearer {secret}"})
+            assert status == 200, path
+            bodies.append(json.dumps(body) if not isinstance(body, str) else body)
+        assert get(f"{base}/api/v1/totals?access_token={secret}")[0] == 200
+        assert not any(secret in b for b in bodies)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+    assert secret not in out
+
+
+def test_a_cassandra_outage_is_a_503_and_the_server_stays_up(streaming_stack):
+    port = free_port()
+    proc = serve_process(streaming_stack, "--port", str(port), env={"STREAMFLOW_CASSANDRA_PORT": str(free_port())})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: get(base + "/healthz")[0] == 200, 30, "serve")
+        for path in ("/api/v1/totals", f"/api/v1/users/{uuid.uuid4()}", "/api/v1/users?country=NO",
+                     "/api/v1/signups", "/api/v1/countries/top"):
+            status, body = get(base + path)
+            assert status == 503 and "Cassandra is unavailable" in body["error"], (path, body)
+
+        def cassandra_down():
+            h = get(base + "/api/v1/health")[1]
+            return h if h["stages"] and {s["name"]: s["state"] for s in h["stages"]}["cassandra"] == "down" else None
+        wait_for(cassandra_down, 30, "the cassandra stage marked down")
+        assert proc.poll() is None and get(base + "/healthz")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+@pytest.mark.e2e
+def test_the_dashboard_in_chromium_rises_live_and_marks_a_stopped_stage_down(streaming_stack, api, flowing):
+    shot = REPO / "build/dashboard.png"  # the screenshot the browser test saves
+    node = subprocess.Popen(["node", "e2e/dashboard.mjs", api + "/", str(shot), "cdc"], cwd=REPO / "web",
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[dict] = []
+    reader = threading.Thread(target=lambda: lines.extend(json.loads(ln) for ln in node.stdout if ln.startswith("{")),
+                              daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: lines, 150, "the dashboard's counters to rise")
+        assert lines[0]["step"] == "rising", lines[0]
+        assert lines[0]["second"] > lines[0]["first"]
+        # Stop Kafka Connect (not restarted by supervisord): the CDC stage must turn red.
+        connect_pid = streaming_stack.status()["connect"]["pid"]
+        os.kill(connect_pid, 9)
+        node.stdin.write("go\n")
+        node.stdin.flush()
+        node.wait(timeout=150)
+        reader.join(timeout=10)
+        assert lines[-1]["step"] == "down", (lines, node.stderr.read())
+        assert lines[-1]["color"] == "rgb(224, 49, 49)"
+        assert "connect is down" in lines[-1]["detail"]
+        assert lines[-1]["failures"] == []  # no script error, nothing fetched from elsewhere
+        assert Path(shot).stat().st_size > 10000
+    finally:
+        if node.poll() is None:
+            node.kill()
+        streaming_stack.up(timeout=600)  # Connect back, for whatever runs next
