@@ -39,6 +39,7 @@ UNPAUSE = for i in $$(seq 90); do \
 run: build ## start the stack (with Airflow) and run the pipeline live: Airflow's streamflow_ingest -> ... -> Cassandra (Ctrl-C pauses the feed)
 	@$(BIN_RELEASE) up
 	@echo
+	@echo "==> Dashboard: http://127.0.0.1:$${STREAMFLOW_SERVE_PORT:-8090}/  (live counters, charts, pipeline health)"
 	@echo "==> Airflow drives ingestion: unpausing the DAG streamflow_ingest (continuous runs of 5,000 users"
 	@echo "    from $${STREAMFLOW_INGEST_URL:-the local mock API}). Airflow UI: http://127.0.0.1:$${STREAMFLOW_AIRFLOW_PORT:-8080}/"
 	@echo "    (user admin, password in $${STREAMFLOW_STATE_DIR:-.streamflow}/airflow/simple_auth_manager_passwords.json.generated)."

@@ -7,9 +7,12 @@
 #            a slow answer shows in the percentiles (no coordinated omission)
 #   mix      40% a user by id, 20% users of a country (a page of 20), 15% signups per minute
 #            by country for the last hour, 15% top countries, 10% totals
-#   data     50,000 users in Cassandra before, and ingest --continuous at 300 users/s during
+#   data     50,000 users in Cassandra; every service of the stack running
+#   runs     1. the pipeline idle (nothing being ingested)          -> bench/results/serve.json
+#            2. again with ingest --continuous at SERVE_INGEST_RATE users/s (default 300)
+#               flowing through the whole pipeline at the same time -> serve_ingesting.json
 #
-# Writes bench/results/serve.json. Usage: bench/serve.sh   (make bench-serve)
+# Usage: bench/serve.sh   (make bench-serve)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -51,21 +54,29 @@ random.shuffle(lines)
 open(out, "w").write("\n\n".join(lines) + "\n")
 PY
 
-"$BIN" ingest -q --continuous --rate 300 --batch-size 100 >/dev/null 2>&1 &
-FEED=$!
-trap 'kill $FEED 2>/dev/null || true; stop_isolated_stack' EXIT
-echo "==> warm-up: 5 s at $RATE requests/s"
-"$VEGETA" attack -targets="$TARGETS" -rate="$RATE/s" -duration=5s -timeout=10s >/dev/null
-echo "==> load: $SECONDS_LOAD s at $RATE requests/s (constant rate, open model)"
-"$VEGETA" attack -targets="$TARGETS" -rate="$RATE/s" -duration="${SECONDS_LOAD}s" -timeout=10s \
-  | tee "$STATE/results.bin" | "$VEGETA" report -type=json > "$STATE/report.json"
-"$VEGETA" report < "$STATE/results.bin" | sed 's/^/    /'
-read -r rps p50 p99 errors < <(python3 - "$STATE/report.json" <<'PY'
+# load NAME OUT: warm-up, then the measured constant-rate run; writes OUT.
+load() {
+  echo "==> $1: warm-up 5 s, then $SECONDS_LOAD s at $RATE requests/s (constant rate, open model)"
+  "$VEGETA" attack -targets="$TARGETS" -rate="$RATE/s" -duration=5s -timeout=10s >/dev/null
+  "$VEGETA" attack -targets="$TARGETS" -rate="$RATE/s" -duration="${SECONDS_LOAD}s" -timeout=10s \
+    > "$STATE/results.bin"
+  "$VEGETA" report < "$STATE/results.bin" | grep -v '^Get ' | sed 's/^/    /'
+  "$VEGETA" report -type=json < "$STATE/results.bin" > "$STATE/report.json"
+  local rps p50 p99 errors
+  read -r rps p50 p99 errors < <(python3 - "$STATE/report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 codes = r.get("status_codes", {})
 errors = sum(n for code, n in codes.items() if not code.startswith("2"))
 print(round(r["rate"], 1), round(r["latencies"]["50th"] / 1e6, 3), round(r["latencies"]["99th"] / 1e6, 3), errors)
 PY
-)
-write_result "$OUT" rps="$rps" p50_ms="$p50" p99_ms="$p99" errors="$errors"
+  )
+  write_result "$2" rps="$rps" p50_ms="$p50" p99_ms="$p99" errors="$errors"
+}
+
+load "pipeline idle" "$OUT"
+"$BIN" ingest -q --continuous --rate "${SERVE_INGEST_RATE:-300}" --batch-size 100 >/dev/null 2>&1 &
+FEED=$!
+trap 'kill $FEED 2>/dev/null || true; stop_isolated_stack' EXIT
+sleep 10  # the feed reaches Cassandra
+load "ingesting ${SERVE_INGEST_RATE:-300} users/s" "$ROOT/bench/results/serve_ingesting.json"

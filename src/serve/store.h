@@ -48,6 +48,7 @@ class Store {
   virtual ~Store() = default;
   /// nullopt when there is no such user.
   virtual base::Result<std::optional<nlohmann::json>> user(const std::string& user_id) = 0;
+  /// Summaries (id, name, gender, age and band, city, country, email, registered).
   virtual base::Result<UserPage> users_by_country(const std::string& country_code, int page_size,
                                                   const std::string& paging_state) = 0;
   /// Signups per minute in [from_ms, to_ms) of one UTC day (`day`, "YYYY-MM-DD").
