@@ -96,34 +96,26 @@ else
   echo "$want" > "$DEPS_DIR/.maven-stamp"
 fi
 
-# --- 4. Python venv for the integration tests (pinned, hashed) -----------------------------
-want="$(fingerprint deps/python/test.lock)-usr-bin-python3"
-if [[ -x "$VENV/bin/python" && -f "$VENV/.stamp" && "$(cat "$VENV/.stamp")" == "$want" ]]; then
-  step "Python test venv: up to date in $VENV"
-else
-  step "creating the Python test venv in $VENV"
-  # Debian's Python, not whatever python3 is first on PATH: the Spark job runs from this venv as
-  # the unprivileged service account, which cannot reach a Python under /root (pyenv).
-  rm -rf "$VENV"
-  /usr/bin/python3 -m venv "$VENV" || die "/usr/bin/python3 -m venv failed: apt-get install python3-venv"
-  "$VENV/bin/pip" install -q --require-hashes --no-deps -r deps/python/test.lock \
-    || die "pip could not install deps/python/test.lock"
-  echo "$want" > "$VENV/.stamp"
-fi
-
-# --- 4b. Airflow's own venv (pinned, hashed; ~330 MB, a minute or two the first time) --------
-AIRFLOW_VENV="${STREAMFLOW_AIRFLOW_VENV:-$ROOT/.venv-airflow}"
-want="$(fingerprint deps/python/airflow.lock)-usr-bin-python3"
-if [[ -x "$AIRFLOW_VENV/bin/airflow" && -f "$AIRFLOW_VENV/.stamp" && "$(cat "$AIRFLOW_VENV/.stamp")" == "$want" ]]; then
-  step "Airflow venv: up to date in $AIRFLOW_VENV"
-else
-  step "creating the Airflow venv in $AIRFLOW_VENV (apache-airflow from deps/python/airflow.lock)"
-  rm -rf "$AIRFLOW_VENV"
-  /usr/bin/python3 -m venv "$AIRFLOW_VENV" || die "/usr/bin/python3 -m venv failed: apt-get install python3-venv"
-  "$AIRFLOW_VENV/bin/pip" install -q --require-hashes --no-deps -r deps/python/airflow.lock \
-    || die "pip could not install deps/python/airflow.lock"
-  echo "$want" > "$AIRFLOW_VENV/.stamp"
-fi
+# --- 4. Python venvs (pinned, hashed): the Spark job and tests; Airflow in its own -----------
+# ensure_venv DIR LOCK WHAT: (re)creates DIR from LOCK when the lock changed. Debian's Python,
+# not whatever python3 is first on PATH: the services' account runs from these venvs and cannot
+# reach a Python under /root (pyenv).
+ensure_venv() {
+  local dir=$1 lock=$2 what=$3 want
+  want="$(fingerprint "$lock")-usr-bin-python3"
+  if [[ -x "$dir/bin/python" && -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$want" ]]; then
+    step "$what venv: up to date in $dir"
+    return
+  fi
+  step "creating the $what venv in $dir (from $lock)"
+  rm -rf "$dir"
+  /usr/bin/python3 -m venv "$dir" || die "/usr/bin/python3 -m venv failed: apt-get install python3-venv"
+  "$dir/bin/pip" install -q --require-hashes --no-deps -r "$lock" || die "pip could not install $lock"
+  echo "$want" > "$dir/.stamp"
+}
+ensure_venv "$VENV" deps/python/test.lock "Python test"
+# Airflow: ~330 MB, a minute or two the first time; never beside pyspark (see airflow.in).
+ensure_venv "${STREAMFLOW_AIRFLOW_VENV:-$ROOT/.venv-airflow}" deps/python/airflow.lock "Airflow"
 
 # --- 4c. The dashboard's npm packages (web/package-lock.json) ----------------------------
 command -v npm >/dev/null 2>&1 || die "npm is missing: install Node.js 20.19+ with npm (the dashboard is built with vite)"

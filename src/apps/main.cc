@@ -79,10 +79,6 @@ class StopSignal {
   std::shared_ptr<std::atomic<bool>> stop_;
 };
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 sf::cql::ConnectOptions cql_options(const sf::stack::Layout& layout) {
   sf::cql::ConnectOptions options;
   options.contact_point = layout.cassandra_contact_point();
@@ -315,7 +311,7 @@ int main(int argc, char** argv) {
   }
 
   if (mock->parsed()) {
-    if (!is_loopback(mock_opts.host)) {
+    if (!sf::base::is_loopback_host(mock_opts.host)) {
       return report(
           sf::base::make_error(sf::base::Errc::invalid_argument,
                                "the mock API listens on loopback only, not " + mock_opts.host));

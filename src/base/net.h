@@ -9,6 +9,10 @@
 
 namespace streamflow::base {
 
+/// Whether `host` names this machine's loopback (localhost, ::1, 127.0.0.0/8): where our
+/// servers may listen without an access token.
+bool is_loopback_host(const std::string& host);
+
 /// True when a TCP connection to host:port succeeds within the timeout.
 bool tcp_port_open(const std::string& host, int port, std::chrono::milliseconds timeout);
 

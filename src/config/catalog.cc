@@ -57,7 +57,10 @@ const std::vector<SettingSpec>& catalog() {
       {"mock_api.enabled", Kind::boolean, "true",
        "start the local mock randomuser API with the stack"},
       {"mock_api.port", Kind::integer, "8787", "mock API port on 127.0.0.1", false, 1, 65535},
-      {"mock_api.threads", Kind::integer, "4", "mock API worker threads", false, 1, 64},
+      {"mock_api.threads", Kind::integer, "16",
+       "mock API worker threads; each open (keep-alive) connection holds one, so keep it above "
+       "ingest.concurrency plus a few for health probes",
+       false, 1, 256},
       // Ingestion.
       {"ingest.url", Kind::string, "",
        "API to ingest from; empty means the local mock (http://127.0.0.1:<mock_api.port>/api/). "

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "base/log.h"
-#include "base/net.h"
+#include "io/http_server.h"
 #include "mockapi/generator.h"
 
 namespace streamflow::mockapi {
@@ -31,19 +31,8 @@ double Server::roll() {
 }
 
 base::Result<void> Server::start() {
-  if (auto holder = base::find_port_holder(options_.port)) {
-    return base::make_error(
-        base::Errc::conflict,
-        fmt::format("port {} is already in use by {}", options_.port, holder->describe()),
-        fmt::format("port={}", options_.port));
-  }
   http_ = std::make_unique<httplib::Server>();
-  const int threads = options_.threads;
-  http_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
-  http_->set_tcp_nodelay(true);            // else every keep-alive request waits ~40 ms
-  http_->set_keep_alive_max_count(10000);  // the default ends keep-alive after 5 requests
+  io::tune_http_server(*http_, options_.threads);
   http_->set_payload_max_length(1 << 20);
 
   auto api = [this](const httplib::Request& req, httplib::Response& res,
@@ -115,13 +104,7 @@ base::Result<void> Server::start() {
         "text/plain");
   });
 
-  if (!http_->bind_to_port(options_.host.c_str(), options_.port)) {
-    return base::make_error(base::Errc::conflict,
-                            fmt::format("cannot listen on {}:{}", options_.host, options_.port));
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  return {};
+  return io::listen_in_background(*http_, options_.host, options_.port, thread_);
 }
 
 void Server::stop() {

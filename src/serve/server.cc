@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/net.h"
+#include "io/http_server.h"
 #include "serve/openapi_json.h"
 
 namespace streamflow::serve {
@@ -58,37 +59,21 @@ std::string route_of(const std::string& path) {
   return "/(static)";
 }
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
 Server::Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats)
     : options_(std::move(options)), api_(api), monitor_(monitor), stats_(stats) {}
 
 Server::~Server() { stop(); }
 
 base::Result<void> Server::start() {
-  if (!is_loopback(options_.host) && options_.token.empty()) {
+  if (!base::is_loopback_host(options_.host) && options_.token.empty()) {
     return base::make_error(base::Errc::invalid_argument,
                             "serving on " + options_.host +
                                 " (not loopback) needs an access token: set "
                                 "STREAMFLOW_SERVE_TOKEN",
                             "serve.host");
   }
-  // cpp-httplib sets SO_REUSEPORT: a second server would bind a taken port silently.
-  if (auto holder = base::find_port_holder(options_.port)) {
-    return base::make_error(
-        base::Errc::conflict,
-        fmt::format("port {} is already in use by {}", options_.port, holder->describe()),
-        fmt::format("port={}", options_.port));
-  }
   http_ = std::make_unique<httplib::Server>();
-  const int threads = options_.threads;
-  http_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
-  http_->set_tcp_nodelay(true);            // else every keep-alive request waits ~40 ms
-  http_->set_keep_alive_max_count(10000);  // the default ends keep-alive after 5 requests
+  io::tune_http_server(*http_, options_.threads);
   http_->set_payload_max_length(1 << 16);
 
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -202,13 +187,7 @@ base::Result<void> Server::start() {
     });
   }
 
-  if (!http_->bind_to_port(options_.host.c_str(), options_.port)) {
-    return base::make_error(base::Errc::conflict,
-                            fmt::format("cannot listen on {}:{}", options_.host, options_.port));
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  return {};
+  return io::listen_in_background(*http_, options_.host, options_.port, thread_);
 }
 
 void Server::stop() {

@@ -31,8 +31,6 @@ struct ServeOptions {
 
 /// The route name a path is counted under in /metrics ("/api/v1/users/{id}").
 std::string route_of(const std::string& path);
-/// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
-bool is_loopback(const std::string& host);
 /// The OpenAPI 3 description of the API (compiled in from openapi.json).
 const std::string& openapi_document();
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, LocalStack, wait_for
+from conftest import REPO, LocalStack, free_ports, wait_for
 
 DAGS = REPO / "pipeline/airflow/dags"
 AIRFLOW_PY = REPO / ".venv-airflow/bin/python"
@@ -182,11 +182,7 @@ def test_the_ingest_dag_fails_visibly_when_the_api_is_down(airflow_stack):
 
 
 def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return free_ports(1)[0]
 
 
 @pytest.mark.airflow

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, streamflow_bin, wait_for
+from conftest import REPO, free_ports, streamflow_bin, wait_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -35,6 +34,8 @@ def get(url: str, headers: dict | None = None, method: str = "GET", timeout: flo
             ctype = res.headers.get("Content-Type", "")
     except urllib.error.HTTPError as e:
         body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
+    except (urllib.error.URLError, ConnectionError) as e:  # not listening (yet)
+        return 0, str(e)
     return status, json.loads(body) if "json" in ctype else body
 
 
@@ -216,11 +217,7 @@ def test_errors_are_json_with_the_right_status(api):
 
 
 def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return free_ports(1)[0]
 
 
 def serve_process(stack, *args, env=None):
@@ -296,9 +293,9 @@ def test_the_dashboard_in_chromium_rises_live_and_marks_a_stopped_stage_down(str
         os.kill(connect_pid, 9)
         node.stdin.write("go\n")
         node.stdin.flush()
-        node.wait(timeout=150)
+        node.wait(timeout=120)
         reader.join(timeout=10)
-        assert lines[-1]["step"] == "down", (lines, node.stderr.read())
+        assert lines[-1]["step"] == "down", (lines, node.stderr.read(), get(api + "/api/v1/health")[1])
         assert lines[-1]["color"] == "rgb(224, 49, 49)"
         assert "connect is down" in lines[-1]["detail"]
         assert lines[-1]["failures"] == []  # no script error, nothing fetched from elsewhere

@@ -32,13 +32,22 @@ try {
   say({ step: "rising", first, second, states });
   const rl = createInterface({ input: process.stdin });
   for await (const line of rl) if (line.trim() === "go") break;
-  await page.waitForSelector(`[data-stage="${stage}"][data-state="down"]`, { timeout: 90000 });
+  await page.waitForSelector(`[data-stage="${stage}"][data-state="down"]`, { timeout: 60000 });
   const color = await page.$eval(`[data-stage="${stage}"]`, (e) => getComputedStyle(e).borderLeftColor);
   const detail = await page.textContent(`[data-stage="${stage}"] .detail`);
   await page.screenshot({ path: screenshot, fullPage: true });
   say({ step: "down", stage, color, detail, failures });
 } catch (e) {
-  say({ step: "error", error: String(e), failures });
+  // What the page showed when it gave up, to tell a slow server from a wrong panel.
+  const pages = browser.contexts().flatMap((c) => c.pages());
+  let seen = null;
+  if (pages.length) {
+    seen = await pages[0].evaluate(() => ({
+      live: document.querySelector('[data-testid="live"]')?.textContent,
+      stages: Object.fromEntries([...document.querySelectorAll("[data-stage]")].map((e) => [e.dataset.stage, `${e.dataset.state}: ${e.querySelector(".detail")?.textContent}`])),
+    })).catch(() => null);
+  }
+  say({ step: "error", error: String(e), seen, failures });
   process.exitCode = 1;
 } finally {
   await browser.close();

@@ -12,7 +12,19 @@ import logging
 import os
 import subprocess
 
+import pendulum
+
 log = logging.getLogger(__name__)
+
+
+# What every StreamFlow DAG shares: a fixed start in the past, no catch-up of missed intervals,
+# one run at a time, and a tag to find them by.
+DAG_DEFAULTS = {
+    "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
+    "catchup": False,
+    "max_active_runs": 1,
+    "tags": ["streamflow"],
+}
 
 
 class StreamflowError(RuntimeError):

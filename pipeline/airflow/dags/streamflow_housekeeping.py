@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 import streamflow_cli as cli
@@ -29,10 +28,7 @@ def _housekeeping(step: str) -> dict:
 @dag(
     dag_id="streamflow_housekeeping",
     schedule="@daily",
-    max_active_runs=1,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    tags=["streamflow"],
+    **cli.DAG_DEFAULTS,
     doc_md=__doc__,
     params={
         "staging_retention_h": Param(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 import streamflow_cli as cli
@@ -18,10 +17,7 @@ import streamflow_cli as cli
 @dag(
     dag_id="streamflow_ingest",
     schedule="@continuous",
-    max_active_runs=1,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    tags=["streamflow"],
+    **cli.DAG_DEFAULTS,
     doc_md=__doc__,
     params={
         "count": Param(5000, type="integer", minimum=1, description="users per run"),

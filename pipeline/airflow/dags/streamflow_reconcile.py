@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 import streamflow_cli as cli
@@ -19,10 +18,7 @@ import streamflow_cli as cli
 @dag(
     dag_id="streamflow_reconcile",
     schedule="@hourly",
-    max_active_runs=1,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    tags=["streamflow"],
+    **cli.DAG_DEFAULTS,
     doc_md=__doc__,
     params={
         "freshness_s": Param(

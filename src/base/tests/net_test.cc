@@ -53,3 +53,19 @@ TEST(PortHolder, NamesTheProcessHoldingAPort) {
 
 }  // namespace
 }  // namespace streamflow::base
+
+namespace streamflow::base {
+namespace {
+
+TEST(Net, LoopbackHostsAreRecognised) {
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_FALSE(is_loopback_host("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_host("10.0.0.5"));
+  EXPECT_FALSE(is_loopback_host("::"));
+}
+
+}  // namespace
+}  // namespace streamflow::base

@@ -56,10 +56,6 @@ TEST(Server, RoutesForMetricsAndLoopback) {
   EXPECT_EQ(route_of("/api/v1/users"), "/api/v1/users");
   EXPECT_EQ(route_of("/api/v2/nothing"), "/api/(unknown)");
   EXPECT_EQ(route_of("/assets/app.js"), "/(static)");
-  EXPECT_TRUE(is_loopback("127.0.0.1"));
-  EXPECT_TRUE(is_loopback("::1"));
-  EXPECT_FALSE(is_loopback("0.0.0.0"));
-  EXPECT_FALSE(is_loopback("10.0.0.5"));
   EXPECT_NE(openapi_document().find("\"/api/v1/users/{id}\""), std::string::npos);
 }
 
