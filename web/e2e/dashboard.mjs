@@ -32,6 +32,8 @@ try {
   say({ step: "rising", first, second, states });
   const rl = createInterface({ input: process.stdin });
   for await (const line of rl) if (line.trim() === "go") break;
+  rl.close();
+  process.stdin.destroy();  // else the open stdin keeps node alive after the browser closes
   await page.waitForSelector(`[data-stage="${stage}"][data-state="down"]`, { timeout: 60000 });
   const color = await page.$eval(`[data-stage="${stage}"]`, (e) => getComputedStyle(e).borderLeftColor);
   const detail = await page.textContent(`[data-stage="${stage}"] .detail`);
