@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "stack/services.h"
 
@@ -126,11 +125,12 @@ HealthSnapshot evaluate(const Readings& r, const std::optional<Readings>& b,
   spark.rate_per_s = rate(r.counts.spark_upserted, b ? b->counts.spark_upserted : std::nullopt, dt);
   spark.errors = r.counts.dead_letters;
   spark.lag_unit = "change events not yet read";
-  if (r.counts.cdc_events && r.spark_consumed)
-    spark.lag = std::max<std::int64_t>(0, *r.counts.cdc_events - *r.spark_consumed);
-  if (r.spark_last_commit_ms && r.spark_last_written_ms)
+  if (r.counts.cdc_events && r.counts.spark_consumed)
+    spark.lag = std::max<std::int64_t>(0, *r.counts.cdc_events - *r.counts.spark_consumed);
+  if (r.counts.spark_last_commit_ms && r.counts.spark_last_written_ms)
     h.freshness_s =
-        static_cast<double>(*r.spark_last_written_ms - *r.spark_last_commit_ms) / 1000.0;
+        static_cast<double>(*r.counts.spark_last_written_ms - *r.counts.spark_last_commit_ms) /
+        1000.0;
   if (!r.spark_enabled) {
     spark.detail = "the streaming job is disabled (spark.enabled=false)";
   } else if (auto why = service_down("spark")) {
@@ -242,24 +242,6 @@ Readings HealthMonitor::read_all(stack::PipelineReader& reader) {
     }
   }
   r.counts = reader.read();
-  std::ifstream in(layout_.spark_progress_file());
-  auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_discarded() && doc.contains("queries") && doc["queries"].contains("users")) {
-    const auto& q = doc["queries"]["users"];
-    if (q.contains("end_offsets") && q["end_offsets"].is_array()) {
-      std::int64_t sum = 0;
-      for (const auto& source : q["end_offsets"])
-        for (const auto& [topic, partitions] : source.items())
-          for (const auto& [p, off] : partitions.items())
-            if (off.is_number()) sum += off.get<std::int64_t>();
-      r.spark_consumed = sum;
-    }
-    const auto& t = q.value("totals", nlohmann::json::object());
-    if (t.contains("last_commit_ms") && t["last_commit_ms"].is_number())
-      r.spark_last_commit_ms = t["last_commit_ms"].get<std::int64_t>();
-    if (t.contains("last_written_ms") && t["last_written_ms"].is_number())
-      r.spark_last_written_ms = t["last_written_ms"].get<std::int64_t>();
-  }
   r.at_ms = now_ms();
   return r;
 }

@@ -34,9 +34,6 @@ struct Readings {
   std::optional<bool> slot_active;
   std::optional<std::int64_t> slot_retained_wal_bytes;
   bool spark_enabled = true;
-  std::optional<std::int64_t> spark_consumed;         ///< CDC offsets the users query has read
-  std::optional<std::int64_t> spark_last_commit_ms;   ///< newest change written: its commit
-  std::optional<std::int64_t> spark_last_written_ms;  ///< ...and when it was written
 };
 
 enum class StageState { ok, behind, down };

@@ -82,6 +82,18 @@ PipelineCounts PipelineReader::read() {
       if (t.contains("deleted")) c.spark_deleted = t["deleted"].get<std::int64_t>();
       if (q.contains("batch_ms") && q["batch_ms"].is_number())
         c.spark_batch_ms = q["batch_ms"].get<std::int64_t>();
+      if (t.contains("last_commit_ms") && t["last_commit_ms"].is_number())
+        c.spark_last_commit_ms = t["last_commit_ms"].get<std::int64_t>();
+      if (t.contains("last_written_ms") && t["last_written_ms"].is_number())
+        c.spark_last_written_ms = t["last_written_ms"].get<std::int64_t>();
+      if (q.contains("end_offsets") && q["end_offsets"].is_array()) {
+        std::int64_t sum = 0;
+        for (const auto& source : q["end_offsets"])
+          for (const auto& [topic, partitions] : source.items())
+            for (const auto& [p, off] : partitions.items())
+              if (off.is_number()) sum += off.get<std::int64_t>();
+        c.spark_consumed = sum;
+      }
     }
   }
   if (!handles_->cql) {

@@ -24,7 +24,10 @@ struct PipelineCounts {
   std::optional<std::int64_t> spark_upserted;
   std::optional<std::int64_t> spark_deleted;
   std::optional<std::int64_t> spark_batch_ms;
-  std::optional<std::int64_t> cassandra_users;  ///< current users per the analytics table
+  std::optional<std::int64_t> spark_consumed;         ///< CDC offsets the users query has read
+  std::optional<std::int64_t> spark_last_commit_ms;   ///< newest change written: its commit
+  std::optional<std::int64_t> spark_last_written_ms;  ///< ...and when it was written
+  std::optional<std::int64_t> cassandra_users;        ///< current users per the analytics table
 };
 
 /// Asks every stage for its counts, keeping its PostgreSQL connection and CQL session between

@@ -20,9 +20,9 @@ Readings healthy_readings(std::int64_t at_ms, std::int64_t n) {
   r.connector = "RUNNING task0=RUNNING";
   r.slot_active = true;
   r.slot_retained_wal_bytes = 4096;
-  r.spark_consumed = n;
-  r.spark_last_commit_ms = at_ms - 1500;
-  r.spark_last_written_ms = at_ms - 500;
+  r.counts.spark_consumed = n;
+  r.counts.spark_last_commit_ms = at_ms - 1500;
+  r.counts.spark_last_written_ms = at_ms - 500;
   return r;
 }
 
@@ -70,7 +70,7 @@ TEST(Health, AFailedConnectorTaskOrInactiveSlotIsDown) {
 
 TEST(Health, FallingBehindIsBehindNotDown) {
   auto now = healthy_readings(3000, 100000);
-  now.spark_consumed = 50000;
+  now.counts.spark_consumed = 50000;
   auto h = evaluate(now, std::nullopt);
   EXPECT_EQ(h.stage("spark")->state, StageState::behind);
   EXPECT_EQ(*h.stage("spark")->lag, 50000);
