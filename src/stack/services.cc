@@ -249,7 +249,10 @@ class KafkaService final : public Service {
       return r;
     if (fs::exists(layout_.kafka_data / "meta.properties")) return {};
     // First start only: format the log directory with a fresh cluster id (standalone quorum).
-    const auto cluster_id = base::base64url(base::random_bytes(16));
+    // Never starting with '-': the format tool's argument parser would take it for an option
+    // (Kafka's own Uuid.randomUuid() avoids those ids for the same reason). Seen: 1 start in 64.
+    auto cluster_id = base::base64url(base::random_bytes(16));
+    while (cluster_id.front() == '-') cluster_id = base::base64url(base::random_bytes(16));
     std::fprintf(stdout, "  kafka      first start: formatting storage (cluster id %s)\n",
                  cluster_id.c_str());
     auto out = base::run_command(as_service_user(
