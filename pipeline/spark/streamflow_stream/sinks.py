@@ -307,12 +307,19 @@ def analytics_groups(spark: SparkSession, events: DataFrame, watermark: str) -> 
     country, gender and age band, and current users per country, in one stateful aggregation
     (grouping sets). The watermark on the minute lets Spark drop a minute's state once no event
     can reach it any more; the checkpointed state makes a replayed batch recount to the same
-    absolute values."""
-    facts = (
-        T.analytics_facts(events)
+    absolute values.
+
+    A change can also reach the topic twice: Kafka Connect (or Debezium after PostgreSQL
+    restarted) re-sends what it sent after its last committed offset. Such a copy has the same
+    WAL position, user and op, so the changes are de-duplicated on those, within the watermark,
+    before they are counted."""
+    valid = (
+        events.filter(F.col("kind") == T.VALID)
         .withColumn("minute", F.date_trunc("minute", F.col("committed_at")))
         .withWatermark("minute", watermark)
+        .dropDuplicatesWithinWatermark(["lsn", "user_id", "op"])
     )
+    facts = T.analytics_facts(valid, keep=("minute",))
     view = f"streamflow_facts_{id(facts)}"
     facts.createOrReplaceTempView(view)
     return spark.sql(

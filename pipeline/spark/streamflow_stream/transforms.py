@@ -321,13 +321,14 @@ def dead_letters(events: DataFrame, batch_id: Column | None = None) -> DataFrame
     )
 
 
-def analytics_facts(events: DataFrame) -> DataFrame:
+def analytics_facts(events: DataFrame, keep: tuple[str, ...] = ()) -> DataFrame:
     """One fact per effect a valid change has on the analytics.
 
     A create or snapshot read is a signup (counted in its commit minute) and adds one user to its
     country; an update moves a user between countries (minus one before, plus one after, which
     nets to zero when the country is unchanged); a delete removes one. Columns: committed_at,
-    country_code, country, gender, age_band, signups, presence."""
+    country_code, country, gender, age_band, signups, presence, and the `keep` columns as they
+    are (a column that carries a watermark keeps it)."""
     valid = events.filter(F.col("kind") == VALID)
 
     # Each image's keys computed once, as columns: building them inside the fact structs below
@@ -341,7 +342,7 @@ def analytics_facts(events: DataFrame) -> DataFrame:
             age_band(age_at(r("dob").cast("timestamp"), F.col("committed_at"))).alias(f"{img}_band"),
         ]
 
-    valid = valid.select("op", "committed_at", F.col("before").isNotNull().alias("has_before"),
+    valid = valid.select(*keep, "op", "committed_at", F.col("before").isNotNull().alias("has_before"),
                          *keys("before"), *keys("after"))
 
     def side(img: str, signup: int, presence: int) -> Column:
@@ -364,7 +365,7 @@ def analytics_facts(events: DataFrame) -> DataFrame:
     # An update without its before image (REPLICA IDENTITY not FULL) cannot say what it moved
     # from: it changes nothing. Facts without a country code cannot be keyed: dropped.
     return (
-        valid.select(F.col("committed_at"), F.explode(facts).alias("f"))
-        .select("committed_at", "f.*")
+        valid.select(*keep, F.col("committed_at"), F.explode(facts).alias("f"))
+        .select(*keep, "committed_at", "f.*")
         .filter(F.col("country_code").isNotNull())
     )
