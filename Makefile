@@ -69,8 +69,8 @@ test-unit: build-ci ## GoogleTest unit tests (no servers)
 test-integration: build-ci ## pytest against the real services (own ports and state dirs)
 	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests
 
-lint-python: setup ## ruff over the Spark job and the test harness (ruff.toml)
-	@$(VENV)/bin/ruff check pipeline tests
+lint-python: setup ## ruff over the Spark job, the test harness and the bench scripts (ruff.toml)
+	@$(VENV)/bin/ruff check pipeline tests bench
 
 format: ## apply clang-format to the C++ sources
 	@clang-format -i $(CXX_SOURCES)

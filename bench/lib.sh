@@ -47,21 +47,5 @@ pg() {
 
 # write_result FILE key=value... : the JSON result with the machine description and the date.
 write_result() {
-  python3 - "$@" <<'PY'
-import datetime, json, os, platform, sys
-out, pairs = sys.argv[1], sys.argv[2:]
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
-distro = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-release") if l.startswith("PRETTY_NAME=")), "?")
-doc = {}
-for p in pairs:
-    k, v = p.split("=", 1)
-    doc[k] = json.loads(v)
-doc["machine"] = f"{os.cpu_count()} cores ({cpu}), {mem_gb} GiB RAM, {distro}, kernel {platform.release()}"
-doc["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-with open(out, "w") as f:
-    json.dump(doc, f, indent=2)
-    f.write("\n")
-print(json.dumps(doc, indent=2))
-PY
+  python3 "$ROOT/bench/result.py" "$@"
 }

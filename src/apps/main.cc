@@ -215,9 +215,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   ingest_cmd->add_flag("--continuous", iopt.continuous,
                        "keep fetching until stopped (Ctrl-C / SIGTERM)");
-  ingest_cmd
-      ->add_option("--rate", iopt.rate,
-                   "with --continuous: target records per second (0: flat out)")
+  ingest_cmd->add_option("--rate", iopt.rate, "target records per second (0: flat out)")
       ->check(CLI::NonNegativeNumber);
   ingest_cmd->add_option("--url", url,
                          "API URL (default: setting ingest.url, else the local mock)");

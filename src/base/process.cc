@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -134,33 +135,64 @@ std::uint64_t process_rss_bytes(pid_t pid) {
 }
 
 std::uint64_t process_tree_rss_bytes(pid_t pid) {
-  // Parent of every process, from /proc/<pid>/stat (field 4; the command in field 2 may hold
-  // spaces and parentheses, so parse from its last ')').
-  std::vector<std::pair<pid_t, pid_t>> parent_of;
+  return tree_usage(read_proc_stats(), pid).rss_bytes;
+}
+
+std::optional<ProcStat> parse_proc_stat(std::string_view line) {
+  const auto open = line.find('(');
+  const auto close = line.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return std::nullopt;
+  }
+  ProcStat st;
+  std::istringstream head{std::string(line.substr(0, open))};
+  if (!(head >> st.pid)) return std::nullopt;
+  // Fields from 3 (state) on: ppid is 4, utime 14, stime 15, rss 24.
+  std::istringstream rest{std::string(line.substr(close + 1))};
+  std::vector<std::string> f;
+  for (std::string tok; rest >> tok;) f.push_back(std::move(tok));
+  if (f.size() < 22) return std::nullopt;
+  try {
+    st.ppid = static_cast<pid_t>(std::stol(f[1]));
+    st.cpu_ticks = std::stoull(f[11]) + std::stoull(f[12]);
+    st.rss_pages = std::stoull(f[21]);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return st;
+}
+
+std::vector<ProcStat> read_proc_stats() {
+  std::vector<ProcStat> out;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
     const auto name = e.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(e.path() / "stat");
-    std::string stat;
-    std::getline(in, stat);
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    parent_of.emplace_back(static_cast<pid_t>(std::stoi(name)), ppid);
+    std::string line;
+    if (!std::getline(in, line)) continue;  // gone meanwhile
+    if (auto st = parse_proc_stat(line)) out.push_back(*st);
   }
-  std::vector<pid_t> tree{pid};
+  return out;
+}
+
+TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root) {
+  static const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
+  static const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  TreeUsage u;
+  std::vector<pid_t> tree{root};
   for (std::size_t i = 0; i < tree.size(); ++i) {
-    for (const auto& [child, parent] : parent_of) {
-      if (parent == tree[i]) tree.push_back(child);
+    for (const auto& p : all) {
+      if (p.ppid == tree[i] && p.pid != root) tree.push_back(p.pid);
     }
   }
-  std::uint64_t total = 0;
-  for (pid_t p : tree) total += process_rss_bytes(p);
-  return total;
+  for (const auto& p : all) {
+    if (std::find(tree.begin(), tree.end(), p.pid) == tree.end()) continue;
+    u.rss_bytes += p.rss_pages * page;
+    u.cpu_seconds += static_cast<double>(p.cpu_ticks) / ticks_per_s;
+    ++u.processes;
+  }
+  return u;
 }
 
 std::optional<std::string> find_in_path(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -43,6 +44,26 @@ std::uint64_t process_rss_bytes(pid_t pid);
 /// Resident set size of a process and all its descendants in bytes (a PySpark driver and its
 /// JVM, PostgreSQL and its backends). Shared pages are counted once per process.
 std::uint64_t process_tree_rss_bytes(pid_t pid);
+
+/// One process as /proc/<pid>/stat shows it.
+struct ProcStat {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  std::uint64_t cpu_ticks = 0;  ///< user + system time, in clock ticks
+  std::uint64_t rss_pages = 0;
+};
+/// Parses a /proc/<pid>/stat line (the command in field 2 may hold spaces and parentheses).
+std::optional<ProcStat> parse_proc_stat(std::string_view line);
+/// Every process on the machine, now.
+std::vector<ProcStat> read_proc_stats();
+
+struct TreeUsage {
+  std::uint64_t rss_bytes = 0;
+  double cpu_seconds = 0;  ///< CPU time used so far by the processes alive now
+  int processes = 0;
+};
+/// A process and all its descendants among `all`, summed.
+TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root);
 
 /// Full path of an executable found in PATH, or nullopt.
 std::optional<std::string> find_in_path(const std::string& name);

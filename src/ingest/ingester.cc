@@ -208,7 +208,7 @@ Outcome run(const Options& opt, const std::atomic<bool>& stop) {
       const std::int64_t api_page = (page - 1) % 10000 + 1;
       const std::int64_t results =
           pages >= 0 && page == pages ? opt.count - (pages - 1) * opt.batch_size : opt.batch_size;
-      if (opt.continuous && opt.rate > 0) {
+      if (opt.rate > 0) {
         // Pace: page p is due at t0 + (p-1) * batch / rate.
         const auto due =
             t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(

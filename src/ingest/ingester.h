@@ -18,7 +18,7 @@ struct Options {
   std::string url;            ///< API base URL, e.g. http://127.0.0.1:8787/api/
   std::int64_t count = 5000;  ///< records to ask for (ignored when continuous)
   bool continuous = false;    ///< run until stopped
-  double rate = 0;            ///< continuous: records/s to aim for (0: as fast as possible)
+  double rate = 0;            ///< records/s to aim for (0: as fast as possible)
   int batch_size = 5000;      ///< records per request, 1..5000
   int concurrency = 4;        ///< requests in flight
   std::string seed;           ///< "" -> a fresh random seed for this run

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 
 namespace streamflow::io {
@@ -15,14 +17,19 @@ namespace {
 using Client = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
 
 /// A librdkafka handle for `bootstrap`, its own logging off (errors come back as Results).
-base::Result<Client> open_client(const std::string& bootstrap, rd_kafka_type_t type) {
+base::Result<Client> open_client(
+    const std::string& bootstrap, rd_kafka_type_t type,
+    const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
-          RD_KAFKA_CONF_OK ||
-      rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(Errc::invalid_argument, std::string("librdkafka config: ") + err);
+  std::vector<std::pair<std::string, std::string>> settings = {{"bootstrap.servers", bootstrap},
+                                                               {"log_level", "0"}};
+  settings.insert(settings.end(), extra.begin(), extra.end());
+  for (const auto& [k, v] : settings) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return make_error(Errc::invalid_argument, std::string("librdkafka config: ") + err);
+    }
   }
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));  // owns conf on success
   if (rk == nullptr) {
@@ -134,6 +141,43 @@ base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const
     total += high;
   }
   return total;
+}
+
+base::Result<ProduceResult> produce_all(const std::string& bootstrap, const std::string& topic,
+                                        const std::vector<std::string>& values, int timeout_ms) {
+  // As Kafka Connect's producers are set up: every replica acknowledges, no duplicates.
+  auto client = open_client(bootstrap, RD_KAFKA_PRODUCER,
+                            {{"acks", "all"}, {"enable.idempotence", "true"}, {"linger.ms", "5"}});
+  if (!client) return client.error();
+  auto& rk = *client;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::milliseconds(timeout_ms);
+  for (const auto& v : values) {
+    while (true) {
+      const auto rc = rd_kafka_producev(rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                        RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
+                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
+        return make_error(Errc::unavailable,
+                          fmt::format("producing to {}: {}", topic, rd_kafka_err2str(rc)));
+      }
+      rd_kafka_poll(rk.get(), 10);  // the local queue is full: let deliveries drain it
+    }
+    rd_kafka_poll(rk.get(), 0);
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (const auto rc =
+          rd_kafka_flush(rk.get(), static_cast<int>(std::max<long long>(left.count(), 1)));
+      rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(Errc::timeout, fmt::format("{} messages to {} were not delivered in time",
+                                                 rd_kafka_outq_len(rk.get()), topic));
+  }
+  ProduceResult out;
+  out.messages = static_cast<std::int64_t>(values.size());
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
 }
 
 }  // namespace streamflow::io

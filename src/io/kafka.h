@@ -1,6 +1,7 @@
 #pragma once
-/// Kafka administration through librdkafka: the topics the pipeline needs, created up front so
-/// that consumers (the Spark job) never start on a topic that does not exist yet.
+/// Kafka through librdkafka: the topics the pipeline needs, created up front so that consumers
+/// (the Spark job) never start on a topic that does not exist yet; end offsets; and a bulk
+/// producer for the benchmark's baseline.
 
 #include <cstdint>
 #include <string>
@@ -28,5 +29,16 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
 /// how many messages the topic has ever received. not_found when the topic does not exist.
 base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,
                                              int timeout_ms = 3000);
+
+struct ProduceResult {
+  std::int64_t messages = 0;
+  double seconds = 0;  ///< from the first send to the last acknowledgement
+};
+
+/// Sends every value to `topic` (acks=all, idempotent, as Kafka Connect's producers) and waits
+/// until all are acknowledged: the broker's produce rate, a benchmark baseline.
+base::Result<ProduceResult> produce_all(const std::string& bootstrap, const std::string& topic,
+                                        const std::vector<std::string>& values,
+                                        int timeout_ms = 120000);
 
 }  // namespace streamflow::io

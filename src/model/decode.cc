@@ -47,6 +47,8 @@ std::string_view type_name(element_type t) {
 
 // ---- reject payloads: JSON re-serialised without credentials ------------------------------
 
+constexpr std::size_t kMaxRejectString = 1024;
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
@@ -127,9 +129,20 @@ void sanitise(const element& el, std::string& out, const IdHasher& hasher,
       out += ']';
       return;
     }
-    case element_type::STRING:
-      append_json_string(out, el.get_string().value_unsafe());
+    case element_type::STRING: {
+      // A reject keeps an excerpt of a huge field, not the field: the table stays small
+      // whatever the API sends.
+      std::string_view text = el.get_string().value_unsafe();
+      if (text.size() <= kMaxRejectString) {
+        append_json_string(out, text);
+        return;
+      }
+      std::size_t cut = kMaxRejectString;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      append_json_string(out,
+                         fmt::format("{}...[{} bytes in all]", text.substr(0, cut), text.size()));
       return;
+    }
     default:
       out += simdjson::to_string(el);
       return;

@@ -19,6 +19,7 @@ import uuid
 import pytest
 
 from conftest import wait_for
+from pipeline_checks import Cassandra, kcat_consume, kcat_produce, wait_until_consistent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,91 +36,11 @@ def ingest(stack, *args: str, timeout: float = 600) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def staging_ids(stack) -> set[str]:
-    with stack.pg_connect() as conn:
-        return {str(r[0]) for r in conn.execute("SELECT user_id FROM staging.users")}
-
-
-class Cassandra:
-    def __init__(self, stack):
-        self.cluster, self.session = stack.cql_session()
-        self.session.set_keyspace("streamflow")
-        self.cluster.profile_manager.default.request_timeout = 60
-
-    def close(self):
-        self.cluster.shutdown()
-
-    def rows(self, cql: str, *params):
-        return list(self.session.execute(cql, params or None))
-
-    def user_ids(self) -> list[str]:
-        from cassandra.query import SimpleStatement
-
-        stmt = SimpleStatement("SELECT user_id FROM users", fetch_size=5000)
-        return [str(r.user_id) for r in self.session.execute(stmt)]
-
-    def totals(self) -> dict[str, int]:
-        """Each analytics table summed over everything it holds."""
-        out = {"users_per_country": sum(r.users for r in self.rows("SELECT users FROM users_per_country"))}
-        for table in ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute"):
-            out[table] = sum(r.signups for r in self.rows(f"SELECT signups FROM {table}"))
-        return out
-
-
 @pytest.fixture(scope="module")
 def cass(streaming_stack):
     c = Cassandra(streaming_stack)
     yield c
     c.close()
-
-
-def kcat_consume(stack, topic: str) -> list[dict]:
-    proc = subprocess.run(
-        ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-C", "-o", "beginning", "-e", "-q", "-J"],
-        capture_output=True, text=True, timeout=120,
-    )
-    if "Unknown topic or partition" in proc.stderr:
-        return []
-    assert proc.returncode == 0, proc.stderr
-    return [json.loads(line) for line in proc.stdout.splitlines()]
-
-
-def kcat_produce(stack, topic: str, key: str, value: str, partition: int = 0) -> None:
-    proc = subprocess.run(
-        ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-P", "-p", str(partition), "-K", "\t"],
-        input=f"{key}\t{value}\n", capture_output=True, text=True, timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
-def assert_consistent(stack, cass: Cassandra, created: int) -> None:
-    """Cassandra holds exactly staging's users, once each, and the analytics agree: current users
-    per country sum to the user count; signups (never decremented) sum to every user ever
-    created, in each of the three breakdowns."""
-    pg = staging_ids(stack)
-    ids = cass.user_ids()
-    assert len(ids) == len(set(ids))
-    assert set(ids) == pg, (f"missing in Cassandra: {sorted(pg - set(ids))[:5]}, "
-                            f"not in staging: {sorted(set(ids) - pg)[:5]}")
-    t = cass.totals()
-    assert t["users_per_country"] == len(pg), t
-    for table in ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute"):
-        assert t[table] == created, (table, t, created)
-
-
-def wait_until_consistent(stack, cass: Cassandra, created: int, timeout: float) -> float:
-    """Seconds until Cassandra and the analytics match staging; fails after `timeout` with the
-    last difference seen."""
-    start = time.monotonic()
-    last = ""
-    while time.monotonic() - start < timeout:
-        try:
-            assert_consistent(stack, cass, created)
-            return time.monotonic() - start
-        except AssertionError as e:
-            last = str(e)[:500]
-        time.sleep(1.0)
-    raise AssertionError(f"Cassandra did not match staging within {timeout} s: {last}")
 
 
 # ---- tests ---------------------------------------------------------------------------------

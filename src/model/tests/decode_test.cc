@@ -71,6 +71,21 @@ TEST(Decode, LoginThatIsNotAnObjectIsRemovedFromTheRejectPayload) {
   EXPECT_EQ(batch->rejects[0].raw.find("hunter2"), std::string::npos);
 }
 
+TEST(Decode, RejectPayloadKeepsAnExcerptOfAHugeField) {
+  // 1 MB of two-byte characters: the excerpt is cut on a character boundary.
+  std::string huge = "a";  // odd: byte 1024 is the middle of a character
+  for (int i = 0; i < 500000; ++i) huge += "\xc3\xa9";
+  auto batch = decode_response(
+      R"({"results":[{"name":{"first":")" + huge + R"(","last":"X"},"nat":"FR"}]})", kHasher);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->rejects.size(), 1u);
+  const Reject& r = batch->rejects[0];
+  EXPECT_LT(r.raw.size(), 2000u) << r.raw.size();
+  EXPECT_NE(r.raw.find("\xa9...[1000001 bytes in all]"), std::string::npos);
+  EXPECT_NE(r.raw.find("\"last\":\"X\""), std::string::npos);
+  EXPECT_EQ(r.raw.find("\xc3..."), std::string::npos);  // no half character before the marker
+}
+
 TEST(Decode, WholeDocumentFailuresAreErrorsNotRejects) {
   EXPECT_EQ(decode_response("{\"results\":[", kHasher).error().code, base::Errc::invalid_argument);
   EXPECT_EQ(decode_response("[]", kHasher).error().code, base::Errc::invalid_argument);

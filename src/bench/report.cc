@@ -1,0 +1,230 @@
+#include "bench/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace streamflow::bench {
+
+StageRate stage_rate(const std::vector<Sample>& samples,
+                     std::optional<std::int64_t> Sample::*counter) {
+  std::vector<std::pair<double, std::int64_t>> s;
+  for (const auto& x : samples) {
+    if (x.*counter) s.emplace_back(x.t, *(x.*counter));
+  }
+  StageRate out;
+  if (s.size() < 2) return out;
+  const std::int64_t first = s.front().second;
+  std::int64_t last = first;
+  for (const auto& [t, v] : s) last = std::max(last, v);
+  out.count = last - first;
+  if (out.count <= 0) return out;
+  double begin = s.front().first, end = s.back().first;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (s[i].second > first) {
+      begin = s[i - 1].first;
+      break;
+    }
+  }
+  for (const auto& [t, v] : s) {
+    if (v >= last) {
+      end = t;
+      break;
+    }
+  }
+  out.seconds = end - begin;
+  out.per_s = out.seconds > 0 ? static_cast<double>(out.count) / out.seconds : 0;
+  return out;
+}
+
+Percentiles percentiles(std::vector<double> values) {
+  Percentiles p;
+  p.n = values.size();
+  if (values.empty()) return p;
+  std::sort(values.begin(), values.end());
+  auto rank = [&](double q) {
+    const auto k = static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(p.n)));
+    return values[std::clamp<std::size_t>(k, 1, p.n) - 1];
+  };
+  p.p50 = rank(50);
+  p.p95 = rank(95);
+  p.p99 = rank(99);
+  p.max = values.back();
+  return p;
+}
+
+EndToEnd end_to_end(const std::vector<Visible>& rows) {
+  EndToEnd e;
+  e.users = static_cast<std::int64_t>(rows.size());
+  if (rows.empty()) return e;
+  std::vector<double> lat;
+  lat.reserve(rows.size());
+  std::int64_t first_commit = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last_written = 0;
+  for (const auto& r : rows) {
+    lat.push_back(static_cast<double>(r.written_us) / 1e6 - static_cast<double>(r.commit_ms) / 1e3);
+    first_commit = std::min(first_commit, r.commit_ms);
+    last_written = std::max(last_written, r.written_us);
+  }
+  const double span =
+      static_cast<double>(last_written) / 1e6 - static_cast<double>(first_commit) / 1e3;
+  e.users_per_s = span > 0 ? static_cast<double>(e.users) / span : 0;
+  e.freshness_s = percentiles(std::move(lat));
+  return e;
+}
+
+std::vector<FreshnessPoint> freshness_timeline(const std::vector<Visible>& rows,
+                                               std::int64_t start_ms) {
+  std::map<std::int64_t, std::vector<double>> by_second;
+  for (const auto& r : rows) {
+    const std::int64_t second = (r.commit_ms - start_ms) / 1000;
+    by_second[second].push_back(static_cast<double>(r.written_us) / 1e6 -
+                                static_cast<double>(r.commit_ms) / 1e3);
+  }
+  std::vector<FreshnessPoint> out;
+  for (auto& [second, lat] : by_second) {
+    const auto p = percentiles(std::move(lat));
+    out.push_back({static_cast<double>(second), p.p50, p.max, static_cast<std::int64_t>(p.n)});
+  }
+  return out;
+}
+
+std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
+  std::set<std::string> names;
+  for (const auto& s : samples) {
+    for (const auto& [name, _] : s.services) names.insert(name);
+  }
+  std::vector<ServiceUsage> out;
+  for (const auto& name : names) {
+    ServiceUsage u;
+    u.name = name;
+    const Sample* first = nullptr;
+    const Sample* prev = nullptr;
+    double cpu = 0, busy_time = 0;
+    for (const auto& s : samples) {
+      auto it = s.services.find(name);
+      if (it == s.services.end()) continue;
+      u.peak_rss_mb =
+          std::max(u.peak_rss_mb, static_cast<double>(it->second.rss_bytes) / 1048576.0);
+      if (prev != nullptr && s.t > prev->t) {
+        // A restart resets the processes' CPU counters: such an interval counts as idle.
+        const double d = it->second.cpu_seconds - prev->services.at(name).cpu_seconds;
+        if (d >= 0) {
+          cpu += d;
+          u.peak_cpu_pct = std::max(u.peak_cpu_pct, 100.0 * d / (s.t - prev->t));
+        }
+        busy_time += s.t - prev->t;
+      }
+      if (first == nullptr) first = &s;
+      prev = &s;
+    }
+    u.avg_cpu_pct = busy_time > 0 ? 100.0 * cpu / busy_time : 0;
+    out.push_back(u);
+  }
+  return out;
+}
+
+double peak_stack_rss_mb(const std::vector<Sample>& samples) {
+  double peak = 0;
+  for (const auto& s : samples) {
+    double total = 0;
+    for (const auto& [_, v] : s.services) total += static_cast<double>(v.rss_bytes);
+    peak = std::max(peak, total / 1048576.0);
+  }
+  return peak;
+}
+
+namespace {
+
+double round_to(double v, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
+}
+
+nlohmann::json optional_number(const std::optional<double>& v, int digits = 0) {
+  return v ? nlohmann::json(round_to(*v, digits)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json fraction(double rate, const std::optional<double>& limit) {
+  return limit && *limit > 0 ? nlohmann::json(round_to(rate / *limit, 3)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json counter(const std::optional<std::int64_t>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& samples,
+                           const EndToEnd& e2e, const std::vector<FreshnessPoint>& freshness,
+                           const Baselines& baselines) {
+  using nlohmann::json;
+  const auto ingest = stage_rate(samples, &Sample::staging_users);
+  const auto cdc = stage_rate(samples, &Sample::cdc_events);
+  const auto spark = stage_rate(samples, &Sample::spark_upserted);
+  json doc;
+  doc["mode"] = run.mode;
+  doc["target_rate_users_per_s"] = run.target_rate;
+  doc["ingest_seconds"] = round_to(run.ingest_seconds, 1);
+  doc["catchup_seconds"] = round_to(run.catchup_seconds, 1);
+  doc["users"] = e2e.users;
+  doc["users_per_s"] = round_to(e2e.users_per_s, 0);
+  doc["freshness_p50_s"] = round_to(e2e.freshness_s.p50, 3);
+  doc["freshness_p95_s"] = round_to(e2e.freshness_s.p95, 3);
+  doc["freshness_p99_s"] = round_to(e2e.freshness_s.p99, 3);
+  doc["freshness_max_s"] = round_to(e2e.freshness_s.max, 3);
+  auto stage = [](const StageRate& r, const std::optional<double>& limit, const char* unit) {
+    json s;
+    s["count"] = r.count;
+    s["seconds"] = round_to(r.seconds, 1);
+    s[std::string(unit) + "_per_s"] = round_to(r.per_s, 0);
+    s["fraction_of_baseline"] = fraction(r.per_s, limit);
+    return s;
+  };
+  doc["stages"] = {
+      {"ingest_to_postgres", stage(ingest, baselines.postgres_copy_rows_per_s, "rows")},
+      {"cdc_to_kafka", stage(cdc, baselines.kafka_produce_msgs_per_s, "messages")},
+      {"spark_to_cassandra", stage(spark, baselines.cassandra_writes_per_s, "rows")},
+  };
+  doc["baselines"] = {
+      {"postgres_copy_rows_per_s", optional_number(baselines.postgres_copy_rows_per_s)},
+      {"kafka_produce_msgs_per_s", optional_number(baselines.kafka_produce_msgs_per_s)},
+      {"cassandra_writes_per_s", optional_number(baselines.cassandra_writes_per_s)},
+  };
+  json services = json::object();
+  for (const auto& u : service_usage(samples)) {
+    services[u.name] = {{"peak_rss_mb", round_to(u.peak_rss_mb, 0)},
+                        {"avg_cpu_pct", round_to(u.avg_cpu_pct, 1)},
+                        {"peak_cpu_pct", round_to(u.peak_cpu_pct, 1)}};
+  }
+  doc["services"] = services;
+  doc["peak_stack_rss_mb"] = round_to(peak_stack_rss_mb(samples), 0);
+  json timeline = json::array();
+  for (const auto& s : samples) {
+    double cpu_total = 0, rss_total = 0;
+    for (const auto& [_, v] : s.services) {
+      cpu_total += v.cpu_seconds;
+      rss_total += static_cast<double>(v.rss_bytes);
+    }
+    timeline.push_back({{"t", round_to(s.t, 2)},
+                        {"staging_users", counter(s.staging_users)},
+                        {"cdc_events", counter(s.cdc_events)},
+                        {"spark_upserted", counter(s.spark_upserted)},
+                        {"cassandra_users", counter(s.cassandra_users)},
+                        {"stack_rss_mb", round_to(rss_total / 1048576.0, 0)},
+                        {"stack_cpu_s", round_to(cpu_total, 2)}});
+  }
+  doc["timeline"] = timeline;
+  json fresh = json::array();
+  for (const auto& f : freshness) {
+    fresh.push_back({{"t", f.t},
+                     {"p50_s", round_to(f.p50, 3)},
+                     {"max_s", round_to(f.max, 3)},
+                     {"users", f.users}});
+  }
+  doc["freshness_timeline"] = fresh;
+  return doc;
+}
+
+}  // namespace streamflow::bench

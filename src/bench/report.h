@@ -1,0 +1,107 @@
+#pragma once
+/// The pure half of `streamflow bench`: what a run's samples and rows mean. Stage rates from
+/// counter time series, freshness percentiles, per-service memory and CPU, fractions of the
+/// baselines, and the JSON document. No I/O; unit-tested.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace streamflow::bench {
+
+/// One service's processes at one sample.
+struct ServiceSample {
+  std::uint64_t rss_bytes = 0;
+  double cpu_seconds = 0;  ///< CPU used so far by the processes alive now
+};
+
+/// Everything read at one moment of the run.
+struct Sample {
+  double t = 0;                                 ///< seconds since the run started
+  std::optional<std::int64_t> staging_users;    ///< rows in PostgreSQL staging
+  std::optional<std::int64_t> cdc_events;       ///< messages on the CDC topic
+  std::optional<std::int64_t> spark_upserted;   ///< rows the Spark job wrote (since it started)
+  std::optional<std::int64_t> cassandra_users;  ///< users per Cassandra's analytics
+  std::map<std::string, ServiceSample> services;
+};
+
+/// How fast one counter moved while it moved.
+struct StageRate {
+  std::int64_t count = 0;  ///< how much it rose over the run
+  double seconds = 0;      ///< from its first rise to its final value (sample resolution)
+  double per_s = 0;
+};
+
+/// The rate of a counter: its rise over the run divided by the time from the last sample
+/// before it first rose to the first sample at its final value (so a stage that finished
+/// early is not diluted by the time the others took). Samples where the counter was not
+/// answered are skipped.
+StageRate stage_rate(const std::vector<Sample>& samples,
+                     std::optional<std::int64_t> Sample::*counter);
+
+struct Percentiles {
+  std::size_t n = 0;
+  double p50 = 0, p95 = 0, p99 = 0, max = 0;
+};
+/// Nearest-rank percentiles (the value below which p% of the values fall); all 0 when empty.
+Percentiles percentiles(std::vector<double> values);
+
+/// One user of the run as Cassandra holds it: the PostgreSQL commit of its change (Debezium's
+/// source.ts_ms) and when its row was written (writetime, microseconds).
+struct Visible {
+  std::int64_t commit_ms = 0;
+  std::int64_t written_us = 0;
+};
+
+struct EndToEnd {
+  std::int64_t users = 0;
+  double users_per_s = 0;   ///< users / (last row written - first commit)
+  Percentiles freshness_s;  ///< commit -> written, per user
+};
+EndToEnd end_to_end(const std::vector<Visible>& rows);
+
+/// Freshness over the run, for the chart: per second of commit time (from `start_ms`), the
+/// median and the worst.
+struct FreshnessPoint {
+  double t = 0;
+  double p50 = 0, max = 0;
+  std::int64_t users = 0;
+};
+std::vector<FreshnessPoint> freshness_timeline(const std::vector<Visible>& rows,
+                                               std::int64_t start_ms);
+
+struct ServiceUsage {
+  std::string name;
+  double peak_rss_mb = 0;
+  double avg_cpu_pct = 0;   ///< over the whole run, 100 = one core
+  double peak_cpu_pct = 0;  ///< over any one sample interval
+};
+std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples);
+/// The largest sum over services of resident memory at any one sample, in MB.
+double peak_stack_rss_mb(const std::vector<Sample>& samples);
+
+/// Baselines measured in the same run: each stage's limit on this machine.
+struct Baselines {
+  std::optional<double> postgres_copy_rows_per_s;
+  std::optional<double> kafka_produce_msgs_per_s;
+  std::optional<double> cassandra_writes_per_s;
+};
+
+struct RunInfo {
+  std::string mode;            ///< "flat out" or "rate"
+  double target_rate = 0;      ///< users/s asked for (0: flat out)
+  double ingest_seconds = 0;   ///< how long ingest ran
+  double catchup_seconds = 0;  ///< from ingest's end until Cassandra had every user
+  std::int64_t ingested = 0;   ///< users ingest wrote (inserted)
+};
+
+/// The result document: figures, per-stage throughput and fractions of the baselines,
+/// freshness, services, and the timelines for the chart (machine and date added by the caller).
+nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& samples,
+                           const EndToEnd& e2e, const std::vector<FreshnessPoint>& freshness,
+                           const Baselines& baselines);
+
+}  // namespace streamflow::bench

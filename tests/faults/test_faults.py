@@ -1,0 +1,573 @@
+"""Fault tolerance on the real stack: a corpus of bad input, then SIGKILL of every component in
+the middle of a 100,000-user run. Writes bench/results/chaos.json.
+
+Issue: "End-to-end benchmark and fault-tolerance suite". One stack of its own (with the Spark
+job); the tests run in file order and share it:
+
+1. The bad-input corpus. Each case ends in its reject table (staging.user_rejects, or
+   staging.ingest_batches for a response the API never got right) or in the dead-letter topic,
+   with a reason, or is retried to success; the valid records around it land.
+2. The faults. The run is cut into one segment per component. In each, ingest runs at a steady
+   rate, and when a third of the segment is in PostgreSQL the component is SIGKILLed.
+   supervisord restarts the services; ingest, like an Airflow task retry, is run again with the
+   same seed. Then PostgreSQL and Cassandra must hold exactly the same users, once each, and the
+   analytics must add up. `recovery_s` is the time from the kill until that is true again (the
+   rest of the segment included).
+3. After all of it, the pipeline still runs and nothing valid is missing anywhere.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from conftest import REPO, LocalStack, streamflow_bin, wait_for
+from pipeline_checks import (
+    ANALYTICS_SIGNUP_TABLES,
+    Cassandra,
+    kcat_consume,
+    kcat_produce,
+    staging_ids,
+    wait_until_consistent,
+)
+
+sys.path.insert(0, str(REPO / "bench"))
+import result  # noqa: E402  (bench/result.py: the machine description of every result file)
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+TOPIC = "streamflow.staging.users"
+DLQ = "streamflow.dlq"
+PARTITIONS = 3  # kafka.partitions
+CHAOS_JSON = REPO / "bench/results/chaos.json"
+
+# Filled by the tests, written to chaos.json when the module is done (only after a full run).
+REPORT: dict = {"bad_input": {}, "faults": []}
+
+
+@pytest.fixture(scope="module")
+def faults_stack():
+    s = LocalStack("faults", spark=True)
+    try:
+        s.up(timeout=600)
+        yield s
+    finally:
+        s.destroy()
+    if len(REPORT["faults"]) == len(COMPONENTS) and len(REPORT["bad_input"]) == len(ALL_CASES):
+        result.write(str(CHAOS_JSON), {
+            "faults": REPORT["faults"],
+            "bad_input_cases": len(REPORT["bad_input"]),
+            "bad_input_failures": sum(1 for ok in REPORT["bad_input"].values() if not ok),
+        })
+
+
+@pytest.fixture(scope="module")
+def cass(faults_stack):
+    c = Cassandra(faults_stack)
+    yield c
+    c.close()
+
+
+def ingest(stack, *args: str, timeout: float = 300) -> tuple[int, dict | None, str]:
+    proc = stack.run("ingest", "-q", *args, timeout=timeout)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    return proc.returncode, json.loads(lines[-1]) if lines else None, proc.stderr
+
+
+# ---- a scripted API: each request answered as a case says ------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    delay_s: float = 0.0
+    drop: bool = False  # close the connection without an answer
+
+
+class ScriptedApi:
+    """A randomuser-compatible endpoint on loopback whose answers are scripted per seed (and
+    optionally page): the n-th request gets the n-th reply, the last one repeats."""
+
+    def __init__(self):
+        self.scripts: dict[str, list[Reply]] = {}
+        self.calls: dict[str, int] = {}
+        self.lock = threading.Lock()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):  # noqa: N802 - the http.server interface
+                q = parse_qs(urlparse(self.path).query)
+                seed, page = q.get("seed", [""])[0], q.get("page", ["1"])[0]
+                key = f"{seed}/{page}" if f"{seed}/{page}" in api.scripts else seed
+                with api.lock:
+                    n = api.calls.get(key, 0)
+                    api.calls[key] = n + 1
+                    script = api.scripts.get(key) or [Reply(404, b'{"error": "no such case"}')]
+                reply = script[min(n, len(script) - 1)]
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                try:
+                    self.send_response(reply.status)
+                    for k, v in {"Content-Type": "application/json", **reply.headers}.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout case)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def api():
+    a = ScriptedApi()
+    yield a
+    a.close()
+
+
+def real_records(stack, seed: str, n: int, nat: str = "") -> list[dict]:
+    """n valid records as the local randomuser-compatible mock serves them."""
+    url = f"{stack.mock_url}?results={n}&seed={seed}&page=1" + (f"&nat={nat}" if nat else "")
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.load(r)["results"]
+
+
+def page(records: list, seed: str, page_no: int = 1) -> bytes:
+    return json.dumps({"results": records, "info": {"seed": seed, "results": len(records),
+                                                     "page": page_no, "version": "1.4"}}).encode()
+
+
+def setp(record: dict, path: str, value) -> dict:
+    *head, last = path.split(".")
+    node = record
+    for k in head:
+        node = node[k]
+    node[last] = value
+    return record
+
+
+def delp(record: dict, path: str) -> dict:
+    *head, last = path.split(".")
+    node = record
+    for k in head:
+        node = node[k]
+    del node[last]
+    return record
+
+
+def rejects_of(stack, seed: str) -> list[tuple[int, str, str]]:
+    """(record index, reason, payload text) of every reject of the case's batches."""
+    with stack.pg_connect() as conn:
+        return [(r[0], r[1], json.dumps(r[2])) for r in conn.execute(
+            "SELECT r.record_index, r.reason, r.payload FROM staging.user_rejects r "
+            "JOIN staging.ingest_batches b USING (batch_id) WHERE b.seed = %s ORDER BY 1", (seed,))]
+
+
+def staged(stack, user_id: str) -> dict | None:
+    with stack.pg_connect() as conn:
+        cur = conn.execute("SELECT * FROM staging.users WHERE user_id = %s", (user_id,))
+        row = cur.fetchone()
+        return dict(zip([d.name for d in cur.description], row, strict=True)) if row else None
+
+
+class Outcome:
+    """Marks a case failed unless the test reaches its end."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        REPORT["bad_input"][self.name] = False
+        return self
+
+    def __exit__(self, exc_type, *_):
+        REPORT["bad_input"][self.name] = exc_type is None
+        return False
+
+
+# ---- 1a. records the decoder must reject (one bad record between two good ones) -------------
+
+HUGE = "X" * 1_000_000
+RECORD_CASES = {
+    # name: (how the record is broken, what the reject reason says)
+    "missing_uuid": (lambda r: delp(r, "login.uuid"), "login.uuid: missing"),
+    "uuid_not_a_uuid": (lambda r: setp(r, "login.uuid", "not-a-uuid"), "login.uuid: not a UUID"),
+    "uuid_sql_injection": (lambda r: setp(r, "login.uuid", "1'; DROP TABLE staging.users; --"),
+                           "login.uuid: not a UUID"),
+    "missing_email": (lambda r: delp(r, "email"), "email: missing"),
+    "email_without_at": (lambda r: setp(r, "email", "someone.example.com"), "email: not an email address"),
+    "first_name_a_number": (lambda r: setp(r, "name.first", 42), "name.first: expected a string, got number"),
+    "last_name_empty": (lambda r: setp(r, "name.last", ""), "name.last: empty"),
+    "missing_name": (lambda r: delp(r, "name"), "name"),
+    "control_character": (lambda r: setp(r, "location.city", "Bad\u0007City"),
+                          "location.city: contains control character U+0007"),
+    "nul_byte": (lambda r: setp(r, "name.first", "An\u0000na"), "name.first: contains control character U+0000"),
+    "huge_field": (lambda r: setp(r, "name.last", HUGE), "name.last: longer than 256 bytes"),
+    "latitude_out_of_range": (lambda r: setp(r, "location.coordinates.latitude", "97.5"), "not a latitude"),
+    "longitude_not_a_number": (lambda r: setp(r, "location.coordinates.longitude", "east"), "not a longitude"),
+    "timezone_offset_out_of_range": (lambda r: setp(r, "location.timezone.offset", "+25:00"), "not an offset"),
+    "unknown_gender": (lambda r: setp(r, "gender", "unknown"), "gender: expected male or female"),
+    "three_letter_nat": (lambda r: setp(r, "nat", "AUS"), "nat: expected a two-letter nationality"),
+    "missing_dob": (lambda r: delp(r, "dob.date"), "dob.date: missing"),
+    "impossible_date": (lambda r: setp(r, "dob.date", "1988-02-30T06:22:31.120Z"), "not an ISO 8601 timestamp"),
+    "location_a_string": (lambda r: setp(r, "location", "Sydney"), "location: expected an object, got string"),
+    "postcode_an_object": (lambda r: setp(r, "location.postcode", {"code": 1}), "location.postcode: expected"),
+    "age_a_string": (lambda r: setp(r, "dob.age", "forty"), "dob.age: expected a whole number, got string"),
+    "record_a_string": (lambda r: "just a string", "record: expected an object, got string"),
+    "record_null": (lambda r: None, "record: expected an object"),
+    "record_an_array": (lambda r: [r], "record: expected an object"),
+}
+
+
+@pytest.mark.parametrize("name", list(RECORD_CASES))
+def test_a_bad_record_is_rejected_with_its_reason_and_its_neighbours_land(faults_stack, api, name):
+    with Outcome(name):
+        seed = f"bad-{name}"
+        good_a, victim, good_b = real_records(faults_stack, seed, 3)
+        breaks, reason = RECORD_CASES[name]
+        bad = breaks(copy.deepcopy(victim))
+        api.scripts[seed] = [Reply(body=page([good_a, bad, good_b], seed))]
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "3",
+                                  "--batch-size", "3", "--max-retries", "1")
+        assert rc == 0, err
+        assert (summary["inserted"], summary["rejected"]) == (2, 1), summary
+        (rej,) = rejects_of(faults_stack, seed)
+        assert rej[0] == 1 and reason in rej[1], rej[:2]
+        assert len(rej[2]) < 100_000, "a reject keeps a bounded excerpt of the record"
+        for good in (good_a, good_b):
+            assert staged(faults_stack, good["login"]["uuid"]) is not None
+
+
+def test_a_duplicate_uuid_within_a_batch_keeps_the_first(faults_stack, api):
+    with Outcome("duplicate_uuid_in_batch"):
+        seed = "bad-duplicate-in-batch"
+        a, b = real_records(faults_stack, seed, 2)
+        twin = setp(copy.deepcopy(a), "location.city", "Elsewhere")
+        api.scripts[seed] = [Reply(body=page([a, b, twin], seed))]
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "3",
+                                  "--batch-size", "3")
+        assert rc == 0, err
+        assert (summary["inserted"], summary["rejected"]) == (2, 1), summary
+        (rej,) = rejects_of(faults_stack, seed)
+        assert rej[0] == 2 and "duplicate of record #0" in rej[1], rej[:2]
+        assert staged(faults_stack, a["login"]["uuid"])["city"] == a["location"]["city"]
+
+
+def test_a_duplicate_uuid_across_batches_is_one_user_with_the_latest_data(faults_stack, api, cass):
+    with Outcome("duplicate_uuid_across_batches"):
+        seed = "bad-duplicate-across"
+        a, b = real_records(faults_stack, seed, 2)
+        later = setp(copy.deepcopy(a), "location.city", "Moved Later")
+        api.scripts[f"{seed}/1"] = [Reply(body=page([a], seed, 1))]
+        api.scripts[f"{seed}/2"] = [Reply(body=page([b], seed, 2))]
+        api.scripts[f"{seed}/3"] = [Reply(body=page([later], seed, 3))]
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "3",
+                                  "--batch-size", "1", "--concurrency", "1")
+        assert rc == 0, err
+        assert summary["rejected"] == 0, summary
+        uid = a["login"]["uuid"]
+        assert staged(faults_stack, uid)["city"] == "Moved Later"
+        wait_for(lambda: [r.city for r in cass.rows("SELECT city FROM users WHERE user_id = %s",
+                                                     uuid.UUID(uid))] == ["Moved Later"], 90,
+                 "the later version in Cassandra")
+
+
+# ---- 1b. hostile or unusual text that is valid: stored exactly, end to end ---------------
+
+ACCEPTED_CASES = {
+    # name: (path in the API record, value, staging column = Cassandra column)
+    "sql_injection_in_a_name": ("name.last", "O'Brien'); DROP TABLE staging.users; --", "last_name"),
+    "cql_injection_in_a_city": ("location.city", "x'); DROP KEYSPACE streamflow; --", "city"),
+    "quotes_and_backslashes": ("location.street.name", 'Rue "du" \\ Moulin \'s', "street_name"),
+    "script_cyrillic": ("name.first", "Олександра", "first_name"),
+    "script_persian_with_zwnj": ("name.last", "نیک\u200cنام", "last_name"),
+    "script_devanagari": ("name.first", "अनन्या", "first_name"),
+    "script_latin_diacritics": ("name.last", "Øztürk-Ævarsdóttir", "last_name"),
+    "script_greek": ("name.first", "Ελένη", "first_name"),
+    "script_cjk": ("location.city", "北京市", "city"),
+    "emoji_four_byte_utf8": ("location.street.name", "Fox Lane 🦊", "street_name"),
+    "combining_marks": ("name.first", "Zoe\u0308", "first_name"),
+    "longest_allowed_field": ("name.first", "é" * 128, "first_name"),  # 256 bytes exactly
+}
+
+
+@pytest.mark.parametrize("name", list(ACCEPTED_CASES))
+def test_unusual_but_valid_text_is_stored_exactly(faults_stack, api, cass, name):
+    with Outcome(name):
+        seed = f"ok-{name}"
+        (rec,) = real_records(faults_stack, seed, 1)
+        path, value, column = ACCEPTED_CASES[name]
+        setp(rec, path, value)
+        api.scripts[seed] = [Reply(body=page([rec], seed))]
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "1", "--batch-size", "1")
+        assert rc == 0, err
+        assert (summary["inserted"], summary["rejected"]) == (1, 0), (summary, rejects_of(faults_stack, seed))
+        uid = rec["login"]["uuid"]
+        assert staged(faults_stack, uid)[column] == value
+        got = wait_for(lambda: cass.rows(f"SELECT {column} FROM users WHERE user_id = %s", uuid.UUID(uid)),
+                       90, f"user {uid} in Cassandra")
+        assert getattr(got[0], column) == value
+
+
+# ---- 1c. whole responses that go wrong: retried to success, or recorded as a failed batch -----
+
+
+def transient(first: Reply):
+    return lambda good: [first, Reply(body=good)]
+
+
+RESPONSE_CASES = {
+    # name: build the script from the good page
+    "http_429_with_retry_after": transient(Reply(429, b'{"error": "rate limited"}', {"Retry-After": "1"})),
+    "http_500": transient(Reply(500, b"Internal Server Error")),
+    "http_502_html": transient(Reply(502, b"<html><body>Bad Gateway</body></html>", {"Content-Type": "text/html"})),
+    "http_503": transient(Reply(503, b"")),
+    "timeout": transient(Reply(delay_s=4.0)),
+    "connection_dropped": transient(Reply(drop=True)),
+    "truncated_body": lambda good: [Reply(body=good[: len(good) // 2]), Reply(body=good)],
+    "malformed_json": transient(Reply(body=b'{"results": [{"gender": "female",,}]')),
+    "error_body_with_200": transient(Reply(body=b'{"error": "Uh oh, something has gone wrong. Please tweet us @randomapi about the issue. Thank you."}')),
+    "empty_body_with_200": transient(Reply(body=b"")),
+    "results_not_an_array": transient(Reply(body=b'{"results": {"gender": "male"}, "info": {}}')),
+    "not_json_at_all": transient(Reply(body=b"\xff\xfe\x00\x01 binary junk")),
+}
+
+
+@pytest.mark.parametrize("name", list(RESPONSE_CASES))
+def test_a_response_that_goes_wrong_is_retried_to_success(faults_stack, api, name):
+    with Outcome(name):
+        seed = f"retry-{name}"
+        records = real_records(faults_stack, seed, 3)
+        api.scripts[seed] = RESPONSE_CASES[name](page(records, seed))
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "3",
+                                  "--batch-size", "3", "--max-retries", "3", "--timeout", "2")
+        assert rc == 0, err
+        assert summary["inserted"] == 3 and summary["retries"] >= 1, summary
+        assert api.calls[seed] == 2
+        for r in records:
+            assert staged(faults_stack, r["login"]["uuid"]) is not None
+
+
+FAILING_CASES = {
+    # name: (the reply that never gets better, what the failed batch's error says)
+    "api_keeps_failing": (Reply(500, b"down"), "HTTP 500"),
+    "api_refuses_with_404": (Reply(404, b'{"error": "not found"}'), "HTTP 404"),
+}
+
+
+@pytest.mark.parametrize("name", list(FAILING_CASES))
+def test_a_batch_the_api_never_serves_is_recorded_failed_and_the_run_goes_on(faults_stack, api, name):
+    with Outcome(name):
+        seed = f"fail-{name}"
+        reply, why = FAILING_CASES[name]
+        records = real_records(faults_stack, seed, 3)
+        api.scripts[f"{seed}/1"] = [reply]
+        api.scripts[f"{seed}/2"] = [Reply(body=page(records, seed, 2))]
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "6",
+                                  "--batch-size", "3", "--max-retries", "2", "--timeout", "2")
+        assert rc == 69, (rc, err)  # the API kept failing for some batch
+        assert summary["inserted"] == 3 and summary["failed_batches"] == 1, summary
+        with faults_stack.pg_connect() as conn:
+            rows = conn.execute("SELECT page, status, error FROM staging.ingest_batches WHERE seed = %s "
+                                "ORDER BY page", (seed,)).fetchall()
+        assert [(p, s) for p, s, _ in rows] == [(1, "failed"), (2, "landed")], rows
+        assert why in rows[0][2], rows
+
+
+# ---- 1d. poison on the CDC topic, on every partition: dead-lettered with the reason ----------
+
+STAGED_AFTER = {"user_id": "b0c1d2e3-f405-4617-8829-3a4b5c6d7e8f", "gender": "female", "first_name": "Ada",
+                "last_name": "Lovelace", "email": "ada@example.com", "dob": "1990-01-01T00:00:00.000000Z",
+                "nat": "GB", "country": "United Kingdom"}
+
+
+def change(op: str = "c", after: dict | None = None, before: dict | None = None, ts_ms: int | None = 1,
+           **extra) -> str:
+    env = {"op": op, "before": before, "after": after, "source": {"lsn": 1, **({"ts_ms": ts_ms} if ts_ms else {})}}
+    env.update(extra)
+    return json.dumps(env)
+
+
+POISON_CASES = {
+    # name: (message value, the dead letter's reason)
+    "poison_truncated_json": (b'{"op": "c", "after": {"user_id": "', "value is not a JSON object"),
+    "poison_not_utf8": (b"\xff\xfe\x00\x80garbage", "value is not a JSON object"),
+    "poison_json_array": (b"[1, 2, 3]", "value is not a JSON object"),
+    "poison_no_op": (json.dumps({"after": STAGED_AFTER, "source": {"ts_ms": 1}}), "no op"),
+    "poison_unknown_op": (change("x", STAGED_AFTER), "unknown op 'x'"),
+    "poison_create_without_after": (change("c", None), "op 'c' without after"),
+    "poison_delete_without_before": (change("d", None), "op 'd' without before"),
+    "poison_missing_commit_time": (change("c", STAGED_AFTER, ts_ms=None), "missing source.ts_ms"),
+    "poison_user_id_not_a_uuid": (change("c", {**STAGED_AFTER, "user_id": "42'; DROP KEYSPACE x"}),
+                                  "user_id is not a uuid"),
+    "poison_missing_email": (change("c", {k: v for k, v in STAGED_AFTER.items() if k != "email"}),
+                             "missing email"),
+    "poison_bad_nat": (change("c", {**STAGED_AFTER, "nat": "Great Britain"}), "nat is not a two-letter code"),
+    "poison_dob_not_a_timestamp": (change("c", {**STAGED_AFTER, "dob": "yesterday"}), "dob is not a timestamp"),
+    "poison_huge_message": (change("c", {**STAGED_AFTER, "user_id": "u" * 600_000}), "user_id is not a uuid"),
+}
+
+
+def test_poison_on_every_partition_of_the_cdc_topic_is_dead_lettered_with_its_reason(faults_stack, cass):
+    marker = uuid.uuid4().hex
+    for name, (value, _) in POISON_CASES.items():
+        for p in range(PARTITIONS):
+            kcat_produce(faults_stack, TOPIC, f"{marker}-{name}-{p}", value, partition=p)
+
+    found: dict[str, dict] = {}
+    deadline = time.monotonic() + 120
+    while len(found) < len(POISON_CASES) * PARTITIONS and time.monotonic() < deadline:
+        time.sleep(2)
+        for m in kcat_consume(faults_stack, DLQ):
+            if (m.get("key") or "").startswith(marker):
+                found[m["key"]] = json.loads(m["payload"])
+    for name, (_, reason) in POISON_CASES.items():
+        with Outcome(name):
+            for p in range(PARTITIONS):
+                v = found.get(f"{marker}-{name}-{p}")
+                assert v is not None, f"no dead letter for {name} on partition {p} within 120 s"
+                assert reason in v["reason"], (name, v["reason"])
+                assert (v["source_topic"], v["source_partition"]) == (TOPIC, p)
+                assert isinstance(v["source_offset"], int)
+    # The user in the poison messages never reached Cassandra (none of them was valid).
+    assert not cass.rows("SELECT user_id FROM users WHERE user_id = %s", uuid.UUID(STAGED_AFTER["user_id"]))
+
+
+ALL_CASES = (list(RECORD_CASES) + ["duplicate_uuid_in_batch", "duplicate_uuid_across_batches"]
+             + list(ACCEPTED_CASES) + list(RESPONSE_CASES) + list(FAILING_CASES) + list(POISON_CASES))
+
+
+def test_after_the_corpus_nothing_valid_is_missing_and_no_credential_was_kept(faults_stack, cass):
+    assert len(ALL_CASES) >= 30
+    created = len(staging_ids(faults_stack))  # no deletes in this stack: every user is one signup
+    wait_until_consistent(faults_stack, cass, created, timeout=180)
+    with faults_stack.pg_connect() as conn:
+        (leaks,) = conn.execute(
+            "SELECT count(*) FROM staging.user_rejects "
+            "WHERE payload::text ~ '\"(password|salt|md5|sha1|sha256)\":'").fetchone()
+    assert leaks == 0, "a reject kept a credential"
+
+
+# ---- 2. SIGKILL each component in the middle of a 100,000-user run ---------------------------
+
+TOTAL_USERS = 100_000
+COMPONENTS = ("spark", "connect", "kafka", "cassandra", "postgres", "ingest")
+RATE = 2500  # users/s: below the pipeline's sustained rate, so each segment runs ~7 s
+RECOVERY_TIMEOUT = 420
+
+
+def segment_users(component: str) -> int:
+    n = TOTAL_USERS // len(COMPONENTS)
+    return n + (TOTAL_USERS % len(COMPONENTS) if component == COMPONENTS[-1] else 0)
+
+
+def staging_count(stack) -> int:
+    with stack.pg_connect() as conn:
+        return conn.execute("SELECT count(*) FROM staging.users").fetchone()[0]
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(faults_stack, cass, component):
+    users = segment_users(component)
+    before = staging_count(faults_stack)
+    expected = before + users
+    argv = [str(streamflow_bin()), "ingest", "-q", "-n", str(users), "--rate", str(RATE),
+            "--batch-size", "500", "--seed", f"chaos-{component}"]
+
+    def start_ingest():
+        return subprocess.Popen(argv, env=faults_stack.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    proc = start_ingest()
+    try:
+        wait_for(lambda: staging_count(faults_stack) >= before + users // 3, 120,
+                 "a third of the segment in PostgreSQL", interval=0.2)
+        victim = proc.pid if component == "ingest" else int(faults_stack.status()[component]["pid"])
+        killed_at = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+
+        # Ingest is run again until it succeeds, as Airflow's task retries do: after its own
+        # SIGKILL, or when PostgreSQL went away under it (exit 74).
+        runs = 1
+        while True:
+            out, err = proc.communicate(timeout=600)
+            if proc.returncode == 0:
+                break
+            assert time.monotonic() - killed_at < 300 and runs < 30, (proc.returncode, err)
+            time.sleep(2)
+            proc, runs = start_ingest(), runs + 1
+        summary = json.loads(out.strip().splitlines()[-1])
+        assert summary["failed_batches"] == 0, summary
+
+        if component != "ingest":
+            wait_for(lambda: (faults_stack.status()[component].get("state") == "healthy"
+                              and faults_stack.status()[component].get("pid") not in (None, victim)),
+                     300, f"supervisord to restart {component}", interval=1)
+        error = None
+        try:
+            wait_until_consistent(faults_stack, cass, expected, timeout=RECOVERY_TIMEOUT)
+        except AssertionError as e:
+            error = e
+        recovery_s = round(time.monotonic() - killed_at, 1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    # What is there now, against what must be: every user of the run, once, on both sides.
+    pg = staging_ids(faults_stack)
+    ids = cass.user_ids()
+    totals = cass.totals()
+    lost = max(0, expected - len(pg)) + len(pg - set(ids))
+    lost += max(0, expected - min(totals[t] for t in ANALYTICS_SIGNUP_TABLES + ("users_per_country",)))
+    duplicated = (len(ids) - len(set(ids))) + len(set(ids) - pg)
+    duplicated += max(0, max(totals[t] for t in ANALYTICS_SIGNUP_TABLES + ("users_per_country",)) - expected)
+    REPORT["faults"].append({"component": component, "users": users, "lost": lost,
+                             "duplicated": duplicated, "recovery_s": recovery_s})
+    print(f"{component}: killed mid-run, {users} users, lost {lost}, duplicated {duplicated}, "
+          f"recovered in {recovery_s} s ({runs} ingest run(s))")
+    assert error is None, error
+    assert (lost, duplicated) == (0, 0)
+
+
+def test_the_pipeline_still_runs_after_every_fault(faults_stack, cass):
+    st = faults_stack.status()
+    assert all(s["state"] == "healthy" for s in st.values()), {k: v["state"] for k, v in st.items()}
+    rc, summary, err = ingest(faults_stack, "-n", "1000", "--seed", "chaos-after")
+    assert rc == 0, err
+    wait_until_consistent(faults_stack, cass, len(staging_ids(faults_stack)), timeout=120)
+    proc = faults_stack.run("reconcile", "--freshness", "60")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
