@@ -24,6 +24,7 @@
 #include "base/fs.h"
 #include "base/net.h"
 #include "base/result.h"
+#include "bench/driver.h"
 #include "config/catalog.h"
 #include "config/secrets.h"
 #include "cql/cql.h"
@@ -293,6 +294,35 @@ int main(int argc, char** argv) {
       ->expected(0, -1);
   airflow_cmd->prefix_command();
 
+  auto* bench_cmd = app.add_subcommand(
+      "bench",
+      "measure the running pipeline: ingest at --rate users/s (or flat out) for --seconds, wait "
+      "until Cassandra has every user, then report per-stage throughput (ingest -> PostgreSQL, "
+      "CDC -> Kafka, Spark -> Cassandra), end-to-end freshness (p50/p95/p99/max), memory and CPU "
+      "of every service, and this machine's baselines (PostgreSQL COPY, Kafka produce, raw "
+      "Cassandra writes) with each stage as a fraction of its baseline. Writes "
+      "<out-dir>/<name>.json and <name>.png (bench/plot.py); a progress line every 2 s on "
+      "stderr. Run it on a stack of its own: `make bench` does.");
+  sf::bench::Options bopt;
+  bench_cmd->add_option("--seconds", bopt.seconds, "how long ingest runs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--rate", bopt.rate, "users/s to ingest (0: flat out)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--name", bopt.name, "result file name, without extension")
+      ->capture_default_str();
+  bench_cmd->add_option("--out-dir", bopt.out_dir, "where the JSON and the PNG go")
+      ->capture_default_str();
+  bench_cmd->add_option("--baseline-rows", bopt.baseline_rows, "rows each baseline writes")
+      ->check(CLI::Range(1000LL, 1000000LL))
+      ->capture_default_str();
+  bool no_baselines = false;
+  bench_cmd->add_flag("--no-baselines", no_baselines, "skip the baselines");
+  std::string plot_script = "bench/plot.py";
+  bench_cmd->add_option("--plot", plot_script, "chart script (JSON in, PNG out; empty: no chart)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   std::optional<std::filesystem::path> config_path;
@@ -400,7 +430,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (ingest_cmd->parsed()) {
+  // Ingest's settings (the API, batch size, PostgreSQL, the id hash key), with the command
+  // line's overrides: for `ingest` and `bench`.
+  auto ingest_options = [&]() -> sf::base::Result<sf::ingest::Options> {
     iopt.url = url.value_or(settings->get("ingest.url"));
     if (iopt.url.empty()) iopt.url = "http://127.0.0.1:" + settings->get("mock_api.port") + "/api/";
     iopt.batch_size = batch_size.value_or(static_cast<int>(settings->get_int("ingest.batch_size")));
@@ -413,11 +445,38 @@ int main(int argc, char** argv) {
     if (file) iopt.file = *file;
     iopt.progress = !quiet;
     auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-ingest");
-    if (!conninfo) return report(conninfo.error());
+    if (!conninfo) return conninfo.error();
     iopt.pg_conninfo = *conninfo;
     auto key = sf::config::secret(*settings, "ingest.id_hash_key", "id_hash.key", true);
-    if (!key) return report(key.error());
+    if (!key) return key.error();
     iopt.id_hash_key = *key;
+    return iopt;
+  };
+
+  if (bench_cmd->parsed()) {
+    auto io = ingest_options();
+    if (!io) return report(io.error());
+    bopt.baselines = !no_baselines;
+    bopt.plot_script = plot_script;
+    if (!bopt.plot_script.empty() && !std::filesystem::exists(bopt.plot_script)) {
+      std::cerr << "bench: no " << plot_script << " here: no chart (run from the repository)\n";
+      bopt.plot_script.clear();
+    }
+    StopSignal stop;
+    auto doc = sf::bench::run(sf::stack::Layout::from_settings(*settings), *io, bopt, stop.flag(),
+                              std::cerr);
+    if (!doc) return report(doc.error());
+    std::cout << fmt::format(
+                     "{{\"users\":{},\"users_per_s\":{},\"freshness_p99_s\":{},"
+                     "\"peak_stack_rss_mb\":{}}}",
+                     (*doc)["users"].dump(), (*doc)["users_per_s"].dump(),
+                     (*doc)["freshness_p99_s"].dump(), (*doc)["peak_stack_rss_mb"].dump())
+              << std::endl;
+    return 0;
+  }
+
+  if (ingest_cmd->parsed()) {
+    if (auto r = ingest_options(); !r) return report(r.error());
     StopSignal stop;
     auto outcome = sf::ingest::run(iopt, stop.flag());
     std::cout << outcome.summary.to_json() << std::endl;

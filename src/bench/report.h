@@ -24,6 +24,7 @@ struct Sample {
   std::optional<std::int64_t> staging_users;    ///< rows in PostgreSQL staging
   std::optional<std::int64_t> cdc_events;       ///< messages on the CDC topic
   std::optional<std::int64_t> spark_upserted;   ///< rows the Spark job wrote (since it started)
+  std::optional<std::int64_t> spark_consumed;   ///< CDC offsets its users query has written
   std::optional<std::int64_t> cassandra_users;  ///< users per Cassandra's analytics
   std::map<std::string, ServiceSample> services;
 };

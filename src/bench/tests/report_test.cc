@@ -1,0 +1,105 @@
+#include "bench/report.h"
+
+#include <gtest/gtest.h>
+
+namespace streamflow::bench {
+namespace {
+
+Sample at(double t, std::int64_t staging, std::int64_t cassandra) {
+  Sample s;
+  s.t = t;
+  s.staging_users = staging;
+  s.cassandra_users = cassandra;
+  return s;
+}
+
+TEST(StageRate, CountsOnlyTheSpanInWhichTheCounterMoved) {
+  // Idle for 2 s, 3,000 rows in the next 3 s, then idle again while another stage catches up.
+  std::vector<Sample> s = {at(0, 100, 100),   at(1, 100, 100),   at(2, 100, 100),
+                           at(3, 1100, 100),  at(4, 2100, 600),  at(5, 3100, 1600),
+                           at(6, 3100, 2600), at(7, 3100, 3100), at(8, 3100, 3100)};
+  const auto ingest = stage_rate(s, &Sample::staging_users);
+  EXPECT_EQ(ingest.count, 3000);
+  EXPECT_DOUBLE_EQ(ingest.seconds, 3.0);  // from t=2 (last before the rise) to t=5
+  EXPECT_DOUBLE_EQ(ingest.per_s, 1000.0);
+  const auto cass = stage_rate(s, &Sample::cassandra_users);
+  EXPECT_EQ(cass.count, 3000);
+  EXPECT_DOUBLE_EQ(cass.seconds, 4.0);  // t=3 to t=7
+}
+
+TEST(StageRate, SkipsUnansweredSamplesAndHandlesNoMovement) {
+  std::vector<Sample> s = {at(0, 5, 0), at(1, 5, 0), at(2, 5, 0)};
+  s[1].staging_users.reset();
+  EXPECT_EQ(stage_rate(s, &Sample::staging_users).count, 0);
+  EXPECT_EQ(stage_rate(s, &Sample::staging_users).per_s, 0);
+  EXPECT_EQ(stage_rate(s, &Sample::cdc_events).count, 0);  // never answered
+  EXPECT_EQ(stage_rate({}, &Sample::cdc_events).count, 0);
+}
+
+TEST(Percentiles, NearestRank) {
+  std::vector<double> v;
+  for (int i = 100; i >= 1; --i) v.push_back(i);  // unsorted on purpose
+  const auto p = percentiles(v);
+  EXPECT_EQ(p.n, 100u);
+  EXPECT_EQ(p.p50, 50);
+  EXPECT_EQ(p.p95, 95);
+  EXPECT_EQ(p.p99, 99);
+  EXPECT_EQ(p.max, 100);
+  EXPECT_EQ(percentiles({7}).p99, 7);
+  EXPECT_EQ(percentiles({}).n, 0u);
+}
+
+TEST(EndToEnd, ThroughputFromFirstCommitToLastWriteAndFreshnessPerUser) {
+  // Commits at 0, 1 and 2 s, written 0.5, 1 and 3 s later (writetime in microseconds).
+  const std::vector<Visible> rows = {
+      {1000000, 1000500000}, {1001000, 1002000000}, {1002000, 1005000000}};
+  const auto e = end_to_end(rows);
+  EXPECT_EQ(e.users, 3);
+  EXPECT_DOUBLE_EQ(e.users_per_s, 3.0 / 5.0);
+  EXPECT_DOUBLE_EQ(e.freshness_s.p50, 1.0);
+  EXPECT_DOUBLE_EQ(e.freshness_s.max, 3.0);
+  const auto tl = freshness_timeline(rows, 1000000);
+  ASSERT_EQ(tl.size(), 3u);
+  EXPECT_EQ(tl[2].t, 2);
+  EXPECT_DOUBLE_EQ(tl[2].max, 3.0);
+}
+
+TEST(ServiceUsage, PeakMemoryAverageCpuAndARestartIsNotNegative) {
+  std::vector<Sample> s(4);
+  for (int i = 0; i < 4; ++i) s[i].t = i * 2.0;
+  s[0].services["kafka"] = {100 << 20, 10.0};
+  s[1].services["kafka"] = {300 << 20, 12.0};  // one core for 2 s
+  s[2].services["kafka"] = {200 << 20, 0.5};   // restarted: counters reset
+  s[3].services["kafka"] = {200 << 20, 1.5};   // half a core
+  s[1].services["spark"] = {1024u << 20, 1.0};
+  s[2].services["spark"] = {1024u << 20, 2.0};
+  const auto u = service_usage(s);
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u[0].name, "kafka");
+  EXPECT_DOUBLE_EQ(u[0].peak_rss_mb, 300);
+  EXPECT_DOUBLE_EQ(u[0].peak_cpu_pct, 100);
+  EXPECT_DOUBLE_EQ(u[0].avg_cpu_pct, 100.0 * 3.0 / 6.0);
+  EXPECT_DOUBLE_EQ(peak_stack_rss_mb(s), 1324);  // at t=2: 300 + 1024
+}
+
+TEST(ReportJson, StagesAsFractionsOfTheirBaselines) {
+  std::vector<Sample> s = {at(0, 0, 0), at(1, 1000, 0), at(2, 2000, 2000)};
+  s[0].cdc_events = 0;
+  s[1].cdc_events = 2000;
+  s[2].cdc_events = 2000;
+  Baselines b;
+  b.postgres_copy_rows_per_s = 4000;
+  b.kafka_produce_msgs_per_s = 8000;
+  RunInfo run;
+  run.mode = "flat out";
+  const auto doc = report_json(run, s, end_to_end({}), {}, b);
+  EXPECT_EQ(doc["stages"]["ingest_to_postgres"]["rows_per_s"], 1000);
+  EXPECT_EQ(doc["stages"]["ingest_to_postgres"]["fraction_of_baseline"], 0.25);
+  EXPECT_EQ(doc["stages"]["cdc_to_kafka"]["fraction_of_baseline"], 0.25);
+  EXPECT_TRUE(doc["stages"]["spark_to_cassandra"]["fraction_of_baseline"].is_null());
+  EXPECT_TRUE(doc["baselines"]["cassandra_writes_per_s"].is_null());
+  EXPECT_EQ(doc["timeline"].size(), 3u);
+}
+
+}  // namespace
+}  // namespace streamflow::bench
