@@ -571,3 +571,26 @@ def test_the_pipeline_still_runs_after_every_fault(faults_stack, cass):
     wait_until_consistent(faults_stack, cass, len(staging_ids(faults_stack)), timeout=120)
     proc = faults_stack.run("reconcile", "--freshness", "60")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ---- 4. the benchmark driver, on the stack that just went through all of that ----------------
+
+
+def test_streamflow_bench_measures_every_stage_and_draws_its_chart(faults_stack, tmp_path):
+    proc = faults_stack.run("bench", "--seconds", "4", "--rate", "500", "--baseline-rows", "2000",
+                            "--name", "smoke", "--out-dir", str(tmp_path), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "bench " in proc.stderr and "catch-up" in proc.stderr  # the progress lines
+    doc = json.loads((tmp_path / "smoke.json").read_text())
+    assert doc["users"] == doc["ingested"] >= 1500, (doc["users"], doc["ingested"])
+    f = [doc[f"freshness_{p}_s"] for p in ("p50", "p95", "p99", "max")]
+    assert 0 < f[0] <= f[1] <= f[2] <= f[3] < 120, f
+    for name, stage in doc["stages"].items():
+        assert stage["count"] >= doc["ingested"], (name, stage)
+        assert 0 < stage["fraction_of_baseline"] < 1, (name, stage)
+    assert all(v > 0 for v in doc["baselines"].values()), doc["baselines"]
+    assert {"postgres", "kafka", "connect", "cassandra", "spark"} <= set(doc["services"])
+    assert all(s["peak_rss_mb"] > 0 for s in doc["services"].values())
+    assert doc["peak_stack_rss_mb"] >= sum(s["peak_rss_mb"] for s in doc["services"].values()) / 2
+    assert len(doc["timeline"]) >= 4 and doc["machine"] and doc["date"]
+    assert (tmp_path / "smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
