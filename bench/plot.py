@@ -40,6 +40,15 @@ def since_start(timeline: list[dict], key: str) -> tuple[list[float], list[float
     return [t for t, _ in pts], [v - pts[0][1] for _, v in pts] if pts else []
 
 
+def style(ax, title: str, ylabel: str, xlabel: str, legend: bool = True) -> None:
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
+    if legend:
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+
+
 def main(src: str, out: str) -> int:
     doc = json.load(open(src))
     fig, (ax0, ax1, ax2, ax3) = plt.subplots(4, 1, figsize=(10, 13), sharex=False)
@@ -47,39 +56,22 @@ def main(src: str, out: str) -> int:
     fig.suptitle(f"streamflow bench ({mode}): {doc['users']:,} users, {doc['users_per_s']:,.0f} users/s "
                  f"end to end, freshness p99 {doc['freshness_p99_s']:.2f} s\n{doc['machine']} · {doc['date']}",
                  fontsize=9)
+    run_time = "seconds since the start of the run"
     for key, label in STAGES:
-        ts, vs = since_start(doc["timeline"], key)
-        ax0.plot(ts, vs, label=label)
-    ax0.set_ylabel("since the start")
-    ax0.set_xlabel("seconds since the start of the run")
-    ax0.set_title("records through each stage", fontsize=10)
-    ax0.legend(fontsize=8)
-    ax0.grid(alpha=0.3)
-
-    for key, label in STAGES:
-        ts, rs = rates(doc["timeline"], key)
-        ax1.plot(ts, rs, label=label)
-    ax1.set_ylabel("per second (5 s window)")
-    ax1.set_xlabel("seconds since the start of the run")
-    ax1.set_title("throughput per stage", fontsize=10)
-    ax1.legend(fontsize=8)
-    ax1.grid(alpha=0.3)
+        ax0.plot(*since_start(doc["timeline"], key), label=label)
+        ax1.plot(*rates(doc["timeline"], key), label=label)
+    style(ax0, "records through each stage", "since the start", run_time)
+    style(ax1, "throughput per stage", "per second (5 s window)", run_time)
 
     f = doc["freshness_timeline"]
     ax2.plot([p["t"] for p in f], [p["p50_s"] for p in f], label="median")
     ax2.plot([p["t"] for p in f], [p["max_s"] for p in f], label="worst")
-    ax2.set_ylabel("seconds, commit -> visible")
-    ax2.set_xlabel("PostgreSQL commit, seconds since the start of the run")
-    ax2.set_title("end-to-end freshness", fontsize=10)
-    ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3)
+    style(ax2, "end-to-end freshness", "seconds, commit -> visible",
+          "PostgreSQL commit, seconds since the start of the run")
 
     tl = doc["timeline"]
     ax3.plot([s["t"] for s in tl], [s["stack_rss_mb"] / 1024 for s in tl], color="tab:purple")
-    ax3.set_ylabel("GB resident (all services)")
-    ax3.set_xlabel("seconds since the start of the run")
-    ax3.set_title("memory of the stack", fontsize=10)
-    ax3.grid(alpha=0.3)
+    style(ax3, "memory of the stack", "GB resident (all services)", run_time, legend=False)
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     return 0
