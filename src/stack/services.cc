@@ -44,10 +44,6 @@ ProgramSpec Service::base_program() const {
   p.directory = layout_.state_dir.string();
   p.user = layout_.service_user.value_or("");
   p.stop_wait_s = layout_.stop_timeout_s;
-  // Supervised: a service that crashes or is killed is started again by supervisord, and
-  // resumes from its own durable state (WAL, Kafka log, commit log, Connect offsets, Spark
-  // checkpoints). tests/faults SIGKILLs each one in turn.
-  p.restart_on_exit = true;
   return p;
 }
 
@@ -660,6 +656,7 @@ class SparkService final : public Service {
     // SIGTERM to the driver only: it stops the queries between micro-batches and exits, and its
     // JVM follows. A crash or SIGKILL is safe too: the checkpoints replay what was cut short.
     p.stop_as_group = false;
+    p.restart_on_exit = true;  // supervised: a crashed or killed job resumes from its checkpoint
     return p;
   }
   Probe probe() const override { return probe_spark(layout_); }
@@ -690,6 +687,7 @@ class ServeService final : public Service {
     // Its settings from the environment, like an Airflow task: exactly what `up` saw.
     p.argv = {layout_.self_exe.string(), "serve"};
     for (auto& kv : layout_.settings.as_environment(true)) p.env.push_back(std::move(kv));
+    p.restart_on_exit = true;
     return p;
   }
   Probe probe() const override { return probe_serve(layout_); }
@@ -790,6 +788,7 @@ class AirflowService final : public Service {
     }
     p.env = environment();
     p.stop_as_group = true;
+    p.restart_on_exit = true;
     return p;
   }
   Probe probe() const override {
