@@ -22,6 +22,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from streamflow_stream import transforms as T  # noqa: E402
+from streamflow_stream.job import ROCKSDB_STATE_STORE  # noqa: E402
 from streamflow_stream.sinks import AnalyticsSink, grouping_id  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -40,6 +41,7 @@ def spark():
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.streaming.stateStore.providerClass", ROCKSDB_STATE_STORE)
         .getOrCreate()
     )
     s.sparkContext.setLogLevel("ERROR")

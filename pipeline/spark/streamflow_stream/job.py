@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+ROCKSDB_STATE_STORE = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
+
+
 def build_session(a: argparse.Namespace) -> SparkSession:
     jars = sorted(str(p) for p in Path(a.jars_dir).glob("*.jar"))
     if not jars:
@@ -82,6 +85,9 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         # the memory it saves.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+        # The analytics query's state (its de-duplication keys: every change within the
+        # watermark, millions at a few thousand users/s) lives in RocksDB, off the JVM heap.
+        .config("spark.sql.streaming.stateStore.providerClass", ROCKSDB_STATE_STORE)
         .config("spark.cassandra.connection.host", a.cassandra_host)
         .config("spark.cassandra.connection.port", str(a.cassandra_port))
         .config("spark.cassandra.output.consistency.level", "LOCAL_QUORUM")
