@@ -99,7 +99,6 @@ std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
   for (const auto& name : names) {
     ServiceUsage u;
     u.name = name;
-    const Sample* first = nullptr;
     const Sample* prev = nullptr;
     double cpu = 0, busy_time = 0;
     for (const auto& s : samples) {
@@ -116,7 +115,6 @@ std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
         }
         busy_time += s.t - prev->t;
       }
-      if (first == nullptr) first = &s;
       prev = &s;
     }
     u.avg_cpu_pct = busy_time > 0 ? 100.0 * cpu / busy_time : 0;
