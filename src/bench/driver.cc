@@ -40,17 +40,7 @@ std::int64_t epoch_ms() {
 /// Microseconds since 2000-01-01 (PostgreSQL's epoch, ingest::timestamp_micros) to Unix ms.
 constexpr std::int64_t kPgEpochUnixMs = 946684800000LL;
 
-std::string thousands(double v) {
-  const auto digits = fmt::format("{:.0f}", std::abs(v));
-  std::string out = v < -0.5 ? "-" : "";
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string opt_count(const std::optional<std::int64_t>& v) { return v ? thousands(*v) : "?"; }
+std::string thousands(double v) { return stack::thousands(std::llround(v)); }
 
 /// Samples every stage and every service's processes once a second on its own thread.
 class Sampler {
@@ -135,9 +125,9 @@ class Sampler {
     progress_ << fmt::format(
                      "bench {:>6.1f} s {:<9} staging {} · cdc {} · spark {} · cassandra {} · "
                      "stack {:.1f} GB, CPU {}\n",
-                     s.t, phase, opt_count(s.staging_users), opt_count(s.cdc_events),
-                     opt_count(s.spark_upserted), opt_count(s.cassandra_users), rss / 1073741824.0,
-                     cpu)
+                     s.t, phase, stack::count(s.staging_users), stack::count(s.cdc_events),
+                     stack::count(s.spark_upserted), stack::count(s.cassandra_users),
+                     rss / 1073741824.0, cpu)
               << std::flush;
   }
 

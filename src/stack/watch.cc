@@ -14,13 +14,6 @@
 #include "io/pg.h"
 
 namespace streamflow::stack {
-namespace {
-
-std::optional<std::int64_t> pg_count(io::Connection& conn, const std::string& sql) {
-  auto r = conn.exec(sql);
-  if (!r || r->size() == 0 || r->is_null(0, 0)) return std::nullopt;
-  return std::stoll(r->text(0, 0));
-}
 
 std::string thousands(std::int64_t v) {
   const auto digits = std::to_string(v < 0 ? -v : v);
@@ -33,6 +26,14 @@ std::string thousands(std::int64_t v) {
 }
 
 std::string count(const std::optional<std::int64_t>& v) { return v ? thousands(*v) : "?"; }
+
+namespace {
+
+std::optional<std::int64_t> pg_count(io::Connection& conn, const std::string& sql) {
+  auto r = conn.exec(sql);
+  if (!r || r->size() == 0 || r->is_null(0, 0)) return std::nullopt;
+  return std::stoll(r->text(0, 0));
+}
 
 std::string rate(const std::optional<std::int64_t>& now,
                  const std::optional<PipelineCounts>& before,

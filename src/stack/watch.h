@@ -49,6 +49,10 @@ class PipelineReader {
   std::unique_ptr<Handles> handles_;
 };
 
+/// 1234567 as "1,234,567"; an unanswered count as "?".
+std::string thousands(std::int64_t v);
+std::string count(const std::optional<std::int64_t>& v);
+
 /// The lines for one tick: `now` against `before` (rates over `seconds`).
 std::string format_pipeline_counts(const PipelineCounts& now,
                                    const std::optional<PipelineCounts>& before, double seconds);
