@@ -185,11 +185,29 @@ class LocalStack:
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka_port']}"
 
+    def diagnosis(self, services=("connect", "kafka", "spark", "cassandra", "postgres"), lines: int = 40) -> str:
+        """What an operator would look at first when the pipeline is stuck: `status`, and the
+        warnings and errors at the end of each service's log."""
+        out = [self.run("status").stdout]
+        for service in services:
+            log = self.state_dir / "logs" / f"{service}.log"
+            if not log.exists():
+                continue
+            text = log.read_text(errors="replace").splitlines()
+            keep = [ln for ln in text if any(w in ln for w in ("ERROR", "WARN", "Exception", "FAILED"))]
+            out.append(f"--- {log} (last {lines} warnings/errors of {len(text)} lines)")
+            out.extend(ln[:400] for ln in keep[-lines:])
+        return "\n".join(out)
+
     def destroy(self):
-        """Stops whatever runs and removes the state directory."""
+        """Stops whatever runs and removes the state directory (kept, for a post-mortem, when
+        STREAMFLOW_TEST_KEEP_STATE=1)."""
         proc = self.run("down", timeout=300)
         if proc.returncode != 0:
             print(f"down failed for {self.state_dir}: {proc.stdout}{proc.stderr}")
+        if os.environ.get("STREAMFLOW_TEST_KEEP_STATE") == "1":
+            print(f"state kept in {self.state_dir}")
+            return
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 

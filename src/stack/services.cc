@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -348,19 +349,21 @@ class ConnectService final : public Service {
   Probe probe() const override { return probe_connect(layout_); }
 
   /// Creates or updates the Debezium connector (PUT is idempotent: the same config twice is
-  /// harmless, a changed one is applied) and restarts failed tasks.
+  /// harmless, a changed one is applied) and waits until it and its task run, restarting a
+  /// failed task. Both can take a while after an unclean stop: a restarted worker answers 409
+  /// until its group has rebalanced (the dead member's session must expire first), and a new
+  /// task fails while PostgreSQL still holds the replication slot for the killed one.
   Result<void> after_ready() const override {
     if (!layout_.cdc_enabled) return {};
     auto client = rest();
     const auto path = "/connectors/" + layout_.cdc_connector;
-    auto put = [&] {
-      return client.Put(path + "/config", render_debezium_config(layout_), "application/json");
-    };
-    auto res = put();
-    // 409 while the worker group rebalances (just after start): ask again.
-    for (int attempt = 0; attempt < 30 && (!res || res->status == 409); ++attempt) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(layout_.start_timeout_s);
+    auto res = client.Put(path + "/config", render_debezium_config(layout_), "application/json");
+    while ((!res || res->status == 409 || res->status >= 500) &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      res = put();
+      res = client.Put(path + "/config", render_debezium_config(layout_), "application/json");
     }
     if (!res)
       return make_error(Errc::unavailable,
@@ -372,21 +375,29 @@ class ConnectService final : public Service {
     }
     std::fprintf(stdout, "  connect    connector %s %s (topic %s)\n", layout_.cdc_connector.c_str(),
                  res->status == 201 ? "registered" : "up to date", layout_.cdc_topic().c_str());
-    if (connector_states().find("FAILED") != std::string::npos) {
-      (void)client.Post(path + "/restart?includeTasks=true&onlyFailed=true");
-      std::fprintf(stdout, "  connect    restarted failed connector tasks\n");
-    }
     // Capture works once the connector and its one task run (the task creates the slot).
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(layout_.start_timeout_s);
     std::string states = connector_states();
+    auto next_restart = std::chrono::steady_clock::now();
+    auto backoff = std::chrono::seconds(2);
+    int restarts = 0;  // a failure that outlives 5 restarts (~1 min) is not transient
     while (states != "RUNNING task0=RUNNING") {
+      const auto now = std::chrono::steady_clock::now();
       if (states.find("FAILED") != std::string::npos) {
-        auto detail = client.Get(path + "/status");
-        return make_error(Errc::unavailable, "connector " + layout_.cdc_connector + " failed: " +
-                                                 (detail ? detail->body.substr(0, 1500) : states));
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
+        if (now > deadline || (restarts == 5 && now >= next_restart)) {
+          auto detail = client.Get(path + "/status");
+          return make_error(Errc::unavailable,
+                            "connector " + layout_.cdc_connector + " failed: " +
+                                (detail ? detail->body.substr(0, 1500) : states));
+        }
+        if (now >= next_restart) {
+          (void)client.Post(path + "/restart?includeTasks=true&onlyFailed=true");
+          std::fprintf(stdout, "  connect    restarted failed connector tasks (%s)\n",
+                       states.c_str());
+          ++restarts;
+          next_restart = now + backoff;
+          backoff = std::min(backoff * 2, std::chrono::seconds(30));
+        }
+      } else if (now > deadline) {
         return make_error(Errc::timeout,
                           "connector " + layout_.cdc_connector + " is not running: " + states);
       }

@@ -550,6 +550,8 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(faults_stack, ca
         except AssertionError as e:
             error = e
         recovery_s = round(time.monotonic() - killed_at, 1)
+    except Exception as e:
+        raise AssertionError(f"{e}\n{faults_stack.diagnosis()}") from e
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -566,7 +568,7 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(faults_stack, ca
                              "duplicated": duplicated, "recovery_s": recovery_s})
     print(f"{component}: killed mid-run, {users} users, lost {lost}, duplicated {duplicated}, "
           f"recovered in {recovery_s} s ({runs} ingest run(s))")
-    assert error is None, error
+    assert error is None, f"{error}\n{faults_stack.diagnosis()}"
     assert (lost, duplicated) == (0, 0)
 
 

@@ -46,6 +46,8 @@ TEST(Render, ConnectIsDistributedWithStateInKafkaAndSchemalessJson) {
   EXPECT_TRUE(has_line(text, "value.converter.schemas.enable=false"));
   EXPECT_TRUE(has_line(text, "listeners=http://127.0.0.1:18083"));
   EXPECT_TRUE(has_line(text, "plugin.path=/srv/sf/.deps/connect-plugins"));
+  // The single worker gets its connector back at once after losing its group membership.
+  EXPECT_TRUE(has_line(text, "scheduled.rebalance.max.delay.ms=0"));
 }
 
 TEST(Render, CassandraYamlHasTheRequiredKeys) {
