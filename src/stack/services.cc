@@ -386,8 +386,8 @@ class ConnectService final : public Service {
         if (now > deadline || (restarts == 5 && now >= next_restart)) {
           auto detail = client.Get(path + "/status");
           return make_error(Errc::unavailable,
-                            "connector " + layout_.cdc_connector + " failed: " +
-                                (detail ? detail->body.substr(0, 1500) : states));
+                            "connector " + layout_.cdc_connector +
+                                " failed: " + (detail ? detail->body.substr(0, 1500) : states));
         }
         if (now >= next_restart) {
           (void)client.Post(path + "/restart?includeTasks=true&onlyFailed=true");
