@@ -10,7 +10,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup web build build-ci run up down status logs test test-unit test-integration \
-        format format-check lint-python bench-stack bench-ingest bench-e2e bench-serve bench test-faults clean
+        format format-check lint-python bench-stack bench-ingest bench-serve bench test-faults clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -87,10 +87,7 @@ bench-ingest: build ## ingest throughput vs psql COPY into bench/results/ingest.
 bench-serve: build ## constant-rate load (vegeta) on the main read endpoints into bench/results/serve.json
 	@bash bench/serve.sh
 
-bench-e2e: build ## PostgreSQL commit -> Cassandra: throughput, freshness, raw Cassandra baseline into bench/results/e2e.json
-	@bash bench/e2e.sh
-
-bench: build ## `streamflow bench` flat out, then at half that rate: per-stage throughput vs baselines, freshness, memory/CPU, charts (bench/results/pipeline*.json, .png)
+bench: build ## `streamflow bench` flat out, then at half that rate: per-stage throughput vs baselines, freshness, memory/CPU, charts (bench/results/pipeline*.json, .png, e2e.json)
 	@bash bench/pipeline.sh
 
 test-faults: build-ci ## the fault suite alone (part of `make test`): 65 bad-input cases and SIGKILL of every component
