@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from . import transforms as T
@@ -176,83 +176,72 @@ class UsersSink:
         w.options(**(options or {})).mode("append").save()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
-        events = T.parse_events(batch)
-        # Cached without the raw text and the after image (the image has what is needed): a
-        # fraction of the batch's size. The dead letters, rare, re-read the batch for the text.
-        slim = events.drop("value_text", "key_text", "after").persist()
-        try:
-            self._process(slim, events, batch_id)
-        finally:
-            slim.unpersist()
-
-    def _process(self, events: DataFrame, raw_events: DataFrame, batch_id: int) -> None:
         timer = StepTimer()
         kind, op = F.col("kind"), F.col("op")
         valid_c = kind == T.VALID
-        n = lambda cond: F.sum(F.when(cond, 1).otherwise(0)).alias("n")  # noqa: E731
-        # One pass over the batch answers what the rest has to do (most batches are inserts
-        # of distinct users, and need neither de-duplication nor deletes).
-        with timer.step("classify"):
-            stats = events.agg(
-                F.count(F.lit(1)).alias("events"),
-                n(kind == T.INVALID).alias("invalid"),
-                n(kind == T.TOMBSTONE).alias("tombstones"),
-                n(kind == T.PURGE).alias("purges"),
-                n(valid_c).alias("valid"),
-                n(valid_c & (op == "d")).alias("deletes"),
-                F.countDistinct(F.when(valid_c, F.col("user_id"))).alias("users"),
-                F.max(F.when(valid_c, F.col("source_ts_ms"))).alias("last_commit_ms"),
-            ).collect()[0]
-            # Sums over an empty batch are null.
-            stats = {k: int(v or 0) for k, v in stats.asDict().items()}
+        n = lambda cond: F.sum(F.when(cond, 1).otherwise(0))  # noqa: E731
+        # One Spark job per batch in the common case: the batch's counters are observed on
+        # the way to the write (Dataset.observe), not computed by a job of their own.
+        events = T.parse_events(batch).drop("value_text", "key_text", "after")
+        stats_obs = Observation(f"users_batch_{batch_id}")
+        observed = events.observe(
+            stats_obs,
+            F.count(F.lit(1)).alias("events"),
+            n(kind == T.INVALID).alias("invalid"),
+            n(kind == T.TOMBSTONE).alias("tombstones"),
+            n(kind == T.PURGE).alias("purges"),
+            n(valid_c).alias("valid"),
+            n(valid_c & (op == "d")).alias("deletes"),
+            F.max(F.when(valid_c, F.col("source_ts_ms"))).alias("last_commit_ms"),
+        )
+        # A user changed twice in one batch: only its last change counts.
+        last = T.latest_per_user(observed.filter(valid_c))
+        upserted_obs = Observation(f"users_upserted_{batch_id}")
+        upserts = (
+            T.derive_users(last.filter(op != "d"))
+            .withColumn("processed_at", F.current_timestamp())
+            .observe(upserted_obs, F.count(F.lit(1)).alias("n"))
+        )
+        with timer.step("write_users"):
+            # One user per partition: rows of different partitions go in small unlogged
+            # batches (one round trip each), which is what makes this fast on a node that
+            # owns every partition.
+            self._write(
+                upserts,
+                "users",
+                {
+                    "spark.cassandra.output.batch.grouping.key": "none",
+                    "spark.cassandra.output.batch.size.rows": str(self.batch_rows),
+                },
+            )
+        # Sums over an empty batch are null.
+        stats = {k: int(v or 0) for k, v in stats_obs.get.items()}
+        upserted = int(upserted_obs.get.get("n") or 0)
 
         if stats["invalid"]:
             with timer.step("dead_letters"):
                 (
-                    T.dead_letters(raw_events, F.lit(batch_id))
+                    T.dead_letters(T.parse_events(batch), F.lit(batch_id))
                     .write.format("kafka")
                     .option("kafka.bootstrap.servers", self.bootstrap)
                     .option("topic", self.dlq_topic)
                     .save()
                 )
 
-        upserted = deleted = 0
-        if stats["valid"]:
-            valid = events.filter(valid_c)
-            # A user changed twice in one batch: only its last change counts.
-            last = valid if stats["users"] == stats["valid"] else T.latest_per_user(valid)
-            upserts = T.derive_users(last.filter(op != "d")).withColumn(
-                "processed_at", F.current_timestamp()
-            )
-            with timer.step("write_users"):
-                # One user per partition: rows of different partitions go in small unlogged
-                # batches (one round trip each), which is what makes this fast on a node that
-                # owns every partition.
-                self._write(
-                    upserts,
-                    "users",
-                    {
-                        "spark.cassandra.output.batch.grouping.key": "none",
-                        "spark.cassandra.output.batch.size.rows": str(self.batch_rows),
-                    },
-                )
-            deletes: list[str] = []
-            if stats["deletes"]:
-                with timer.step("find_deletes"):
-                    deletes = [
-                        r["user_id"] for r in last.filter(op == "d").select("user_id").collect()
+        deleted = 0
+        if stats["deletes"]:
+            with timer.step("deletes"):
+                valid = events.filter(valid_c)
+                deletes = [
+                    r["user_id"]
+                    for r in T.latest_per_user(valid).filter(op == "d").select("user_id").collect()
+                ]
+                self.cql.execute(
+                    [
+                        f"DELETE FROM {self.keyspace}.users WHERE user_id IN ({_uuid_list(chunk)})"
+                        for chunk in _chunks(deletes, 100)
                     ]
-            if last is valid:
-                upserted = stats["valid"] - stats["deletes"]
-            else:
-                upserted = last.filter(op != "d").count()
-            statements = [
-                f"DELETE FROM {self.keyspace}.users WHERE user_id IN ({_uuid_list(chunk)})"
-                for chunk in _chunks(deletes, 100)
-            ]
-            if statements:
-                with timer.step("deletes"):
-                    self.cql.execute(statements)
+                )
             deleted = len(deletes)
 
         c = self.counters
