@@ -359,11 +359,13 @@ class ConnectService final : public Service {
     const auto path = "/connectors/" + layout_.cdc_connector;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(layout_.start_timeout_s);
-    auto res = client.Put(path + "/config", render_debezium_config(layout_), "application/json");
+    const auto config = render_debezium_config(layout_);
+    auto put = [&] { return client.Put(path + "/config", config, "application/json"); };
+    auto res = put();
     while ((!res || res->status == 409 || res->status >= 500) &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      res = client.Put(path + "/config", render_debezium_config(layout_), "application/json");
+      res = put();
     }
     if (!res)
       return make_error(Errc::unavailable,
