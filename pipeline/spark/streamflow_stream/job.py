@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from . import sinks
@@ -57,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--progress-interval", type=float, default=5.0)
     p.add_argument("--starting-offsets", default="earliest",
                    help="where a query without a checkpoint starts: earliest or latest")
+    p.add_argument("--stop-timeout", type=float, default=30.0,
+                   help="seconds to stop the queries and Spark on exit; past that the job kills "
+                        "its JVM and exits, so that a supervisor can start it again")
     return p.parse_args(argv)
 
 
@@ -170,6 +174,28 @@ def report(queries, progress_file: Path, started: float) -> None:
     _write_json_atomically(progress_file, doc)
 
 
+def stop_within(spark, queries: list, timeout_s: float) -> bool:
+    """Stops the queries and the session; False if that has not finished after timeout_s.
+
+    Stopping can hang for good: when a write fails because Cassandra went away, Spark's
+    Observation listener re-plans the failed write, which asks the Cassandra driver for a schema
+    refresh that never completes, and SparkContext.stop() waits for that listener forever. A job
+    stuck like that is not restarted by its supervisor, so the caller gives up on it instead."""
+
+    def stop_all() -> None:
+        for q in queries:
+            try:
+                q.stop()
+            except Exception as e:  # noqa: BLE001 - stopping is best effort
+                print(f"stopping {q.name}: {e}", file=sys.stderr, flush=True)
+        spark.stop()
+
+    t = threading.Thread(target=stop_all, name="stop", daemon=True)
+    t.start()
+    t.join(timeout_s)
+    return not t.is_alive()
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     # PySpark hands timestamps to Python in the process's local zone: make that UTC, as the
@@ -214,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
                 report(queries, progress_file, started)
                 next_report = time.monotonic() + a.progress_interval
     finally:
-        for q, _ in queries:
-            try:
-                q.stop()
-            except Exception as e:  # noqa: BLE001 - stopping is best effort
-                print(f"stopping {q.name}: {e}", file=sys.stderr, flush=True)
-        spark.stop()
+        jvm = getattr(SparkContext._gateway, "proc", None)  # the JVM pyspark launched
+        if not stop_within(spark, [q for q, _ in queries], a.stop_timeout):
+            print(f"Spark did not stop within {a.stop_timeout:g} s; killing its JVM (pid "
+                  f"{getattr(jvm, 'pid', '?')}). The checkpoints replay whatever was cut short.",
+                  file=sys.stderr, flush=True)
+            if jvm is not None:
+                jvm.kill()
+                jvm.wait(30)
+            os._exit(code or 1)  # the stuck stop thread would keep the interpreter alive
     return code
 
 

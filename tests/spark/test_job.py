@@ -1,0 +1,62 @@
+"""The Spark job's own lifecycle, without Spark: a stop that hangs must not keep the job alive."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "pipeline/spark"))
+
+from streamflow_stream.job import parse_args, stop_within  # noqa: E402
+
+pytestmark = pytest.mark.unit
+
+
+class FakeQuery:
+    def __init__(self, name: str, fails: bool = False):
+        self.name, self.fails, self.stopped = name, fails, False
+
+    def stop(self):
+        self.stopped = True
+        if self.fails:
+            raise RuntimeError("already failed")
+
+
+class FakeSpark:
+    def __init__(self, hangs: bool = False):
+        self.hangs, self.stopped = hangs, False
+        self.release = threading.Event()
+
+    def stop(self):
+        if self.hangs:  # as SparkContext.stop() waiting for a listener stuck on Cassandra
+            self.release.wait()
+        self.stopped = True
+
+
+def test_a_clean_stop_stops_every_query_then_the_session():
+    queries = [FakeQuery("users", fails=True), FakeQuery("analytics")]
+    spark = FakeSpark()
+    assert stop_within(spark, queries, timeout_s=5)
+    assert all(q.stopped for q in queries) and spark.stopped
+
+
+def test_a_stop_that_hangs_is_given_up_after_the_timeout():
+    spark = FakeSpark(hangs=True)
+    start = time.monotonic()
+    try:
+        assert not stop_within(spark, [FakeQuery("users")], timeout_s=0.5)
+        assert 0.5 <= time.monotonic() - start < 5
+        assert not spark.stopped
+    finally:
+        spark.release.set()
+
+
+def test_the_stop_timeout_is_a_setting():
+    base = ["--checkpoint-dir", "/tmp/x", "--jars-dir", "/tmp/j"]
+    assert parse_args(base).stop_timeout == 30.0
+    assert parse_args([*base, "--stop-timeout", "7"]).stop_timeout == 7.0
