@@ -659,10 +659,10 @@ class SparkService final : public Service {
               "--write-batch-rows",
               std::to_string(j.write_batch_rows),
               "--write-concurrency",
-              std::to_string(j.write_concurrency),
-              // Within supervisord's stopwaitsecs: a stop that hangs ends in the job's own kill.
-              "--stop-timeout",
-              std::to_string(std::max(5, layout_.stop_timeout_s / 2))};
+              std::to_string(j.write_concurrency)};
+    // Within supervisord's stopwaitsecs: a stop that hangs ends in the job's own kill.
+    p.argv.insert(p.argv.end(),
+                  {"--stop-timeout", std::to_string(std::max(5, layout_.stop_timeout_s / 2))});
     p.env = {{"JAVA_HOME", layout_.java.parent_path().parent_path().string()},
              {"PYTHONPATH", j.job_dir.string()},
              {"PYSPARK_PYTHON", j.python.string()},
