@@ -43,11 +43,6 @@ base::Result<WriteCounts> BatchWriter::write(const BatchInfo& info, const model:
 }
 
 base::Result<std::pair<std::int64_t, std::int64_t>> BatchWriter::upsert() {
-  if (auto r = conn_.copy_in(
-          fmt::format("COPY load_users ({}) FROM STDIN (FORMAT binary)", kUserColumns), users_buf_);
-      !r) {
-    return r.error();
-  }
   // ORDER BY: concurrent batches sharing users lock rows in the same order (no deadlock).
   // The WHERE leaves unchanged rows untouched: no new row version, so no CDC event.
   std::string set_list, existing, incoming;
@@ -93,12 +88,23 @@ base::Result<WriteCounts> BatchWriter::write_once(const BatchInfo& info,
   };
   if (auto r = conn_.exec("BEGIN"); !r) return r.error();
   if (!batch.users.empty()) {
-    // Fast path for the common case, users never seen before: COPY straight into the table.
-    // A unique violation means some already exist: undo that and take the upsert path.
+    // The batch lands in the session's temp table, then goes into staging.users with INSERT ...
+    // SELECT, never with a COPY into staging.users itself: COPY writes a page of rows as one WAL
+    // record, so its rows share one LSN, and a Debezium restarted in the middle of such a group
+    // (PostgreSQL killed under it) resumes after the whole group, losing the rest of it. INSERT
+    // writes a WAL record per row.
+    if (auto r = conn_.copy_in(
+            fmt::format("COPY load_users ({}) FROM STDIN (FORMAT binary)", kUserColumns),
+            users_buf_);
+        !r) {
+      return fail(r.error());
+    }
+    // Fast path for the common case, users never seen before: a plain INSERT. A unique
+    // violation means some already exist: undo that and take the upsert path.
     if (auto r = conn_.exec("SAVEPOINT fast_path"); !r) return fail(r.error());
-    auto direct = conn_.copy_in(
-        fmt::format("COPY staging.users ({}) FROM STDIN (FORMAT binary)", kUserColumns),
-        users_buf_);
+    auto direct =
+        conn_.exec(fmt::format("INSERT INTO staging.users ({cols}) SELECT {cols} FROM load_users",
+                               fmt::arg("cols", kUserColumns)));
     if (direct) {
       counts.inserted = static_cast<std::int64_t>(batch.users.size());
       if (auto r = conn_.exec("RELEASE SAVEPOINT fast_path"); !r) return fail(r.error());

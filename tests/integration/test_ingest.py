@@ -129,6 +129,24 @@ def test_ingest_lands_every_valid_record_exactly_once(stack):
         assert nats == 21
 
 
+def test_every_row_of_a_batch_has_its_own_wal_position(stack):
+    """Debezium resumes from an LSN: rows that share one (COPY into the published table writes a
+    page of rows as one WAL record) are lost past the first ones when it restarts among them,
+    which a SIGKILL of PostgreSQL under load once showed. Ingest must give each row its own."""
+    seed = f"lsn-{uuid.uuid4().hex[:6]}"
+    slot = f"sf_test_{uuid.uuid4().hex[:8]}"
+    with stack.pg_connect() as conn:
+        # A temporary slot: dropped with this session, whatever happens.
+        conn.execute("SELECT pg_create_logical_replication_slot(%s, 'test_decoding', true)", (slot,))
+        proc, summary = ingest(stack, "-n", "2000", "--batch-size", "1000", "--seed", seed)
+        assert proc.returncode == 0 and summary["inserted"] == 2000, (proc.stderr, summary)
+        lsns = [r[0] for r in conn.execute(
+            "SELECT lsn::text FROM pg_logical_slot_peek_changes(%s, NULL, NULL) "
+            "WHERE data LIKE 'table staging.users: INSERT:%%'", (slot,))]
+    assert len(lsns) == 2000
+    assert len(set(lsns)) == 2000, f"{2000 - len(set(lsns))} rows share a WAL position with another"
+
+
 def test_rerunning_the_same_seed_changes_nothing(stack):
     seed = f"rerun-{uuid.uuid4().hex[:6]}"
     proc, first = ingest(stack, "-n", "6000", "--batch-size", "2000", "--seed", seed)
