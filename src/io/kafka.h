@@ -36,7 +36,8 @@ struct ProduceResult {
 };
 
 /// Sends every value to `topic` (acks=all, idempotent, as Kafka Connect's producers) and waits
-/// until all are acknowledged: the broker's produce rate, a benchmark baseline.
+/// until all are acknowledged: the broker's produce rate, a benchmark baseline. The first value
+/// goes once more, untimed, before the run: connection and producer set-up are not timed.
 base::Result<ProduceResult> produce_all(const std::string& bootstrap, const std::string& topic,
                                         const std::vector<std::string>& values,
                                         int timeout_ms = 120000);
