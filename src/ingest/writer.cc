@@ -88,28 +88,30 @@ base::Result<WriteCounts> BatchWriter::write_once(const BatchInfo& info,
   };
   if (auto r = conn_.exec("BEGIN"); !r) return r.error();
   if (!batch.users.empty()) {
-    // The batch lands in the session's temp table, then goes into staging.users with INSERT ...
-    // SELECT, never with a COPY into staging.users itself: COPY writes a page of rows as one WAL
-    // record, so its rows share one LSN, and a Debezium restarted in the middle of such a group
-    // (PostgreSQL killed under it) resumes after the whole group, losing the rest of it. INSERT
-    // writes a WAL record per row.
-    if (auto r = conn_.copy_in(
-            fmt::format("COPY load_users ({}) FROM STDIN (FORMAT binary)", kUserColumns),
-            users_buf_);
-        !r) {
-      return fail(r.error());
-    }
-    // Fast path for the common case, users never seen before: a plain INSERT. A unique
-    // violation means some already exist: undo that and take the upsert path.
+    // Fast path for the common case, users never seen before: COPY straight into the table.
+    // A unique violation means some already exist: undo that and take the upsert path.
+    //
+    // The volatile WHERE (always true) makes PostgreSQL insert row by row, one WAL record each.
+    // Without it, COPY writes a page of rows (about 13) as one WAL record: they share one LSN,
+    // and Debezium, restarted among them after PostgreSQL was killed, resumes after the whole
+    // group and loses the rest of it. (Any volatile WHERE turns COPY's multi-insert off;
+    // tests/integration/test_ingest.py checks every row gets its own LSN.)
     if (auto r = conn_.exec("SAVEPOINT fast_path"); !r) return fail(r.error());
-    auto direct =
-        conn_.exec(fmt::format("INSERT INTO staging.users ({cols}) SELECT {cols} FROM load_users",
-                               fmt::arg("cols", kUserColumns)));
+    auto direct = conn_.copy_in(
+        fmt::format("COPY staging.users ({}) FROM STDIN (FORMAT binary) WHERE random() >= 0",
+                    kUserColumns),
+        users_buf_);
     if (direct) {
       counts.inserted = static_cast<std::int64_t>(batch.users.size());
       if (auto r = conn_.exec("RELEASE SAVEPOINT fast_path"); !r) return fail(r.error());
     } else if (conn_.last_sqlstate() == "23505") {
       if (auto r = conn_.exec("ROLLBACK TO SAVEPOINT fast_path"); !r) return fail(r.error());
+      if (auto r = conn_.copy_in(
+              fmt::format("COPY load_users ({}) FROM STDIN (FORMAT binary)", kUserColumns),
+              users_buf_);
+          !r) {
+        return fail(r.error());
+      }
       auto up = upsert();
       if (!up) return fail(up.error());
       counts.inserted = up->first;
