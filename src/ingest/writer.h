@@ -43,7 +43,8 @@ class BatchWriter {
  private:
   explicit BatchWriter(io::Connection conn) : conn_(std::move(conn)) {}
   base::Result<WriteCounts> write_once(const BatchInfo& info, const model::Batch& batch);
-  /// users_buf_ -> load_users -> upsert; returns (inserted, updated).
+  /// load_users (filled by the caller) -> staging.users, ordered upsert skipping unchanged rows;
+  /// returns (inserted, updated).
   base::Result<std::pair<std::int64_t, std::int64_t>> upsert();
   io::Connection conn_;
   std::string users_buf_;
