@@ -45,6 +45,7 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.spark.driver_memory = s.get("spark.driver_memory");
   l.spark.dlq_topic = s.get("spark.dlq_topic");
   l.spark.trigger = s.get("spark.trigger");
+  l.spark.analytics_trigger = s.get("spark.analytics_trigger");
   l.spark.watermark = s.get("spark.watermark");
   l.spark.max_offsets_per_trigger = s.get_int("spark.max_offsets_per_trigger");
   l.spark.shuffle_partitions = static_cast<int>(s.get_int("spark.shuffle_partitions"));

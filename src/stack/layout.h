@@ -45,6 +45,7 @@ struct SparkJob {
   std::string driver_memory;
   std::string dlq_topic;
   std::string trigger;
+  std::string analytics_trigger;
   std::string watermark;
   long long max_offsets_per_trigger = 200000;
   int shuffle_partitions = 4;

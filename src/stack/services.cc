@@ -650,6 +650,8 @@ class SparkService final : public Service {
               std::to_string(layout_.ports.spark_ui),
               "--trigger",
               j.trigger,
+              "--analytics-trigger",
+              j.analytics_trigger,
               "--watermark",
               j.watermark,
               "--max-offsets-per-trigger",

@@ -60,3 +60,11 @@ def test_the_stop_timeout_is_a_setting():
     base = ["--checkpoint-dir", "/tmp/x", "--jars-dir", "/tmp/j"]
     assert parse_args(base).stop_timeout == 30.0
     assert parse_args([*base, "--stop-timeout", "7"]).stop_timeout == 7.0
+
+
+def test_the_analytics_query_has_its_own_slower_trigger():
+    a = parse_args(["--checkpoint-dir", "/tmp/x", "--jars-dir", "/tmp/j"])
+    assert (a.trigger, a.analytics_trigger) == ("500 milliseconds", "5 seconds")
+    a = parse_args(["--checkpoint-dir", "/tmp/x", "--jars-dir", "/tmp/j",
+                    "--analytics-trigger", "1 second"])
+    assert a.analytics_trigger == "1 second"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from streamflow_stream import transforms as T  # noqa: E402
-from streamflow_stream.job import ROCKSDB_STATE_STORE  # noqa: E402
+from streamflow_stream.job import ROCKSDB_STATE_STORE, start_in_pool  # noqa: E402
 from streamflow_stream.sinks import AnalyticsSink, grouping_id  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -289,3 +291,40 @@ def test_a_change_delivered_twice_is_counted_once_by_the_streaming_analytics(spa
     assert sum(v[0] for k, v in latest.items() if k[0] == AnalyticsSink.GENDER_MINUTE) == 4
     assert sum(by_country.values()) == 4
     assert by_country["NO"] == 1 and by_country["AU"] == 0  # users[0] moved from Australia
+
+
+def test_processing_time_is_read_per_row_not_folded_into_the_plan(spark):
+    # current_timestamp() becomes a literal of the batch's time in the optimised plan, hence in
+    # the generated code: a new class to compile for every micro-batch. processing_time() must
+    # leave the plan, and so the code, the same from one batch to the next.
+    def plans(col) -> list[str]:
+        out = []
+        for _ in range(2):
+            time.sleep(0.01)
+            p = spark.range(3).select(col.alias("t"))._jdf.queryExecution().optimizedPlan()
+            out.append(re.sub(r"#\d+", "#", p.toString()))  # expression ids differ anyway
+        return out
+
+    folded = plans(F.current_timestamp())
+    assert folded[0] != folded[1]  # the control: its literal moves with the clock
+    per_row = plans(T.processing_time())
+    assert per_row[0] == per_row[1]
+    before = int(time.time() * 1000)
+    got = spark.range(3).select(F.unix_millis(T.processing_time()).alias("t")).collect()
+    after = int(time.time() * 1000)
+    assert all(before <= r.t <= after for r in got)
+
+
+def test_a_query_runs_its_batches_in_its_own_scheduler_pool(spark, tmp_path):
+    sc = spark.sparkContext
+    seen: list[str | None] = []
+    spark.range(2).write.parquet(str(tmp_path / "source"))
+    stream = spark.readStream.schema("id long").parquet(str(tmp_path / "source"))
+    writer = (stream.writeStream.foreachBatch(lambda df, _id: seen.append(
+        df.sparkSession.sparkContext.getLocalProperty("spark.scheduler.pool")))
+        .option("checkpointLocation", str(tmp_path / "ckpt")).trigger(availableNow=True))
+    q = start_in_pool(sc, "users", writer)
+    q.awaitTermination(120)
+    assert q.exception() is None, q.exception()
+    assert seen and set(seen) == {"users"}
+    assert sc.getLocalProperty("spark.scheduler.pool") is None  # the caller's thread is reset

@@ -199,7 +199,7 @@ class UsersSink:
         upserted_obs = Observation(f"users_upserted_{batch_id}")
         upserts = (
             T.derive_users(last.filter(op != "d"))
-            .withColumn("processed_at", F.current_timestamp())
+            .withColumn("processed_at", T.processing_time())
             .observe(upserted_obs, F.count(F.lit(1)).alias("n"))
         )
         with timer.step("write_users"):

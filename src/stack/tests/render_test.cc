@@ -48,6 +48,9 @@ TEST(Render, ConnectIsDistributedWithStateInKafkaAndSchemalessJson) {
   EXPECT_TRUE(has_line(text, "plugin.path=/srv/sf/.deps/connect-plugins"));
   // The single worker gets its connector back at once after losing its group membership.
   EXPECT_TRUE(has_line(text, "scheduled.rebalance.max.delay.ms=0"));
+  // Change events leave Connect in large produce requests, not ten to a request.
+  EXPECT_TRUE(has_line(text, "producer.batch.size=262144"));
+  EXPECT_TRUE(has_line(text, "producer.linger.ms=5"));
 }
 
 TEST(Render, CassandraYamlHasTheRequiredKeys) {
@@ -126,6 +129,8 @@ TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
   EXPECT_EQ(config["slot.name"], "streamflow_cdc");
   EXPECT_EQ(config["publication.autocreate.mode"], "filtered");  // all_tables needs a superuser
   EXPECT_EQ(config["value.converter.schemas.enable"], "false");
+  EXPECT_EQ(config["max.batch.size"], "8192");
+  EXPECT_EQ(config["max.queue.size"], "32768");  // Debezium wants it above max.batch.size
   EXPECT_EQ(config["database.password"],
             "${file:/srv/sf/.streamflow/connect/secrets.properties:postgres.password}");
   auto connect = render_connect_properties(test_layout());
