@@ -68,3 +68,13 @@ def test_the_analytics_query_has_its_own_slower_trigger():
     a = parse_args(["--checkpoint-dir", "/tmp/x", "--jars-dir", "/tmp/j",
                     "--analytics-trigger", "1 second"])
     assert a.analytics_trigger == "1 second"
+
+
+def test_each_query_has_a_configured_fair_pool():
+    import xml.etree.ElementTree as ET
+
+    from streamflow_stream.job import FAIR_POOLS
+
+    pools = {p.get("name"): p for p in ET.fromstring(FAIR_POOLS).iter("pool")}
+    assert set(pools) == {"users", "analytics"}  # the names start_queries passes to start_in_pool
+    assert int(pools["users"].findtext("minShare")) >= 1  # the freshness path always has a core

@@ -71,6 +71,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 ROCKSDB_STATE_STORE = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
+# The FAIR scheduler pools of the two queries (start_in_pool): the users query, whose batches
+# are the end-to-end freshness, always has a core and twice the analytics query's share.
+FAIR_POOLS = """<?xml version="1.0"?>
+<allocations>
+  <pool name="users"><schedulingMode>FIFO</schedulingMode><weight>2</weight><minShare>1</minShare></pool>
+  <pool name="analytics"><schedulingMode>FIFO</schedulingMode><weight>1</weight><minShare>0</minShare></pool>
+</allocations>
+"""
+
 
 def build_session(a: argparse.Namespace) -> SparkSession:
     jars = sorted(str(p) for p in Path(a.jars_dir).glob("*.jar"))
@@ -78,6 +87,8 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         sys.exit(f"no connector jars in {a.jars_dir}: run `make setup` (deps/setup.sh)")
     local_dir = Path(a.checkpoint_dir).parent / "tmp"
     local_dir.mkdir(parents=True, exist_ok=True)
+    pools = Path(a.checkpoint_dir).parent / "fairscheduler.xml"
+    pools.write_text(FAIR_POOLS)
     b = (
         SparkSession.builder.appName("streamflow-stream")
         .master(a.master)
@@ -93,6 +104,7 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         # Each query schedules its jobs in a pool of its own, so that the users query's tasks
         # (the freshness path) never wait behind a whole analytics batch.
         .config("spark.scheduler.mode", "FAIR")
+        .config("spark.scheduler.allocation.file", str(pools))
         # Micro-batches are cached for a second or two: compressing them costs more CPU than
         # the memory it saves.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
@@ -182,6 +194,13 @@ def report(queries, progress_file: Path, started: float) -> None:
             "durations_ms": p.get("durationMs"),
             "watermark": (p.get("eventTime") or {}).get("watermark"),
             "end_offsets": [s.get("endOffset") for s in p.get("sources", [])],
+            # Per stateful operator: rows kept, and the batch's time spent updating, evicting
+            # (a scan of the whole state) and committing it.
+            "state": [
+                {k: o.get(k) for k in ("operatorName", "numRowsTotal", "allUpdatesTimeMs",
+                                       "allRemovalsTimeMs", "commitTimeMs")}
+                for o in p.get("stateOperators", [])
+            ],
             "totals": totals,
         }
         doc["queries"][q.name] = entry
