@@ -24,7 +24,7 @@ echo "==> streamflow up (isolated stack in $STATE)"
 cd "$ROOT"
 
 # The warm-up is long enough for the JVMs' JIT: on a fresh stack, with 2 s of it, the compiler
-# threads of Spark, Cassandra, Connect and Kafka took about a third of the CPU of the measured
+# threads of Spark, Cassandra, Connect and Kafka took close to 30% of the CPU of the measured
 # run (per-thread CPU from /proc), which measured the JIT rather than the pipeline.
 WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-20}
 echo "==> warm-up: ${WARMUP_SECONDS} s flat out through the whole pipeline, until Cassandra has it (not counted)"
