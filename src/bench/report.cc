@@ -8,7 +8,8 @@
 namespace streamflow::bench {
 
 StageRate stage_rate(const std::vector<Sample>& samples,
-                     std::optional<std::int64_t> Sample::*counter) {
+                     std::optional<std::int64_t> Sample::*counter,
+                     std::optional<double> input_began) {
   std::vector<std::pair<double, std::int64_t>> s;
   for (const auto& x : samples) {
     if (x.*counter) s.emplace_back(x.t, *(x.*counter));
@@ -33,6 +34,8 @@ StageRate stage_rate(const std::vector<Sample>& samples,
       break;
     }
   }
+  if (input_began) begin = *input_began;
+  out.begin = begin;
   out.seconds = end - begin;
   out.per_s = out.seconds > 0 ? static_cast<double>(out.count) / out.seconds : 0;
   return out;
@@ -159,8 +162,11 @@ nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& sample
                            const Baselines& baselines) {
   using nlohmann::json;
   const auto ingest = stage_rate(samples, &Sample::staging_users);
-  const auto cdc = stage_rate(samples, &Sample::cdc_events);
-  const auto spark = stage_rate(samples, &Sample::spark_upserted);
+  // Downstream stages from the moment ingest began: what flowed through each of them.
+  const std::optional<double> began =
+      ingest.count > 0 ? std::optional<double>(ingest.begin) : std::nullopt;
+  const auto cdc = stage_rate(samples, &Sample::cdc_events, began);
+  const auto spark = stage_rate(samples, &Sample::spark_upserted, began);
   json doc;
   doc["mode"] = run.mode;
   doc["target_rate_users_per_s"] = run.target_rate;

@@ -32,7 +32,8 @@ struct Sample {
 /// How fast one counter moved while it moved.
 struct StageRate {
   std::int64_t count = 0;  ///< how much it rose over the run
-  double seconds = 0;      ///< from its first rise to its final value (sample resolution)
+  double begin = 0;        ///< the run time it is counted from
+  double seconds = 0;      ///< from `begin` to its final value (sample resolution)
   double per_s = 0;
 };
 
@@ -40,8 +41,15 @@ struct StageRate {
 /// before it first rose to the first sample at its final value (so a stage that finished
 /// early is not diluted by the time the others took). Samples where the counter was not
 /// answered are skipped.
+///
+/// `input_began`: when the stage's input began to arrive (the ingest stage's begin); given, the
+/// stage is counted from then instead of from its own first rise. A counter that moves in steps
+/// (the Spark job's totals, once per progress report) rises for the first time a whole report
+/// interval after its rows began to be processed, and a run that fits in one step would otherwise
+/// be credited with a rate of rows per sampling period.
 StageRate stage_rate(const std::vector<Sample>& samples,
-                     std::optional<std::int64_t> Sample::*counter);
+                     std::optional<std::int64_t> Sample::*counter,
+                     std::optional<double> input_began = std::nullopt);
 
 struct Percentiles {
   std::size_t n = 0;

@@ -27,6 +27,21 @@ TEST(StageRate, CountsOnlyTheSpanInWhichTheCounterMoved) {
   EXPECT_DOUBLE_EQ(cass.seconds, 4.0);  // t=3 to t=7
 }
 
+TEST(StageRate, ADownstreamStageIsCountedFromWhenItsInputBegan) {
+  // Ingest rises from t=1 (begin t=0); the downstream counter moves in one step at t=6, as the
+  // Spark job's totals do once per progress report. On its own it would be 5,000 rows in the
+  // 1 s before the step; from when its input began it is 5,000 rows in 6 s.
+  std::vector<Sample> s = {at(0, 0, 0),    at(1, 2000, 0), at(2, 4000, 0),    at(3, 5000, 0),
+                           at(4, 5000, 0), at(5, 5000, 0), at(6, 5000, 5000), at(7, 5000, 5000)};
+  const auto ingest = stage_rate(s, &Sample::staging_users);
+  EXPECT_DOUBLE_EQ(ingest.begin, 0.0);
+  EXPECT_DOUBLE_EQ(stage_rate(s, &Sample::cassandra_users).per_s, 5000.0);  // the artefact
+  const auto cass = stage_rate(s, &Sample::cassandra_users, ingest.begin);
+  EXPECT_EQ(cass.count, 5000);
+  EXPECT_DOUBLE_EQ(cass.seconds, 6.0);
+  EXPECT_DOUBLE_EQ(cass.per_s, 5000.0 / 6.0);
+}
+
 TEST(StageRate, SkipsUnansweredSamplesAndHandlesNoMovement) {
   std::vector<Sample> s = {at(0, 5, 0), at(1, 5, 0), at(2, 5, 0)};
   s[1].staging_users.reset();
