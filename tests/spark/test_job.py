@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "pipeline/spark"))
 
-from streamflow_stream.job import parse_args, stop_within  # noqa: E402
+from streamflow_stream.job import FAIR_POOLS, parse_args, stop_within  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -71,10 +72,6 @@ def test_the_analytics_query_has_its_own_slower_trigger():
 
 
 def test_each_query_has_a_configured_fair_pool():
-    import xml.etree.ElementTree as ET
-
-    from streamflow_stream.job import FAIR_POOLS
-
     pools = {p.get("name"): p for p in ET.fromstring(FAIR_POOLS).iter("pool")}
     assert set(pools) == {"users", "analytics"}  # the names start_queries passes to start_in_pool
     assert int(pools["users"].findtext("minShare")) >= 1  # the freshness path always has a core
