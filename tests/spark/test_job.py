@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
@@ -13,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "pipeline/spark"))
 
-from streamflow_stream.job import FAIR_POOLS, parse_args, stop_within  # noqa: E402
+from streamflow_stream.job import FAIR_POOLS, end_jvm, parse_args, stop_within  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -55,6 +56,36 @@ def test_a_stop_that_hangs_is_given_up_after_the_timeout():
         assert not spark.stopped
     finally:
         spark.release.set()
+
+
+def test_a_jvm_that_exits_when_its_stdin_closes_is_left_to_exit():
+    # As PySpark's gateway JVM: it exits on EOF on its stdin.
+    proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert end_jvm(proc, timeout_s=10)
+    assert proc.returncode == 0  # exited by itself, not killed
+
+
+def test_a_jvm_that_does_not_exit_is_killed_after_the_timeout():
+    # As a JVM stuck in its shutdown hooks: EOF on stdin does not end it, nor does SIGTERM.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+         "print('ready', flush=True); time.sleep(60)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        start = time.monotonic()
+        assert not end_jvm(proc, timeout_s=0.5)
+        assert 0.5 <= time.monotonic() - start < 10
+        assert proc.returncode == -9  # SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
+def test_no_jvm_is_nothing_to_end():
+    assert end_jvm(None, timeout_s=0.1)
 
 
 def test_the_stop_timeout_is_a_setting():
