@@ -671,8 +671,9 @@ class SparkService final : public Service {
              {"SPARK_LOCAL_IP", "127.0.0.1"},
              {"PYTHONUNBUFFERED", "1"},
              {"HOME", layout_.spark_dir().string()}};
-    // SIGTERM to the driver only: it stops the queries between micro-batches and exits, and its
-    // JVM follows. A crash or SIGKILL is safe too: the checkpoints replay what was cut short.
+    // SIGTERM to the driver only: it stops the queries between micro-batches, ends its JVM
+    // (killing one that does not exit in time) and exits. A crash or SIGKILL is safe too: the
+    // checkpoints replay what was cut short.
     p.stop_as_group = false;
     p.restart_on_exit = true;  // supervised: a crashed or killed job resumes from its checkpoint
     return p;
