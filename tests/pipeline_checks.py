@@ -86,6 +86,14 @@ def kcat_consume(stack, topic: str) -> list[dict]:
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
+def kcat_topics(stack) -> set[str]:
+    """The names of the broker's topics, from its metadata."""
+    proc = subprocess.run(["kcat", "-b", stack.kafka_bootstrap(), "-L", "-J"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return {t["topic"] for t in json.loads(proc.stdout)["topics"]}
+
+
 def kcat_produce(stack, topic: str, key: str, value: str | bytes, partition: int = 0) -> None:
     """One message, the value byte for byte (newlines and invalid UTF-8 included: kcat sends a
     file named on its command line as one message)."""

@@ -110,6 +110,52 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
   return out;
 }
 
+base::Result<void> delete_topics(const std::string& bootstrap,
+                                 const std::vector<std::string>& names, int timeout_ms) {
+  if (names.empty()) return {};
+  auto client = open_client(bootstrap, RD_KAFKA_PRODUCER);
+  if (!client) return client.error();
+  auto& rk = *client;
+  char err[512];
+  std::vector<rd_kafka_DeleteTopic_t*> topics;
+  for (const auto& n : names) topics.push_back(rd_kafka_DeleteTopic_new(n.c_str()));
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
+  rd_kafka_AdminOptions_t* options =
+      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof(err));
+  rd_kafka_DeleteTopics(rk.get(), topics.data(), topics.size(), options, queue);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_DeleteTopic_destroy_array(topics.data(), topics.size());
+
+  base::Result<void> out{};
+  if (ev == nullptr) {
+    out = make_error(Errc::timeout, "Kafka did not answer the topic deletion in time",
+                     "bootstrap=" + bootstrap);
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    out = make_error(Errc::unavailable,
+                     fmt::format("deleting topics failed: {}", rd_kafka_event_error_string(ev)));
+  } else {
+    const rd_kafka_DeleteTopics_result_t* res = rd_kafka_event_DeleteTopics_result(ev);
+    std::size_t n = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(res, &n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto code = rd_kafka_topic_result_error(results[i]);
+      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        const char* why = rd_kafka_topic_result_error_string(results[i]);
+        out = make_error(
+            Errc::unavailable,
+            fmt::format("deleting topic {} failed: {}", rd_kafka_topic_result_name(results[i]),
+                        why != nullptr ? why : rd_kafka_err2str(code)));
+        break;
+      }
+    }
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(queue);
+  return out;
+}
+
 base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,
                                              int timeout_ms) {
   auto client = open_client(bootstrap, RD_KAFKA_CONSUMER);

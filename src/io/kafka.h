@@ -25,6 +25,11 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
                                                      const std::vector<TopicSpec>& topics,
                                                      int timeout_ms = 15000);
 
+/// Deletes the topics; ones that do not exist are no error. Kafka removes their data in the
+/// background, so a topic can still show in metadata for a moment after this returns.
+base::Result<void> delete_topics(const std::string& bootstrap,
+                                 const std::vector<std::string>& names, int timeout_ms = 15000);
+
 /// Sum over the topic's partitions of the high watermark (the offset the next message gets):
 /// how many messages the topic has ever received. not_found when the topic does not exist.
 base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,

@@ -40,6 +40,7 @@ from pipeline_checks import (
     Cassandra,
     kcat_consume,
     kcat_produce,
+    kcat_topics,
     staging_ids,
     wait_until_consistent,
 )
@@ -603,3 +604,7 @@ def test_streamflow_bench_measures_every_stage_and_draws_its_chart(faults_stack,
     assert doc["peak_stack_rss_mb"] >= sum(s["peak_rss_mb"] for s in doc["services"].values()) / 2
     assert len(doc["timeline"]) >= 4 and doc["machine"] and doc["date"]
     assert (tmp_path / "smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The Kafka baseline's topic (the baseline's records) is deleted once measured.
+    assert "topic streamflow.bench is left" not in proc.stderr, proc.stderr
+    wait_for(lambda: "streamflow.bench" not in kcat_topics(faults_stack), timeout=30,
+             what="the bench's Kafka topic to be deleted")
