@@ -197,17 +197,24 @@ base::Result<ProduceResult> produce_all(const std::string& bootstrap, const std:
   if (!client) return client.error();
   auto& rk = *client;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Queues one message; while librdkafka's local queue is full, lets deliveries drain it.
+  auto send = [&](const std::string& v) -> base::Result<void> {
+    while (true) {
+      const auto rc = rd_kafka_producev(rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                        RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
+                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+      if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
+        return make_error(Errc::unavailable,
+                          fmt::format("producing to {}: {}", topic, rd_kafka_err2str(rc)));
+      }
+      rd_kafka_poll(rk.get(), 10);
+    }
+  };
   // One message delivered before the clock starts: the connection, the topic's metadata and the
   // idempotent producer's id are set up once, and a small run measures producing, not that.
   if (!values.empty()) {
-    if (const auto rc = rd_kafka_producev(
-            rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-            RD_KAFKA_V_VALUE(const_cast<char*>(values[0].data()), values[0].size()),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return make_error(Errc::unavailable,
-                        fmt::format("producing to {}: {}", topic, rd_kafka_err2str(rc)));
-    }
+    if (auto r = send(values[0]); !r) return r.error();
     if (rd_kafka_flush(rk.get(), timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return make_error(Errc::timeout, fmt::format("no message to {} was delivered within {} ms",
                                                    topic, timeout_ms));
@@ -215,17 +222,7 @@ base::Result<ProduceResult> produce_all(const std::string& bootstrap, const std:
   }
   const auto start = std::chrono::steady_clock::now();
   for (const auto& v : values) {
-    while (true) {
-      const auto rc = rd_kafka_producev(rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                                        RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
-                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-      if (rc == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-      if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
-        return make_error(Errc::unavailable,
-                          fmt::format("producing to {}: {}", topic, rd_kafka_err2str(rc)));
-      }
-      rd_kafka_poll(rk.get(), 10);  // the local queue is full: let deliveries drain it
-    }
+    if (auto r = send(v); !r) return r.error();
     rd_kafka_poll(rk.get(), 0);
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
