@@ -39,6 +39,53 @@ base::Result<Client> open_client(
   return Client(rk, &rd_kafka_destroy);
 }
 
+/// One admin request about topics ("creation"/"creating", "deletion"/"deleting"): `issue`
+/// sends it with the options onto the queue, `topic_results` reads the per-topic results from
+/// its answer. Returns the topics it succeeded for; a topic whose error is `benign` (it already
+/// exists, it is already gone) counts neither as done nor as a failure.
+template <class Issue, class TopicResults>
+base::Result<std::vector<std::string>> topics_request(rd_kafka_t* rk, rd_kafka_admin_op_t op,
+                                                      const char* noun, const char* verb,
+                                                      const std::string& bootstrap, int timeout_ms,
+                                                      rd_kafka_resp_err_t benign, Issue issue,
+                                                      TopicResults topic_results) {
+  char err[512];
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, op);
+  rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof(err));
+  issue(options, queue);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);
+  rd_kafka_AdminOptions_destroy(options);
+
+  base::Result<std::vector<std::string>> out = std::vector<std::string>{};
+  if (ev == nullptr) {
+    out = make_error(Errc::timeout, fmt::format("Kafka did not answer the topic {} in time", noun),
+                     "bootstrap=" + bootstrap);
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    out = make_error(Errc::unavailable,
+                     fmt::format("{} topics failed: {}", verb, rd_kafka_event_error_string(ev)));
+  } else {
+    std::size_t n = 0;
+    const rd_kafka_topic_result_t** results = topic_results(ev, &n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto code = rd_kafka_topic_result_error(results[i]);
+      const std::string name = rd_kafka_topic_result_name(results[i]);
+      if (code == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        out->push_back(name);
+      } else if (code != benign) {
+        const char* why = rd_kafka_topic_result_error_string(results[i]);
+        out = make_error(Errc::unavailable,
+                         fmt::format("{} topic {} failed: {}", verb, name,
+                                     why != nullptr ? why : rd_kafka_err2str(code)));
+        break;
+      }
+    }
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_queue_destroy(queue);
+  return out;
+}
+
 }  // namespace
 
 base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstrap,
@@ -71,42 +118,16 @@ base::Result<std::vector<std::string>> ensure_topics(const std::string& bootstra
     new_topics.push_back(t);
   }
 
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
-  rd_kafka_AdminOptions_t* options =
-      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof(err));
-  rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), options, queue);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);
-  rd_kafka_AdminOptions_destroy(options);
+  auto out = topics_request(
+      rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, "creation", "creating", bootstrap, timeout_ms,
+      RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+      [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+        rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), options, queue);
+      },
+      [](rd_kafka_event_t* ev, std::size_t* n) {
+        return rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), n);
+      });
   free_topics();
-
-  base::Result<std::vector<std::string>> out = std::vector<std::string>{};
-  if (ev == nullptr) {
-    out = make_error(Errc::timeout, "Kafka did not answer the topic creation in time",
-                     "bootstrap=" + bootstrap);
-  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    out = make_error(Errc::unavailable,
-                     fmt::format("creating topics failed: {}", rd_kafka_event_error_string(ev)));
-  } else {
-    const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev);
-    std::size_t n = 0;
-    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(res, &n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto code = rd_kafka_topic_result_error(results[i]);
-      const std::string name = rd_kafka_topic_result_name(results[i]);
-      if (code == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        out->push_back(name);
-      } else if (code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        const char* why = rd_kafka_topic_result_error_string(results[i]);
-        out = make_error(Errc::unavailable,
-                         fmt::format("creating topic {} failed: {}", name,
-                                     why != nullptr ? why : rd_kafka_err2str(code)));
-        break;
-      }
-    }
-  }
-  if (ev != nullptr) rd_kafka_event_destroy(ev);
-  rd_kafka_queue_destroy(queue);
   return out;
 }
 
@@ -116,44 +137,20 @@ base::Result<void> delete_topics(const std::string& bootstrap,
   auto client = open_client(bootstrap, RD_KAFKA_PRODUCER);
   if (!client) return client.error();
   auto& rk = *client;
-  char err[512];
   std::vector<rd_kafka_DeleteTopic_t*> topics;
   for (const auto& n : names) topics.push_back(rd_kafka_DeleteTopic_new(n.c_str()));
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
-  rd_kafka_AdminOptions_t* options =
-      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS);
-  rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof(err));
-  rd_kafka_DeleteTopics(rk.get(), topics.data(), topics.size(), options, queue);
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);
-  rd_kafka_AdminOptions_destroy(options);
+  auto out = topics_request(
+      rk.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, "deletion", "deleting", bootstrap, timeout_ms,
+      RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+      [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+        rd_kafka_DeleteTopics(rk.get(), topics.data(), topics.size(), options, queue);
+      },
+      [](rd_kafka_event_t* ev, std::size_t* n) {
+        return rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), n);
+      });
   rd_kafka_DeleteTopic_destroy_array(topics.data(), topics.size());
-
-  base::Result<void> out{};
-  if (ev == nullptr) {
-    out = make_error(Errc::timeout, "Kafka did not answer the topic deletion in time",
-                     "bootstrap=" + bootstrap);
-  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    out = make_error(Errc::unavailable,
-                     fmt::format("deleting topics failed: {}", rd_kafka_event_error_string(ev)));
-  } else {
-    const rd_kafka_DeleteTopics_result_t* res = rd_kafka_event_DeleteTopics_result(ev);
-    std::size_t n = 0;
-    const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(res, &n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto code = rd_kafka_topic_result_error(results[i]);
-      if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        const char* why = rd_kafka_topic_result_error_string(results[i]);
-        out = make_error(
-            Errc::unavailable,
-            fmt::format("deleting topic {} failed: {}", rd_kafka_topic_result_name(results[i]),
-                        why != nullptr ? why : rd_kafka_err2str(code)));
-        break;
-      }
-    }
-  }
-  if (ev != nullptr) rd_kafka_event_destroy(ev);
-  rd_kafka_queue_destroy(queue);
-  return out;
+  if (!out) return out.error();
+  return {};
 }
 
 base::Result<std::int64_t> topic_end_offsets(const std::string& bootstrap, const std::string& topic,
