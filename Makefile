@@ -10,7 +10,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
 .PHONY: help setup web build build-ci run up down status logs test test-unit test-integration \
-        format format-check lint-python bench-stack bench-ingest bench-serve bench test-faults clean
+        format format-check lint-python bench-stack bench-ingest bench-serve bench bench-ceiling test-faults clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench-serve: build ## constant-rate load (vegeta) on the main read endpoints int
 
 bench: build ## `streamflow bench` flat out, then at half that rate: per-stage throughput vs baselines, freshness, memory/CPU, charts (bench/results/pipeline*.json, .png, e2e.json)
 	@bash bench/pipeline.sh
+
+bench-ceiling: build ## the pipeline's two halves measured apart (Spark paused, then alone): CPU per user by service and the highest rate this machine allows, into bench/results/ceiling.json
+	@bash bench/ceiling.sh
 
 test-faults: build-ci ## the fault suite alone (part of `make test`): 65 bad-input cases and SIGKILL of every component
 	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests/faults

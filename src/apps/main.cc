@@ -319,6 +319,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool no_baselines = false;
   bench_cmd->add_flag("--no-baselines", no_baselines, "skip the baselines");
+  bench_cmd->add_flag(
+      "--stages-apart", bopt.stages_apart,
+      "measure the two halves one after the other: ingest -> PostgreSQL -> Debezium -> Kafka "
+      "with the Spark job paused, then Spark -> Cassandra draining the topic alone; reports each "
+      "half's CPU per user by service and the highest sustained rate they leave room for on "
+      "this machine (no baselines, no chart)");
+  bench_cmd
+      ->add_option("--target-rate", bopt.target_rate,
+                   "users/s the --stages-apart figures are set against")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   std::string plot_script = "bench/plot.py";
   bench_cmd->add_option("--plot", plot_script, "chart script (JSON in, PNG out; empty: no chart)")
       ->capture_default_str();

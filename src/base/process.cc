@@ -176,16 +176,21 @@ std::vector<ProcStat> read_proc_stats() {
   return out;
 }
 
-TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root) {
-  static const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
-  static const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
-  TreeUsage u;
+std::vector<pid_t> tree_pids(const std::vector<ProcStat>& all, pid_t root) {
   std::vector<pid_t> tree{root};
   for (std::size_t i = 0; i < tree.size(); ++i) {
     for (const auto& p : all) {
       if (p.ppid == tree[i] && p.pid != root) tree.push_back(p.pid);
     }
   }
+  return tree;
+}
+
+TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root) {
+  static const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
+  static const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  TreeUsage u;
+  const auto tree = tree_pids(all, root);
   for (const auto& p : all) {
     if (std::find(tree.begin(), tree.end(), p.pid) == tree.end()) continue;
     u.rss_bytes += p.rss_pages * page;

@@ -62,6 +62,8 @@ struct TreeUsage {
   double cpu_seconds = 0;  ///< CPU time used so far by the processes alive now
   int processes = 0;
 };
+/// A process and all its descendants among `all` (the process first).
+std::vector<pid_t> tree_pids(const std::vector<ProcStat>& all, pid_t root);
 /// A process and all its descendants among `all`, summed.
 TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root);
 

@@ -4,8 +4,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -304,6 +307,175 @@ std::string os_pretty_name() {
   return "?";
 }
 
+/// Sends `sig` to a process and every descendant (the PySpark driver and its JVM).
+base::Result<void> signal_tree(pid_t root, int sig) {
+  for (pid_t p : base::tree_pids(base::read_proc_stats(), root)) {
+    if (::kill(p, sig) != 0 && errno != ESRCH) {
+      return make_error(Errc::io_error, fmt::format("cannot send signal {} to pid {}: {}", sig, p,
+                                                    std::strerror(errno)));
+    }
+  }
+  return {};
+}
+
+/// The Spark job held still (SIGSTOP to its process tree) while it lives; resumed (SIGCONT) by
+/// resume() or, on any way out, by the destructor, so that a failed run never leaves it frozen.
+class PausedJob {
+ public:
+  explicit PausedJob(pid_t pid) : pid_(pid) {}
+  ~PausedJob() { (void)resume(); }
+  PausedJob(const PausedJob&) = delete;
+  PausedJob& operator=(const PausedJob&) = delete;
+  base::Result<void> pause() {
+    paused_ = true;
+    return signal_tree(pid_, SIGSTOP);
+  }
+  base::Result<void> resume() {
+    if (!paused_) return {};
+    paused_ = false;
+    return signal_tree(pid_, SIGCONT);
+  }
+
+ private:
+  pid_t pid_;
+  bool paused_ = false;
+};
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char date[32];
+  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return date;
+}
+
+/// The healthy services of the stack with their pids, or why the bench cannot run.
+base::Result<std::vector<std::pair<std::string, pid_t>>> healthy_services(
+    const stack::Layout& layout) {
+  const auto status = stack::Stack(layout).status();
+  std::vector<std::pair<std::string, pid_t>> services;
+  for (const auto& s : status.services) {
+    if (s.state != "healthy") {
+      return make_error(Errc::failed_precondition,
+                        fmt::format("{} is {}: start the stack first (`streamflow up`, then "
+                                    "`streamflow status`)",
+                                    s.name, s.state));
+    }
+    if (s.pid) services.emplace_back(s.name, *s.pid);
+  }
+  return services;
+}
+
+/// Waits until `done` holds for a sample taken after the call; its index, or a timeout error.
+template <typename Pred>
+base::Result<std::size_t> await_sample(const Sampler& sampler, double timeout_s,
+                                       const std::string& what, Pred done) {
+  const std::size_t from = sampler.samples().size();
+  const auto t0 = Clock::now();
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const auto samples = sampler.samples();
+    if (auto i = first_sample(samples, from, done)) return *i;
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > timeout_s) {
+      return make_error(Errc::timeout, fmt::format("{} did not happen within {:.0f} s: see "
+                                                   "`streamflow status` and `streamflow logs`",
+                                                   what, timeout_s));
+    }
+  }
+}
+
+base::Result<nlohmann::json> run_stages_apart(const stack::Layout& layout,
+                                              ingest::Options ingest_opt, const Options& opt,
+                                              const std::atomic<bool>& stop,
+                                              std::ostream& progress) {
+  auto services = healthy_services(layout);
+  if (!services) return services.error();
+  std::optional<pid_t> spark;
+  for (const auto& [name, pid] : *services) {
+    if (name == "spark") spark = pid;
+  }
+  if (!spark) {
+    return make_error(Errc::failed_precondition,
+                      "--stages-apart needs the Spark job running (spark.enabled)");
+  }
+  // Ingest runs in this process: its CPU is the capture half's too.
+  services->emplace_back("ingest", getpid());
+  std::error_code ec;
+  std::filesystem::create_directories(opt.out_dir, ec);
+  if (ec) return make_error(Errc::io_error, "cannot create " + opt.out_dir.string());
+
+  progress << fmt::format(
+      "bench: stages apart: capture ({} for {:.0f} s, the Spark job paused), then the Spark job "
+      "drains the topic alone\n",
+      opt.rate > 0 ? fmt::format("{} users/s", thousands(opt.rate)) : std::string("flat out"),
+      opt.seconds);
+  Sampler sampler(layout, ingest_opt.pg_conninfo, *services, progress);
+  auto answered = [](const Sample& s) {
+    return s.staging_users && s.cdc_events && s.cassandra_users;
+  };
+  auto first = await_sample(sampler, 60, "a first answer from every stage", answered);
+  if (!first) return first.error();
+  const std::int64_t cdc0 = *sampler.samples()[*first].cdc_events;
+
+  PausedJob job(*spark);
+  if (auto r = job.pause(); !r) return r.error();
+  sampler.set_phase("capture");
+  // From the first sample after the pause, so that none of the job's CPU falls in the capture.
+  auto paused = await_sample(sampler, 60, "a sample after the pause", answered);
+  if (!paused) return paused.error();
+  const std::size_t capture_begin = *paused;
+
+  ingest_opt.continuous = true;
+  ingest_opt.rate = opt.rate;
+  ingest_opt.progress = false;
+  std::atomic<bool> ingest_stop{false};
+  std::thread timer([&] {
+    const auto until = Clock::now() + std::chrono::duration<double>(opt.seconds);
+    while (!stop && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ingest_stop = true;
+  });
+  const auto outcome = ingest::run(ingest_opt, ingest_stop);
+  ingest_stop = true;
+  timer.join();
+  if (outcome.error)
+    return make_error(outcome.error->code, "ingest failed: " + outcome.error->message);
+  const std::int64_t users = outcome.summary.inserted;
+
+  auto captured =
+      await_sample(sampler, opt.catchup_timeout_s, "every change on the CDC topic",
+                   [&](const Sample& s) { return s.cdc_events && *s.cdc_events >= cdc0 + users; });
+  if (!captured) return captured.error();
+
+  sampler.set_phase("process");
+  const std::size_t process_begin = sampler.samples().size() - 1;
+  if (auto r = job.resume(); !r) return r.error();
+  auto processed = await_sample(
+      sampler, opt.catchup_timeout_s, "Cassandra holding every user", [](const Sample& s) {
+        return s.staging_users && s.cassandra_users && s.cdc_events && s.spark_consumed &&
+               *s.cassandra_users >= *s.staging_users && *s.spark_consumed >= *s.cdc_events;
+      });
+  if (!processed) return processed.error();
+  sampler.stop();
+  const auto samples = sampler.samples();
+
+  auto half = [&](std::size_t from, std::size_t to) {
+    HalfRun h;
+    h.users = users;
+    h.seconds = samples[to].t - samples[from].t;
+    h.cpu_s = cpu_between(samples[from], samples[to]);
+    return h;
+  };
+  auto doc = stages_apart_json(half(capture_begin, *captured), half(process_begin, *processed),
+                               std::thread::hardware_concurrency(), opt.target_rate);
+  doc["users"] = users;
+  doc["machine"] = machine_description();
+  doc["date"] = utc_now();
+  const auto json_path = opt.out_dir / (opt.name + ".json");
+  if (auto r = base::write_file(json_path, doc.dump(2) + "\n"); !r) return r.error();
+  progress << "bench: wrote " << json_path.string() << "\n";
+  return doc;
+}
+
 }  // namespace
 
 std::string machine_description() {
@@ -326,17 +498,10 @@ std::string machine_description() {
 base::Result<nlohmann::json> run(const stack::Layout& layout, ingest::Options ingest_opt,
                                  const Options& opt, const std::atomic<bool>& stop,
                                  std::ostream& progress) {
-  const auto status = stack::Stack(layout).status();
-  std::vector<std::pair<std::string, pid_t>> services;
-  for (const auto& s : status.services) {
-    if (s.state != "healthy") {
-      return make_error(Errc::failed_precondition,
-                        fmt::format("{} is {}: start the stack first (`streamflow up`, then "
-                                    "`streamflow status`)",
-                                    s.name, s.state));
-    }
-    if (s.pid) services.emplace_back(s.name, *s.pid);
-  }
+  if (opt.stages_apart) return run_stages_apart(layout, std::move(ingest_opt), opt, stop, progress);
+  auto healthy = healthy_services(layout);
+  if (!healthy) return healthy.error();
+  const auto& services = *healthy;
   std::error_code ec;
   std::filesystem::create_directories(opt.out_dir, ec);
   if (ec) return make_error(Errc::io_error, "cannot create " + opt.out_dir.string());
@@ -435,10 +600,7 @@ base::Result<nlohmann::json> run(const stack::Layout& layout, ingest::Options in
   auto doc = report_json(info, samples, e2e, freshness_timeline(*rows, start_ms), b);
   doc["ingested"] = info.ingested;
   doc["machine"] = machine_description();
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char date[32];
-  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  doc["date"] = date;
+  doc["date"] = utc_now();
 
   const auto json_path = opt.out_dir / (opt.name + ".json");
   if (auto r = base::write_file(json_path, doc.dump(2) + "\n"); !r) return r.error();

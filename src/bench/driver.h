@@ -28,6 +28,13 @@ struct Options {
   std::int64_t baseline_rows = 50000;
   std::filesystem::path plot_script;  ///< empty: no chart
   double catchup_timeout_s = 900;
+  /// The two halves of the pipeline one after the other instead of together: the capture half
+  /// (ingest -> PostgreSQL -> Debezium -> Kafka) with the Spark job paused (SIGSTOP, so that
+  /// its JIT stays warm), then the process half (Spark -> Cassandra) draining what the capture
+  /// left on the topic with nothing else moving. Each half's CPU per user, by service, and the
+  /// highest sustained rate those costs leave room for on this machine's cores.
+  bool stages_apart = false;
+  double target_rate = 10000;  ///< users/s the stages-apart figures are set against
 };
 
 /// Runs one benchmark against the stack `layout` describes (it must be up) and returns the

@@ -121,6 +121,7 @@ std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
       prev = &s;
     }
     u.avg_cpu_pct = busy_time > 0 ? 100.0 * cpu / busy_time : 0;
+    u.cpu_seconds = cpu;
     out.push_back(u);
   }
   return out;
@@ -156,6 +157,49 @@ nlohmann::json counter(const std::optional<std::int64_t>& v) {
 }
 
 }  // namespace
+
+std::map<std::string, double> cpu_between(const Sample& from, const Sample& to) {
+  std::map<std::string, double> out;
+  for (const auto& [name, v] : to.services) {
+    auto it = from.services.find(name);
+    const double d = it == from.services.end() ? 0 : v.cpu_seconds - it->second.cpu_seconds;
+    out[name] = std::max(d, 0.0);
+  }
+  return out;
+}
+
+nlohmann::json stages_apart_json(const HalfRun& capture, const HalfRun& process, unsigned cores,
+                                 double target_users_per_s) {
+  using nlohmann::json;
+  double total_us = 0;
+  auto half = [&total_us](const HalfRun& h) {
+    json per_service = json::object();
+    double us = 0;
+    for (const auto& [name, cpu] : h.cpu_s) {
+      const double v = h.users > 0 ? cpu * 1e6 / static_cast<double>(h.users) : 0;
+      per_service[name] = round_to(v, 1);
+      us += v;
+    }
+    total_us += us;
+    json j;
+    j["users"] = h.users;
+    j["seconds"] = round_to(h.seconds, 1);
+    j["users_per_s"] = h.seconds > 0 ? round_to(static_cast<double>(h.users) / h.seconds, 0) : 0;
+    j["cpu_us_per_user"] = round_to(us, 1);
+    j["cpu_us_per_user_by_service"] = per_service;
+    return j;
+  };
+  json doc;
+  doc["capture"] = half(capture);
+  doc["process"] = half(process);
+  doc["cores"] = cores;
+  doc["cpu_us_per_user"] = round_to(total_us, 1);
+  doc["ceiling_users_per_s"] = total_us > 0 ? round_to(cores * 1e6 / total_us, 0) : 0;
+  doc["target_users_per_s"] = target_users_per_s;
+  doc["cpu_us_per_user_at_target"] =
+      target_users_per_s > 0 ? round_to(cores * 1e6 / target_users_per_s, 1) : 0;
+  return doc;
+}
 
 nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& samples,
                            const EndToEnd& e2e, const std::vector<FreshnessPoint>& freshness,
@@ -200,6 +244,7 @@ nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& sample
   for (const auto& u : service_usage(samples)) {
     services[u.name] = {{"peak_rss_mb", round_to(u.peak_rss_mb, 0)},
                         {"avg_cpu_pct", round_to(u.avg_cpu_pct, 1)},
+                        {"cpu_s", round_to(u.cpu_seconds, 2)},
                         {"peak_cpu_pct", round_to(u.peak_cpu_pct, 1)}};
   }
   doc["services"] = services;

@@ -86,11 +86,41 @@ struct ServiceUsage {
   std::string name;
   double peak_rss_mb = 0;
   double avg_cpu_pct = 0;   ///< over the whole run, 100 = one core
+  double cpu_seconds = 0;   ///< CPU used over the whole run
   double peak_cpu_pct = 0;  ///< over any one sample interval
 };
 std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples);
 /// The largest sum over services of resident memory at any one sample, in MB.
 double peak_stack_rss_mb(const std::vector<Sample>& samples);
+
+/// One half of the pipeline measured with the other half held still (`streamflow bench
+/// --stages-apart`): its wall time, the users it moved and the CPU each service spent on them.
+struct HalfRun {
+  std::int64_t users = 0;
+  double seconds = 0;                   ///< wall time, at sample resolution
+  std::map<std::string, double> cpu_s;  ///< CPU seconds per service over the half
+};
+
+/// CPU seconds each service used from sample `from` to sample `to`. A service missing from
+/// either, or whose counter went back (a restart), counts 0.
+std::map<std::string, double> cpu_between(const Sample& from, const Sample& to);
+
+/// The first sample at or after `from` (an index) where `done` holds; nullopt if none.
+template <typename Pred>
+std::optional<std::size_t> first_sample(const std::vector<Sample>& samples, std::size_t from,
+                                        Pred done) {
+  for (std::size_t i = from; i < samples.size(); ++i) {
+    if (done(samples[i])) return i;
+  }
+  return std::nullopt;
+}
+
+/// The figures of a stages-apart run: each half's rate and CPU per user by service, their sum,
+/// and the highest sustained rate those costs allow on `cores` cores when both halves share
+/// them (every core busy, nothing else running): cores * 1e6 / (CPU µs per user, both halves).
+/// `target_users_per_s` is set beside it with the CPU budget per user it leaves.
+nlohmann::json stages_apart_json(const HalfRun& capture, const HalfRun& process, unsigned cores,
+                                 double target_users_per_s);
 
 /// Baselines measured in the same run: each stage's limit on this machine.
 struct Baselines {

@@ -608,3 +608,30 @@ def test_streamflow_bench_measures_every_stage_and_draws_its_chart(faults_stack,
     assert "topic streamflow.bench is left" not in proc.stderr, proc.stderr
     wait_for(lambda: "streamflow.bench" not in kcat_topics(faults_stack), timeout=30,
              what="the bench's Kafka topic to be deleted")
+
+
+def test_bench_stages_apart_pauses_the_job_then_times_it_alone(faults_stack, cass, tmp_path):
+    proc = faults_stack.run("bench", "--stages-apart", "--seconds", "3", "--rate", "1000",
+                            "--name", "apart", "--out-dir", str(tmp_path), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "capture" in proc.stderr and "process" in proc.stderr  # the progress lines
+    doc = json.loads((tmp_path / "apart.json").read_text())
+    capture, process = doc["capture"], doc["process"]
+    assert doc["users"] == capture["users"] == process["users"] >= 2000, doc
+    # Paused (SIGSTOP), the job used no CPU while the capture half ran; the capture's services did.
+    by = capture["cpu_us_per_user_by_service"]
+    assert by["spark"] == 0, by
+    assert min(by["ingest"], by["postgres"], by["connect"]) > 0, by
+    assert min(process["cpu_us_per_user_by_service"][s] for s in ("spark", "cassandra")) > 0, process
+    assert 0 < capture["seconds"] and 0 < process["seconds"], doc
+    total = capture["cpu_us_per_user"] + process["cpu_us_per_user"]
+    assert doc["cpu_us_per_user"] == pytest.approx(total, abs=0.2)
+    assert doc["ceiling_users_per_s"] == pytest.approx(doc["cores"] * 1e6 / total, rel=0.01)
+    assert doc["cpu_us_per_user_at_target"] == pytest.approx(doc["cores"] * 1e6 / 10000)
+    assert doc["machine"] and doc["date"]
+    # The job was resumed, not left frozen: healthy, and still writing what comes in.
+    wait_for(lambda: faults_stack.status()["spark"]["state"] == "healthy", timeout=60,
+             what="the Spark job to report progress again")
+    rc, _, err = ingest(faults_stack, "-n", "500", "--seed", "after-stages-apart")
+    assert rc == 0, err
+    wait_until_consistent(faults_stack, cass, len(staging_ids(faults_stack)), timeout=120)

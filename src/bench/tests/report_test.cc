@@ -94,7 +94,53 @@ TEST(ServiceUsage, PeakMemoryAverageCpuAndARestartIsNotNegative) {
   EXPECT_DOUBLE_EQ(u[0].peak_rss_mb, 300);
   EXPECT_DOUBLE_EQ(u[0].peak_cpu_pct, 100);
   EXPECT_DOUBLE_EQ(u[0].avg_cpu_pct, 100.0 * 3.0 / 6.0);
+  EXPECT_DOUBLE_EQ(u[0].cpu_seconds, 3.0);
   EXPECT_DOUBLE_EQ(peak_stack_rss_mb(s), 1324);  // at t=2: 300 + 1024
+}
+
+TEST(StagesApart, CpuBetweenTwoSamplesPerService) {
+  Sample a, b;
+  a.services["kafka"] = {0, 10.0};
+  b.services["kafka"] = {0, 12.5};
+  a.services["spark"] = {0, 30.0};
+  b.services["spark"] = {0, 1.0};      // restarted in between: not negative
+  b.services["cassandra"] = {0, 4.0};  // not there at the first sample
+  const auto d = cpu_between(a, b);
+  EXPECT_DOUBLE_EQ(d.at("kafka"), 2.5);
+  EXPECT_DOUBLE_EQ(d.at("spark"), 0);
+  EXPECT_DOUBLE_EQ(d.at("cassandra"), 0);
+}
+
+TEST(StagesApart, FirstSampleFromAnIndex) {
+  std::vector<Sample> s = {at(0, 10, 0), at(1, 20, 5), at(2, 20, 20)};
+  auto caught_up = [](const Sample& x) { return *x.cassandra_users >= *x.staging_users; };
+  EXPECT_EQ(first_sample(s, 0, caught_up), std::optional<std::size_t>(2));
+  EXPECT_EQ(first_sample(s, 3, caught_up), std::nullopt);
+  auto any = [](const Sample&) { return true; };
+  EXPECT_EQ(first_sample(s, 1, any), std::optional<std::size_t>(1));
+}
+
+TEST(StagesApart, CpuPerUserOfBothHalvesSetsTheCeiling) {
+  // 100,000 users: capture used 6 + 4 CPU-s (100 us/user), processing 15 CPU-s (150 us/user).
+  HalfRun capture{100000, 10.0, {{"postgres", 6.0}, {"connect", 4.0}}};
+  HalfRun process{100000, 20.0, {{"spark", 12.0}, {"cassandra", 3.0}}};
+  const auto j = stages_apart_json(capture, process, 2, 10000);
+  EXPECT_DOUBLE_EQ(j["capture"]["users_per_s"].get<double>(), 10000);
+  EXPECT_DOUBLE_EQ(j["capture"]["cpu_us_per_user"].get<double>(), 100);
+  EXPECT_DOUBLE_EQ(j["capture"]["cpu_us_per_user_by_service"]["postgres"].get<double>(), 60);
+  EXPECT_DOUBLE_EQ(j["process"]["users_per_s"].get<double>(), 5000);
+  EXPECT_DOUBLE_EQ(j["process"]["cpu_us_per_user_by_service"]["spark"].get<double>(), 120);
+  EXPECT_DOUBLE_EQ(j["cpu_us_per_user"].get<double>(), 250);
+  // Two cores give 2,000,000 us of CPU per second: 250 us per user leaves room for 8,000/s.
+  EXPECT_DOUBLE_EQ(j["ceiling_users_per_s"].get<double>(), 8000);
+  EXPECT_DOUBLE_EQ(j["cpu_us_per_user_at_target"].get<double>(), 200);
+  EXPECT_EQ(j["cores"].get<unsigned>(), 2u);
+}
+
+TEST(StagesApart, NoUsersGivesNoCeilingRatherThanADivisionByZero) {
+  const auto j = stages_apart_json(HalfRun{}, HalfRun{}, 2, 10000);
+  EXPECT_EQ(j["ceiling_users_per_s"].get<double>(), 0);
+  EXPECT_EQ(j["capture"]["users_per_s"].get<double>(), 0);
 }
 
 TEST(ReportJson, StagesAsFractionsOfTheirBaselines) {
