@@ -20,14 +20,7 @@ source "$(dirname "$0")/lib.sh"
 
 SECONDS_FLAT=${BENCH_CEILING_SECONDS:-10}
 TARGET=${BENCH_TARGET_RATE:-10000}
-start_isolated_stack
-echo "==> streamflow up (isolated stack in $STATE)"
-"$BIN" up >/dev/null
-cd "$ROOT"
-
-WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-20}
-echo "==> warm-up: ${WARMUP_SECONDS} s flat out through the whole pipeline, until Cassandra has it (not counted)"
-"$BIN" bench --seconds "$WARMUP_SECONDS" --name warmup --out-dir "$STATE" --no-baselines --plot "" >/dev/null
+start_warm_stack
 
 echo "==> together: ${SECONDS_FLAT} s of ingest flat out through the whole pipeline"
 "$BIN" bench --seconds "$SECONDS_FLAT" --name together --out-dir "$STATE" --plot "" >/dev/null

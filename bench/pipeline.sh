@@ -18,17 +18,7 @@ source "$(dirname "$0")/lib.sh"
 
 FLAT_OUT_SECONDS=${BENCH_FLAT_OUT_SECONDS:-10}  # ingest alone is ~8x faster than the pipeline
 RATE_SECONDS=${BENCH_RATE_SECONDS:-60}
-start_isolated_stack
-echo "==> streamflow up (isolated stack in $STATE)"
-"$BIN" up >/dev/null
-cd "$ROOT"
-
-# The warm-up is long enough for the JVMs' JIT: on a fresh stack, with 2 s of it, the compiler
-# threads of Spark, Cassandra, Connect and Kafka took close to 30% of the CPU of the measured
-# run (per-thread CPU from /proc), which measured the JIT rather than the pipeline.
-WARMUP_SECONDS=${BENCH_WARMUP_SECONDS:-20}
-echo "==> warm-up: ${WARMUP_SECONDS} s flat out through the whole pipeline, until Cassandra has it (not counted)"
-"$BIN" bench --seconds "$WARMUP_SECONDS" --name warmup --out-dir "$STATE" --no-baselines --plot "" >/dev/null
+start_warm_stack
 
 echo "==> flat out for ${FLAT_OUT_SECONDS} s of ingest, then until Cassandra has every user"
 summary=$("$BIN" bench --seconds "$FLAT_OUT_SECONDS" --name pipeline)

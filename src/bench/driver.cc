@@ -307,6 +307,26 @@ std::string os_pretty_name() {
   return "?";
 }
 
+/// Ingest, continuous, paced at `opt.rate` or flat out, for `opt.seconds` (or until Ctrl-C
+/// sets `stop`).
+ingest::Outcome ingest_for(ingest::Options ingest_opt, const Options& opt,
+                           const std::atomic<bool>& stop) {
+  ingest_opt.continuous = true;
+  ingest_opt.rate = opt.rate;
+  ingest_opt.progress = false;
+  std::atomic<bool> ingest_stop{false};
+  std::thread timer([&] {
+    const auto until = Clock::now() + std::chrono::duration<double>(opt.seconds);
+    while (!stop && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ingest_stop = true;
+  });
+  auto outcome = ingest::run(ingest_opt, ingest_stop);
+  ingest_stop = true;
+  timer.join();
+  return outcome;
+}
+
 /// Sends `sig` to a process and every descendant (the PySpark driver and its JVM).
 base::Result<void> signal_tree(pid_t root, int sig) {
   for (pid_t p : base::tree_pids(base::read_proc_stats(), root)) {
@@ -424,19 +444,7 @@ base::Result<nlohmann::json> run_stages_apart(const stack::Layout& layout,
   if (!paused) return paused.error();
   const std::size_t capture_begin = *paused;
 
-  ingest_opt.continuous = true;
-  ingest_opt.rate = opt.rate;
-  ingest_opt.progress = false;
-  std::atomic<bool> ingest_stop{false};
-  std::thread timer([&] {
-    const auto until = Clock::now() + std::chrono::duration<double>(opt.seconds);
-    while (!stop && Clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ingest_stop = true;
-  });
-  const auto outcome = ingest::run(ingest_opt, ingest_stop);
-  ingest_stop = true;
-  timer.join();
+  const auto outcome = ingest_for(std::move(ingest_opt), opt, stop);
   if (outcome.error)
     return make_error(outcome.error->code, "ingest failed: " + outcome.error->message);
   const std::int64_t users = outcome.summary.inserted;
@@ -513,21 +521,8 @@ base::Result<nlohmann::json> run(const stack::Layout& layout, ingest::Options in
   const std::int64_t start_ms = epoch_ms();
   Sampler sampler(layout, ingest_opt.pg_conninfo, services, progress);
 
-  // Ingest: continuous, paced or flat out, stopped after the chosen time (or by Ctrl-C).
-  ingest_opt.continuous = true;
-  ingest_opt.rate = opt.rate;
-  ingest_opt.progress = false;
-  std::atomic<bool> ingest_stop{false};
-  std::thread timer([&] {
-    const auto until = Clock::now() + std::chrono::duration<double>(opt.seconds);
-    while (!stop && Clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ingest_stop = true;
-  });
   const auto t_ingest = Clock::now();
-  const auto outcome = ingest::run(ingest_opt, ingest_stop);
-  ingest_stop = true;
-  timer.join();
+  const auto outcome = ingest_for(std::move(ingest_opt), opt, stop);
   const double ingest_seconds = std::chrono::duration<double>(Clock::now() - t_ingest).count();
   const double ingest_end = sampler.elapsed();
   if (outcome.error) {
