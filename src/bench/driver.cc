@@ -444,7 +444,7 @@ base::Result<nlohmann::json> run_stages_apart(const stack::Layout& layout,
   if (!paused) return paused.error();
   const std::size_t capture_begin = *paused;
 
-  const auto outcome = ingest_for(std::move(ingest_opt), opt, stop);
+  const auto outcome = ingest_for(ingest_opt, opt, stop);
   if (outcome.error)
     return make_error(outcome.error->code, "ingest failed: " + outcome.error->message);
   const std::int64_t users = outcome.summary.inserted;
@@ -522,7 +522,7 @@ base::Result<nlohmann::json> run(const stack::Layout& layout, ingest::Options in
   Sampler sampler(layout, ingest_opt.pg_conninfo, services, progress);
 
   const auto t_ingest = Clock::now();
-  const auto outcome = ingest_for(std::move(ingest_opt), opt, stop);
+  const auto outcome = ingest_for(ingest_opt, opt, stop);
   const double ingest_seconds = std::chrono::duration<double>(Clock::now() - t_ingest).count();
   const double ingest_end = sampler.elapsed();
   if (outcome.error) {
