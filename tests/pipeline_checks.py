@@ -58,6 +58,43 @@ def assert_consistent(stack, cass: Cassandra, created: int) -> None:
         assert t[table] == created, (table, t, created)
 
 
+def settled_signups(stack, cass: Cassandra, timeout: float = 180, period: float = 6.0) -> int:
+    """The signups a stack has counted so far, once the pipeline has settled: Cassandra holds
+    exactly staging's users, the current users per country add up to them, the three signup
+    breakdowns agree, and all of that held for one analytics trigger period (`period`). A test
+    states what it expects relative to this, so it passes alone and after any other test."""
+    state: dict = {}
+
+    def snapshot():
+        pg = staging_ids(stack)
+        ids = cass.user_ids()
+        if len(ids) != len(set(ids)) or set(ids) != pg:
+            return None
+        t = cass.totals()
+        signups = {t[table] for table in ANALYTICS_SIGNUP_TABLES}
+        if t["users_per_country"] != len(pg) or len(signups) != 1:
+            return None
+        return (len(pg), signups.pop())
+
+    def settled():
+        try:
+            now = snapshot()
+        except Exception:  # noqa: BLE001 - a service restarting: try again
+            now = None
+        if now is None or now != state.get("last"):
+            state.update(last=now, since=time.monotonic())
+            return None
+        return now if time.monotonic() - state["since"] >= period else None
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = settled()
+        if found is not None:
+            return found[1]
+        time.sleep(1.0)
+    raise AssertionError(f"the pipeline did not settle within {timeout} s (last: {state.get('last')})")
+
+
 def wait_until_consistent(stack, cass: Cassandra, created: int, timeout: float) -> float:
     """Seconds until Cassandra and the analytics match staging; fails after `timeout` with the
     last difference seen."""

@@ -31,6 +31,7 @@
 #include "cql/format.h"
 #include "cql/migrations.h"
 #include "ingest/ingester.h"
+#include "io/http.h"
 #include "io/migrations.h"
 #include "mockapi/server.h"
 #include "ops/housekeeping.h"
@@ -230,8 +231,19 @@ int main(int argc, char** argv) {
   ingest_cmd->add_option("--max-retries", max_retries,
                          "retries per request (default: ingest.max_retries)");
   ingest_cmd->add_option("--timeout", timeout_s, "seconds per request (default: ingest.timeout_s)");
-  ingest_cmd->add_option("--file", file,
-                         "ingest this saved API response instead of calling the API");
+  ingest_cmd->add_option(
+      "--file", file,
+      "ingest this saved API response instead of calling the API: the API's envelope, a bare "
+      "JSON array of result objects, or JSON Lines (one result object per line), with or "
+      "without a byte-order mark; anything else fails (exit 65) and stores nothing");
+  ingest_cmd->add_flag("--dry-run", iopt.dry_run,
+                       "decode and validate only: no PostgreSQL, nothing stored; prints the "
+                       "usual summary (\"valid\" and \"rejected\" say what a real run would land)");
+  bool show_rejects = false;
+  ingest_cmd->add_flag("--show-rejects", show_rejects,
+                       "print each rejected record on stdout as a JSON line, before the summary: "
+                       "{\"reject\": index, \"reason\", \"uuid\", \"payload\"} (the payload as "
+                       "stored: credentials dropped, national ids hashed)");
   bool quiet = false;
   ingest_cmd->add_flag("-q,--quiet", quiet, "no progress lines");
 
@@ -252,13 +264,19 @@ int main(int argc, char** argv) {
   auto* housekeeping_cmd = app.add_subcommand(
       "housekeeping",
       "purge staging rows already confirmed in Cassandra and older than the retention (Cassandra "
-      "keeps them), vacuum the staging tables, prune old Airflow logs and Spark checkpoint "
-      "files. Prints one JSON line on stdout.");
+      "keeps them), delete rejected records older than their retention, vacuum the staging "
+      "tables, prune old Airflow logs and Spark checkpoint files. Prints one JSON line on "
+      "stdout.");
   sf::ops::HousekeepingOptions hk;
-  std::optional<int> staging_retention_h, log_retention_h;
+  std::optional<int> staging_retention_h, log_retention_h, reject_retention_days;
   std::vector<std::string> hk_only;
-  housekeeping_cmd->add_option("--only", hk_only, "run only these steps: purge, vacuum, prune")
-      ->check(CLI::IsMember({"purge", "vacuum", "prune"}));
+  housekeeping_cmd
+      ->add_option("--only", hk_only, "run only these steps: purge, rejects, vacuum, prune")
+      ->check(CLI::IsMember({"purge", "rejects", "vacuum", "prune"}));
+  housekeeping_cmd
+      ->add_option("--reject-retention-days", reject_retention_days,
+                   "days (default: housekeeping.reject_retention_days)")
+      ->check(CLI::NonNegativeNumber);
   housekeeping_cmd
       ->add_option("--staging-retention-h", staging_retention_h,
                    "hours (default: housekeeping.staging_retention_h)")
@@ -455,9 +473,16 @@ int main(int argc, char** argv) {
     iopt.nat = nat.value_or(settings->get("ingest.nat"));
     if (file) iopt.file = *file;
     iopt.progress = !quiet;
-    auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-ingest");
-    if (!conninfo) return conninfo.error();
-    iopt.pg_conninfo = *conninfo;
+    // Politeness: the local mock may be asked flat out; any other host gets the low default.
+    auto api = sf::io::Url::parse(iopt.url);
+    const bool local_api = api && sf::base::is_loopback_host(api->host);
+    iopt.requests_per_s =
+        settings->get_double(local_api ? "ingest.local_requests_per_s" : "ingest.requests_per_s");
+    if (!iopt.dry_run) {
+      auto conninfo = sf::config::pipeline_conninfo(*settings, "streamflow-ingest");
+      if (!conninfo) return conninfo.error();
+      iopt.pg_conninfo = *conninfo;
+    }
     auto key = sf::config::secret(*settings, "ingest.id_hash_key", "id_hash.key", true);
     if (!key) return key.error();
     iopt.id_hash_key = *key;
@@ -488,6 +513,11 @@ int main(int argc, char** argv) {
 
   if (ingest_cmd->parsed()) {
     if (auto r = ingest_options(); !r) return report(r.error());
+    if (show_rejects) {
+      iopt.on_reject = [](const sf::model::Reject& r, const std::string&) {
+        std::cout << sf::ingest::reject_json(r) << '\n';
+      };
+    }
     StopSignal stop;
     auto outcome = sf::ingest::run(iopt, stop.flag());
     std::cout << outcome.summary.to_json() << std::endl;
@@ -511,6 +541,7 @@ int main(int argc, char** argv) {
         return std::find(hk_only.begin(), hk_only.end(), s) != hk_only.end();
       };
       hk.purge = has("purge");
+      hk.rejects = has("rejects");
       hk.vacuum = has("vacuum");
       hk.prune = has("prune");
     }
@@ -518,13 +549,17 @@ int main(int argc, char** argv) {
         static_cast<int>(settings->get_int("housekeeping.staging_retention_h")));
     hk.log_retention_h = log_retention_h.value_or(
         static_cast<int>(settings->get_int("housekeeping.log_retention_h")));
+    hk.reject_retention_days = reject_retention_days.value_or(
+        static_cast<int>(settings->get_int("housekeeping.reject_retention_days")));
     auto r = sf::ops::housekeeping(*settings, hk);
     if (!r) return report(r.error());
     std::cerr << fmt::format(
         "housekeeping{}: purged {} of {} staging rows older than {} h ({} not yet confirmed in "
-        "Cassandra); vacuumed {} table(s); pruned {} file(s), {} bytes\n",
+        "Cassandra); {} {} rejects older than {} days; vacuumed {} table(s); pruned {} file(s), "
+        "{} bytes\n",
         hk.dry_run ? " (dry run)" : "", r->purged, r->purge_candidates, hk.staging_retention_h,
-        r->unconfirmed, r->vacuumed.size(), r->pruned_files, r->pruned_bytes);
+        r->unconfirmed, hk.dry_run ? "would delete" : "deleted", r->rejects_purged,
+        hk.reject_retention_days, r->vacuumed.size(), r->pruned_files, r->pruned_bytes);
     std::cout << r->to_json() << std::endl;
     return 0;
   }

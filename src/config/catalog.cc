@@ -74,6 +74,15 @@ const std::vector<SettingSpec>& catalog() {
       {"ingest.timeout_s", Kind::integer, "30", "connect and read timeout of one request", false, 1,
        600},
       {"ingest.nat", Kind::string, "", "nationalities to ask for, comma-separated (empty: all)"},
+      {"ingest.requests_per_s", Kind::number, "0.0125",
+       "most requests per second to one API host other than loopback, counted across every "
+       "ingest of this stack (the clock is kept in PostgreSQL), retries included. The default, "
+       "one request every 80 s, keeps 5,000-user requests within the 20,000 users per client "
+       "per 5 minutes that randomuser.me serves; 0: no limit",
+       false, 0, 1000000},
+      {"ingest.local_requests_per_s", Kind::number, "0",
+       "the same limit for an API on a loopback address (the local mock API); 0: no limit", false,
+       0, 1000000},
       {"ingest.id_hash_key", Kind::string, "",
        "key of the HMAC that replaces national ids; generated into <state_dir>/secrets/ when unset",
        true},
@@ -152,6 +161,9 @@ const std::vector<SettingSpec>& catalog() {
        1, 86400 * 30},
       {"housekeeping.staging_retention_h", Kind::integer, "168",
        "staging rows older than this (and confirmed in Cassandra) are purged", false, 0, 24 * 3650},
+      {"housekeeping.reject_retention_days", Kind::integer, "30",
+       "rejected records (staging.user_rejects) older than this many days are deleted", false, 0,
+       3650},
       {"housekeeping.log_retention_h", Kind::integer, "336",
        "rotated service logs, Airflow task logs and old Spark checkpoint files older than "
        "this are deleted",

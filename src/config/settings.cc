@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -166,6 +168,23 @@ base::Result<Settings> Settings::load(const std::vector<SettingSpec>& specs,
         }
         break;
       }
+      case Kind::number: {
+        char* end = nullptr;
+        const double v = value.empty() ? 0 : std::strtod(value.c_str(), &end);
+        if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v)) {
+          return make_error(Errc::invalid_argument,
+                            "'" + name + "' must be a number, got '" + value + "'",
+                            where(name, r.origin, r.source));
+        }
+        if (spec.max > spec.min &&
+            (v < static_cast<double>(spec.min) || v > static_cast<double>(spec.max))) {
+          return make_error(Errc::invalid_argument,
+                            "'" + name + "' must be between " + std::to_string(spec.min) + " and " +
+                                std::to_string(spec.max) + ", got " + value,
+                            where(name, r.origin, r.source));
+        }
+        break;
+      }
       case Kind::boolean: {
         auto b = normalise_bool(value);
         if (!b) {
@@ -207,6 +226,10 @@ std::int64_t Settings::get_int(std::string_view name) const {
   std::int64_t out = 0;
   std::from_chars(v.data(), v.data() + v.size(), out);
   return out;
+}
+
+double Settings::get_double(std::string_view name) const {
+  return std::strtod(entry(name).value.c_str(), nullptr);
 }
 
 bool Settings::get_bool(std::string_view name) const { return entry(name).value == "true"; }

@@ -17,7 +17,7 @@
 
 namespace streamflow::config {
 
-enum class Kind { string, integer, path, boolean };
+enum class Kind { string, integer, number, path, boolean };
 
 /// Declaration of one setting.
 struct SettingSpec {
@@ -26,7 +26,7 @@ struct SettingSpec {
   std::string default_value;  ///< as text; paths may be relative to the working directory
   std::string description;
   bool secret = false;   ///< environment only; masked in --print-config
-  std::int64_t min = 0;  ///< integer bounds, checked when max > min
+  std::int64_t min = 0;  ///< integer and number bounds, checked when max > min
   std::int64_t max = 0;
 };
 
@@ -51,6 +51,7 @@ class Settings {
   /// Accessors. Asking for an undeclared name is a programmer bug (std::out_of_range).
   const std::string& get(std::string_view name) const;
   std::int64_t get_int(std::string_view name) const;
+  double get_double(std::string_view name) const;
   bool get_bool(std::string_view name) const;
   std::filesystem::path get_path(std::string_view name) const;
   Origin origin(std::string_view name) const;

@@ -11,11 +11,14 @@
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/net.h"
 #include "base/random.h"
+#include "ingest/pacing.h"
 #include "ingest/rows.h"
 #include "ingest/writer.h"
 #include "io/http.h"
 #include "model/decode.h"
+#include "model/sanitise.h"
 
 namespace streamflow::ingest {
 
@@ -23,11 +26,28 @@ using base::Errc;
 using Clock = std::chrono::steady_clock;
 
 std::string Summary::to_json() const {
+  std::string quoted_source, quoted_seed;
+  model::append_json_string(quoted_source, source);
+  model::append_json_string(quoted_seed, seed);
   return fmt::format(
-      R"({{"source":"{}","seed":"{}","batches":{},"failed_batches":{},"fetched":{},"inserted":{},"updated":{},)"
-      R"("unchanged":{},"rejected":{},"retries":{},"seconds":{:.3f},"records_per_s":{:.0f}}})",
-      source, seed, batches, failed_batches, fetched, inserted, updated, unchanged, rejected,
-      retries, seconds, seconds > 0 ? static_cast<double>(fetched) / seconds : 0.0);
+      R"({{"source":{},"seed":{},"dry_run":{},"batches":{},"failed_batches":{},"fetched":{},"valid":{},)"
+      R"("inserted":{},"updated":{},"unchanged":{},"rejected":{},"retries":{},"seconds":{:.3f},"records_per_s":{:.0f}}})",
+      quoted_source, quoted_seed, dry_run, batches, failed_batches, fetched, valid, inserted,
+      updated, unchanged, rejected, retries, seconds,
+      seconds > 0 ? static_cast<double>(fetched) / seconds : 0.0);
+}
+
+std::string reject_json(const model::Reject& r) {
+  std::string out = fmt::format(R"({{"reject":{},"reason":)", r.index);
+  model::append_json_string(out, r.reason);
+  out += R"(,"uuid":)";
+  if (r.uuid) {
+    model::append_json_string(out, *r.uuid);
+  } else {
+    out += "null";
+  }
+  out += R"(,"payload":)" + (r.raw.empty() ? std::string("null") : r.raw) + "}";
+  return out;
 }
 
 namespace {
@@ -37,10 +57,11 @@ struct Shared {
   std::mutex mu;
   Summary summary;
   std::optional<base::Error> error;
-  void add(const WriteCounts& c, std::int64_t fetched, int retries) {
+  void add(const WriteCounts& c, const model::Batch& batch, int retries) {
     std::lock_guard lock(mu);
     summary.batches++;
-    summary.fetched += fetched;
+    summary.fetched += static_cast<std::int64_t>(batch.records);
+    summary.valid += static_cast<std::int64_t>(batch.users.size());
     summary.inserted += c.inserted;
     summary.updated += c.updated;
     summary.unchanged += c.unchanged;
@@ -75,13 +96,18 @@ struct Fetched {
 /// bodies that are not a usable response (truncated, malformed, an error object) are retried;
 /// other 4xx are not.
 base::Result<Fetched> fetch_page(io::HttpClient& http, const std::string& query, const Options& opt,
-                                 const model::IdHasher& hasher, const std::atomic<bool>& stop,
+                                 const model::IdHasher& hasher, RequestPacer& pacer,
+                                 BatchWriter* writer, const std::atomic<bool>& stop,
                                  std::mt19937_64& rng) {
   Fetched out;
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   std::string last;
   for (int attempt = 0;; ++attempt) {
     std::optional<int> retry_after;
+    if (!pacer.wait(writer, stop)) {
+      return base::make_error(Errc::unavailable,
+                              last.empty() ? "stopped before the request" : "stopped: " + last);
+    }
     auto res = http.get(query);
     if (!res) {
       last = res.error().message;
@@ -118,11 +144,20 @@ std::string make_seed() {
   return s;
 }
 
+/// Hands each reject of a batch to the caller's callback, one batch at a time.
+void report_rejects(const Options& opt, const model::Batch& batch, const std::string& source,
+                    std::mutex& mu) {
+  if (!opt.on_reject || batch.rejects.empty()) return;
+  std::lock_guard lock(mu);
+  for (const auto& r : batch.rejects) opt.on_reject(r, source);
+}
+
 Outcome run_file(const Options& opt) {
   Outcome outcome;
   const auto t0 = Clock::now();
   const auto path = std::filesystem::absolute(*opt.file);
   outcome.summary.source = "file:" + path.string();
+  outcome.summary.dry_run = opt.dry_run;
   auto text = base::read_file(path);
   if (!text) {
     outcome.error = base::make_error(Errc::not_found, "cannot read " + path.string());
@@ -131,34 +166,43 @@ Outcome run_file(const Options& opt) {
   model::IdHasher hasher(opt.id_hash_key);
   auto batch = model::decode_response(*text, hasher);
   if (!batch) {
-    outcome.error =
-        base::make_error(Errc::data_error, path.string() + ": " + batch.error().message);
+    // Whatever the file holds, nothing of it is stored: not a reject, not a batch record.
+    outcome.error = base::make_error(
+        Errc::data_error, path.string() + ": " + batch.error().message + " (nothing was stored)");
     outcome.summary.failed_batches = 1;
     return outcome;
   }
-  auto writer = BatchWriter::open(opt.pg_conninfo);
-  if (!writer) {
-    outcome.error = base::make_error(Errc::io_error, writer.error().message);
-    return outcome;
-  }
-  BatchInfo info;
-  info.batch_id = derived_uuid("file|" + *text);
-  info.source = outcome.summary.source;
-  info.seed = batch->seed;
-  info.page = batch->page;
-  info.requested = static_cast<std::int64_t>(batch->records);
-  outcome.summary.seed = batch->seed.value_or("");
-  auto counts = writer->write(info, *batch);
-  if (!counts) {
-    outcome.error = base::make_error(Errc::io_error, counts.error().message);
-    outcome.summary.failed_batches = 1;
-    return outcome;
+  std::mutex reject_mu;
+  report_rejects(opt, *batch, outcome.summary.source, reject_mu);
+  WriteCounts counts;
+  if (opt.dry_run) {
+    counts.rejected = static_cast<std::int64_t>(batch->rejects.size());
+  } else {
+    auto writer = BatchWriter::open(opt.pg_conninfo);
+    if (!writer) {
+      outcome.error = base::make_error(Errc::io_error, writer.error().message);
+      return outcome;
+    }
+    BatchInfo info;
+    info.batch_id = derived_uuid("file|" + *text);
+    info.source = outcome.summary.source;
+    info.seed = batch->seed;
+    info.page = batch->page;
+    info.requested = static_cast<std::int64_t>(batch->records);
+    auto written = writer->write(info, *batch);
+    if (!written) {
+      outcome.error = base::make_error(Errc::io_error, written.error().message);
+      outcome.summary.failed_batches = 1;
+      return outcome;
+    }
+    counts = *written;
   }
   Shared shared;
-  shared.add(*counts, static_cast<std::int64_t>(batch->records), 0);
+  shared.add(counts, *batch, 0);
   outcome.summary = shared.summary;
-  outcome.summary.source = info.source;
+  outcome.summary.source = "file:" + path.string();
   outcome.summary.seed = batch->seed.value_or("");
+  outcome.summary.dry_run = opt.dry_run;
   outcome.summary.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return outcome;
 }
@@ -182,6 +226,11 @@ Outcome run(const Options& opt, const std::atomic<bool>& stop) {
   const std::string seed = opt.seed.empty() ? make_seed() : opt.seed;
   shared.summary.source = url->without_query();
   shared.summary.seed = seed;
+  shared.summary.dry_run = opt.dry_run;
+  // Politeness: one clock per API host (scheme://host:port), shared through PostgreSQL.
+  RequestPacer pacer(fmt::format("{}://{}:{}", url->scheme, url->host, url->port),
+                     opt.requests_per_s);
+  std::mutex reject_mu;
   const std::int64_t pages =
       opt.continuous ? -1 : (opt.count + opt.batch_size - 1) / opt.batch_size;
   std::atomic<std::int64_t> next_page{1};
@@ -193,12 +242,17 @@ Outcome run(const Options& opt, const std::atomic<bool>& stop) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()) +
                         worker_index);
     io::HttpClient http(*url, opt.timeout_s);
-    auto writer = BatchWriter::open(opt.pg_conninfo);
-    if (!writer) {
-      shared.fail(base::make_error(Errc::io_error, writer.error().message), 0);
-      sink_down = true;
-      return;
+    std::optional<BatchWriter> writer;
+    if (!opt.dry_run) {
+      auto opened = BatchWriter::open(opt.pg_conninfo);
+      if (!opened) {
+        shared.fail(base::make_error(Errc::io_error, opened.error().message), 0);
+        sink_down = true;
+        return;
+      }
+      writer.emplace(std::move(*opened));
     }
+    BatchWriter* db = writer ? &*writer : nullptr;
     while (!stop && !sink_down) {
       const std::int64_t page = next_page.fetch_add(1);
       if (pages >= 0 && page > pages) break;
@@ -227,15 +281,22 @@ Outcome run(const Options& opt, const std::atomic<bool>& stop) {
       info.seed = page_seed;
       info.page = api_page;
       info.requested = results;
-      auto fetched = fetch_page(http, query, opt, hasher, stop, rng);
+      auto fetched = fetch_page(http, query, opt, hasher, pacer, db, stop, rng);
       if (!fetched) {
         info.retries = opt.max_retries;
-        (void)writer->record_failure(info, fetched.error().message);
+        if (db) (void)db->record_failure(info, fetched.error().message);
         shared.fail(fetched.error(), opt.max_retries);
         continue;
       }
       info.retries = fetched->retries;
-      auto counts = writer->write(info, fetched->batch);
+      report_rejects(opt, fetched->batch, info.source, reject_mu);
+      if (!db) {
+        WriteCounts counts;
+        counts.rejected = static_cast<std::int64_t>(fetched->batch.rejects.size());
+        shared.add(counts, fetched->batch, fetched->retries);
+        continue;
+      }
+      auto counts = db->write(info, fetched->batch);
       if (!counts) {
         shared.fail(base::make_error(Errc::io_error, "writing batch " + info.batch_id +
                                                          " failed: " + counts.error().message),
@@ -243,7 +304,7 @@ Outcome run(const Options& opt, const std::atomic<bool>& stop) {
         if (counts.error().code == Errc::unavailable) sink_down = true;
         continue;
       }
-      shared.add(*counts, static_cast<std::int64_t>(fetched->batch.records), fetched->retries);
+      shared.add(*counts, fetched->batch, fetched->retries);
     }
   };
 

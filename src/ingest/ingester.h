@@ -1,16 +1,19 @@
 #pragma once
 /// `streamflow ingest`: fetches users from a randomuser.me-compatible API (or a saved response
 /// file) and stages them in PostgreSQL. Several workers, each with its own HTTP and database
-/// connection, pull page numbers from a shared counter: fetch (with retries) -> decode ->
-/// write one transaction. A run with the same seed asks for the same pages and lands nothing
-/// new. Progress goes to stderr; the one-line JSON summary to stdout.
+/// connection, pull page numbers from a shared counter: wait for the API host's next request
+/// slot (pacing.h) -> fetch (with retries) -> decode -> write one transaction. A run with the
+/// same seed asks for the same pages and lands nothing new. A dry run decodes and validates
+/// only, with no database. Progress goes to stderr; the one-line JSON summary to stdout.
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "base/result.h"
+#include "model/user.h"
 
 namespace streamflow::ingest {
 
@@ -29,13 +32,19 @@ struct Options {
   std::string pg_conninfo;
   std::string id_hash_key;
   bool progress = true;
+  bool dry_run = false;       ///< decode and validate only: no PostgreSQL, nothing written
+  double requests_per_s = 0;  ///< most requests per second to the API host (0: no limit)
+  /// Called with each reject (its payload already sanitised) as the batch holding it is
+  /// decoded; calls are serialised. `source` is the URL or file:<path>.
+  std::function<void(const model::Reject&, const std::string& source)> on_reject;
 };
 
 struct Summary {
   std::string source;
   std::string seed;
-  std::int64_t batches = 0, failed_batches = 0, fetched = 0, inserted = 0, updated = 0,
+  std::int64_t batches = 0, failed_batches = 0, fetched = 0, valid = 0, inserted = 0, updated = 0,
                unchanged = 0, rejected = 0, retries = 0;
+  bool dry_run = false;
   double seconds = 0;
   std::string first_error;  ///< the first failure, for the log
   std::string to_json() const;
@@ -49,5 +58,9 @@ struct Outcome {
   std::optional<base::Error> error;
 };
 Outcome run(const Options& options, const std::atomic<bool>& stop);
+
+/// One reject as a JSON line for `ingest --show-rejects`:
+/// {"reject": index, "reason": ..., "uuid": ... | null, "payload": {...}}.
+std::string reject_json(const model::Reject& reject);
 
 }  // namespace streamflow::ingest

@@ -165,10 +165,10 @@ void copy_binary_trailer(std::string& out) { put_be(out, 0xFFFF, 2); }
 void append_user_row_binary(std::string& out, const model::User& u, std::string_view batch_id) {
   put_be(out, 30, 2);  // fields, as kUserColumns
   bin_uuid(out, u.uuid);
-  bin_text(out, std::string_view(u.gender));
+  bin_text(out, u.gender);
   bin_text(out, u.title);
-  bin_text(out, std::string_view(u.first_name));
-  bin_text(out, std::string_view(u.last_name));
+  bin_text(out, u.first_name);
+  bin_text(out, u.last_name);
   bin_int8(out, u.street_number);
   bin_text(out, u.street_name);
   bin_text(out, u.city);
@@ -179,7 +179,7 @@ void append_user_row_binary(std::string& out, const model::User& u, std::string_
   bin_text(out, u.longitude);
   bin_text(out, u.tz_offset);
   bin_text(out, u.tz_description);
-  bin_text(out, std::string_view(u.email));
+  bin_text(out, u.email);
   bin_text(out, u.username);
   bin_timestamp(out, u.dob);
   bin_int4(out, u.dob_age);
@@ -192,7 +192,7 @@ void append_user_row_binary(std::string& out, const model::User& u, std::string_
   bin_text(out, u.picture_large);
   bin_text(out, u.picture_medium);
   bin_text(out, u.picture_thumbnail);
-  bin_text(out, std::string_view(u.nat));
+  bin_text(out, u.nat);
   bin_uuid(out, batch_id);
 }
 

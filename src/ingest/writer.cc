@@ -178,4 +178,17 @@ base::Result<void> BatchWriter::record_failure(const BatchInfo& info, const std:
   return {};
 }
 
+base::Result<double> BatchWriter::reserve_request(const std::string& host, double interval_s) {
+  // One statement, so concurrent ingests serialise on the host's row: each gets the next slot.
+  auto r = conn_.exec(
+      "INSERT INTO staging.api_request_clock AS c (host, next_request_at) "
+      "VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8)) "
+      "ON CONFLICT (host) DO UPDATE SET next_request_at = "
+      "greatest(c.next_request_at, clock_timestamp()) + make_interval(secs => $2::float8) "
+      "RETURNING extract(epoch FROM c.next_request_at - clock_timestamp())::float8 - $2::float8",
+      {host, fmt::format("{:.6f}", interval_s)});
+  if (!r) return r.error();
+  return std::max(0.0, std::stod(r->text(0, 0)));
+}
+
 }  // namespace streamflow::ingest

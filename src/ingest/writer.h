@@ -39,6 +39,9 @@ class BatchWriter {
   base::Result<WriteCounts> write(const BatchInfo& info, const model::Batch& batch);
   /// Records a batch that never landed (its source kept failing).
   base::Result<void> record_failure(const BatchInfo& info, const std::string& error);
+  /// Takes the next request slot of an API host from the shared clock
+  /// (staging.api_request_clock, see pacing.h); returns the seconds to wait for it.
+  base::Result<double> reserve_request(const std::string& host, double interval_s);
 
  private:
   explicit BatchWriter(io::Connection conn) : conn_(std::move(conn)) {}

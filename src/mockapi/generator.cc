@@ -325,7 +325,10 @@ std::string generate(const Query& query) {
     }
   }
   const int year_now = current_year();
-  const bool v13 = query.version == "1.3";
+  // API 1.2: a "<number> <name>" street, no country, lower-case titles, numeric postcodes and
+  // second-precision dates (1.3 split the street and added the country; 1.3 and 1.4 share
+  // the shape served here by default).
+  const bool v12 = query.version == "1.2";
   const auto nats = nationalities();
   const std::uint64_t base_seed =
       fnv1a(seed) ^ (static_cast<std::uint64_t>(query.page) * 0x9E3779B97F4A7C15ULL);
@@ -360,18 +363,20 @@ std::string generate(const Query& query) {
       first_field = false;
       o.key(name);
     };
-    if (has("gender") && !(bad && bad_kind == 0)) {
+    // Bad records break a field that is there (a wrong type or value): an absent field is
+    // not a fault, only login.uuid is required.
+    if (has("gender")) {
       field("gender");
-      o.str(male ? "male" : "female");
+      o.str(bad && bad_kind == 0 ? "unknown" : male ? "male" : "female");
     }
     if (has("name")) {
       field("name");
       SV title = rng.pick(male ? nat->male_titles : nat->female_titles);
       o.raw("{\"title\":");
-      o.str(v13 ? email_part(title) : std::string(title));
+      o.str(v12 ? email_part(title) : std::string(title));
       o.raw(",\"first\":");
       if (bad && bad_kind == 1)
-        o.raw("null");
+        o.num(42);
       else
         o.str(display_part(first_entry));
       o.raw(",\"last\":");
@@ -388,7 +393,7 @@ std::string generate(const Query& query) {
       } else {
         const auto number = rng.range(1, 9999);
         SV street = rng.pick(nat->streets);
-        if (v13) {
+        if (v12) {
           o.raw("{\"street\":");
           o.str(fmt::format("{} {}", number, street));
         } else {
@@ -408,14 +413,16 @@ std::string generate(const Query& query) {
           o.str(rng.pick(nat->cities));
         o.raw(",\"state\":");
         o.str(rng.pick(nat->states));
-        o.raw(",\"country\":");
-        o.str(nat->country);
+        if (!v12) {
+          o.raw(",\"country\":");
+          o.str(nat->country);
+        }
         o.raw(",\"postcode\":");
         std::string pc = fill(nat->postcode.pattern, rng);
         if (nat->postcode.numeric && pc[0] == '0') pc[0] = '1';
         // The US is served both ways, as the real API does.
         const bool as_number = nat->postcode.numeric && !(nat->code == "US" && (rng.next() & 1));
-        if (as_number || (v13 && nat->postcode.numeric))
+        if (as_number || (v12 && nat->postcode.numeric))
           o.raw(pc);
         else
           o.str(pc);
@@ -474,7 +481,8 @@ std::string generate(const Query& query) {
     if (has("dob")) {
       field("dob");
       // Born 1945..2005; registered 2002..2022 (as the real API's ranges do).
-      const auto dob = iso_date(rng.range(-788918400000LL, 1136073600000LL), &year);
+      auto dob = iso_date(rng.range(-788918400000LL, 1136073600000LL), &year);
+      if (v12) dob = dob.substr(0, 19) + "Z";
       o.raw("{\"date\":");
       o.str(bad && bad_kind == 6 ? "not-a-date" : dob);
       o.raw(",\"age\":");

@@ -1,5 +1,5 @@
 #pragma once
-/// The mock API's record generator: randomuser.me-compatible JSON (versions 1.4 and 1.3),
+/// The mock API's record generator: randomuser.me-compatible JSON (versions 1.4, 1.3 and 1.2),
 /// deterministic for a given seed and page, fast enough never to be the bottleneck.
 /// Pure: no I/O, no clock except the current year for ages.
 
@@ -22,7 +22,7 @@ struct Query {
   std::string gender;             ///< "", "male" or "female" (ignored when a seed is given)
   std::set<std::string> fields;   ///< top-level fields to include, after inc/exc
   bool noinfo = false;
-  std::string version = "1.4";  ///< "1.4" or "1.3" (from the /api/1.3/ path)
+  std::string version = "1.4";  ///< "1.4", "1.3" or "1.2" (from the /api/1.x/ path)
   double bad_record_rate = 0;   ///< fraction of records given a missing or mistyped field
   double trap_rate = 0.02;      ///< fraction given a stray BOM, NBSP or trailing space
 

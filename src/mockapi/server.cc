@@ -88,6 +88,7 @@ base::Result<void> Server::start() {
   http_->Get("/api/", [api](const auto& req, auto& res) { api(req, res, "1.4"); });
   http_->Get("/api/1.4/", [api](const auto& req, auto& res) { api(req, res, "1.4"); });
   http_->Get("/api/1.3/", [api](const auto& req, auto& res) { api(req, res, "1.3"); });
+  http_->Get("/api/1.2/", [api](const auto& req, auto& res) { api(req, res, "1.2"); });
   http_->Get("/health", [](const auto&, auto& res) { res.set_content("ok\n", "text/plain"); });
   http_->Get("/stats", [this](const auto&, auto& res) {
     res.set_content(

@@ -1,6 +1,6 @@
 #pragma once
 /// `streamflow mock-api`: a randomuser.me-compatible HTTP API on loopback, with fault
-/// injection for tests. GET /api/ (also /api/1.4/ and /api/1.3/), /health, /stats.
+/// injection for tests. GET /api/ (also /api/1.4/, /api/1.3/ and /api/1.2/), /health, /stats.
 /// The server owns its thread pool; start() returns once it accepts connections.
 
 #include <atomic>

@@ -162,6 +162,34 @@ bool is_timestamp(std::string_view s) {
   return false;
 }
 
+std::optional<std::string> epoch_seconds_to_iso(std::string_view text) {
+  std::string_view body = text;
+  const bool negative = !body.empty() && body[0] == '-';
+  if (negative) body.remove_prefix(1);
+  if (body.empty() || body.size() > 12 || !all_digits(body)) return std::nullopt;
+  std::int64_t seconds = 0;
+  for (char c : body) seconds = seconds * 10 + (c - '0');
+  if (negative) seconds = -seconds;
+  // Howard Hinnant's civil_from_days.
+  std::int64_t days = seconds / 86400, rem = seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const std::int64_t doe = days - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 1 || year > 9999) return std::nullopt;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", year, month, day, rem / 3600,
+                     rem % 3600 / 60, rem % 60);
+}
+
 bool is_tz_offset(std::string_view s) {
   if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
   auto colon = s.find(':');

@@ -28,6 +28,10 @@ std::string ascii_upper(std::string_view in);
 bool is_uuid(std::string_view s);
 /// YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM], or the legacy "YYYY-MM-DD HH:MM:SS", with real ranges.
 bool is_timestamp(std::string_view s);
+/// Seconds since 1970-01-01T00:00:00Z (as API 1.0 and the pre-1.0 versions served dob and
+/// registered: a JSON number or a string of digits, maybe negative) as "YYYY-MM-DDTHH:MM:SSZ";
+/// nullopt when the text is not a whole number or the instant falls outside years 1..9999.
+std::optional<std::string> epoch_seconds_to_iso(std::string_view digits);
 /// "[+-]H:MM" or "[+-]HH:MM" with hours <= 14 and minutes < 60.
 bool is_tz_offset(std::string_view s);
 /// A plain decimal ("-69.8246", "134", "+1.5") within [-limit, limit].

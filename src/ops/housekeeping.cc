@@ -20,6 +20,7 @@ std::string HousekeepingReport::to_json() const {
                       {"purge_candidates", purge_candidates},
                       {"purged", purged},
                       {"unconfirmed", unconfirmed},
+                      {"rejects_purged", rejects_purged},
                       {"vacuumed", vacuumed},
                       {"pruned_files", pruned_files},
                       {"pruned_bytes", pruned_bytes},
@@ -140,6 +141,20 @@ base::Result<void> purge(const config::Settings& settings, io::Connection& conn,
   return {};
 }
 
+base::Result<void> purge_rejects(io::Connection& conn, const HousekeepingOptions& o,
+                                 HousekeepingReport& report) {
+  const std::string retention = std::to_string(o.reject_retention_days) + " days";
+  auto counted = conn.exec(
+      o.dry_run ? "SELECT count(*) FROM staging.user_rejects WHERE rejected_at < now() - "
+                  "$1::interval"
+                : "WITH d AS (DELETE FROM staging.user_rejects WHERE rejected_at < now() - "
+                  "$1::interval RETURNING 1) SELECT count(*) FROM d",
+      {retention});
+  if (!counted) return counted.error();
+  report.rejects_purged = counted->integer(0, 0);
+  return {};
+}
+
 void prune_files(const std::vector<fs::path>& files, HousekeepingReport& report, bool dry_run) {
   for (const auto& f : files) {
     std::error_code ec;
@@ -160,13 +175,16 @@ base::Result<HousekeepingReport> housekeeping(const config::Settings& settings,
                                               const HousekeepingOptions& o) {
   HousekeepingReport report;
   report.dry_run = o.dry_run;
-  if (o.purge || o.vacuum) {
+  if (o.purge || o.rejects || o.vacuum) {
     auto conninfo = config::pipeline_conninfo(settings, "streamflow-housekeeping");
     if (!conninfo) return conninfo.error();
     auto conn = io::Connection::open(*conninfo);
     if (!conn) return conn.error();
     if (o.purge) {
       if (auto r = purge(settings, *conn, o, report); !r) return r.error();
+    }
+    if (o.rejects) {
+      if (auto r = purge_rejects(*conn, o, report); !r) return r.error();
     }
     if (o.vacuum && !o.dry_run) {
       for (const char* table : {"staging.users", "staging.user_rejects", "staging.ingest_batches",

@@ -4,6 +4,8 @@
 ///    already holds (its committed_at is at least the row's updated_at). The rows are stamped
 ///    with purged_at before the delete, so the Spark job does not delete them from Cassandra,
 ///    and their ids go to staging.purged_users, so reconcile still accounts for them.
+///  - rejects: deletes rejected records (staging.user_rejects) older than the reject
+///    retention: a reject says why a record was refused, which matters for a while, not forever.
 ///  - vacuum: VACUUM (ANALYZE) of the staging tables.
 ///  - prune: deletes files older than the log retention: Airflow's task and processor logs,
 ///    and Spark checkpoint metadata of batches older than the last 100 (the ones Spark itself
@@ -21,9 +23,11 @@ namespace streamflow::ops {
 
 struct HousekeepingOptions {
   bool purge = true;
+  bool rejects = true;
   bool vacuum = true;
   bool prune = true;
   int staging_retention_h = 168;
+  int reject_retention_days = 30;
   int log_retention_h = 336;
   bool dry_run = false;  ///< count what would go; change nothing
 };
@@ -32,6 +36,7 @@ struct HousekeepingReport {
   std::int64_t purge_candidates = 0;  ///< staging rows older than the retention
   std::int64_t purged = 0;            ///< of them, deleted (confirmed in Cassandra)
   std::int64_t unconfirmed = 0;       ///< of them, kept: Cassandra lacks their latest change
+  std::int64_t rejects_purged = 0;    ///< rejects older than their retention (dry run: would go)
   std::vector<std::string> vacuumed;  ///< tables
   std::int64_t pruned_files = 0;
   std::int64_t pruned_bytes = 0;

@@ -44,7 +44,7 @@ def test_every_dag_file_imports_without_error_or_work_at_import_time(tmp_path):
     assert bag["schedules"] == {"streamflow_ingest": "@continuous", "streamflow_reconcile": "@hourly",
                                 "streamflow_housekeeping": "@daily"}
     assert all(n == 1 for n in bag["max_active_runs"].values()), bag["max_active_runs"]
-    assert bag["tasks"]["streamflow_housekeeping"] == ["prune_files", "purge_staging", "vacuum"]
+    assert bag["tasks"]["streamflow_housekeeping"] == ["prune_files", "purge_rejects", "purge_staging", "vacuum"]
     assert bag["seconds"] < 5, f"parsing the DAG folder took {bag['seconds']:.1f} s"
 
 
@@ -232,12 +232,25 @@ def test_housekeeping_purges_only_confirmed_rows_older_than_the_retention(airflo
     ten_days_ago = time.time() - 10 * 86400
     os.utime(old_log, (ten_days_ago, ten_days_ago))
     staged = pg_count(airflow_stack, "SELECT count(*) FROM staging.users")
+    # Rejects: three a month old, two recent (their batch is a made-up one of this test).
+    with airflow_stack.pg_connect() as conn:
+        batch = conn.execute("SELECT gen_random_uuid()").fetchone()[0]
+        for i, age in enumerate(["40 days", "31 days", "31 days", "29 days", "1 hour"]):
+            conn.execute("INSERT INTO staging.user_rejects (batch_id, source, record_index, reason, payload, "
+                         "rejected_at) VALUES (%s, 'housekeeping-test', %s, 'test', '{}', now() - %s::interval)",
+                         (batch, i, age))
 
     run, logs = airflow_stack.run_dag("streamflow_housekeeping",
-                                        {"staging_retention_h": 24 * 5, "log_retention_h": 24 * 5})
+                                        {"staging_retention_h": 24 * 5, "log_retention_h": 24 * 5,
+                                         "reject_retention_days": 30})
     assert run["state"] == "success", logs[-3000:]
     purge = run["tasks"]["purge_staging"]["xcom"]
     assert (purge["purge_candidates"], purge["purged"], purge["unconfirmed"]) == (20, 10, 10), purge
+    assert run["tasks"]["purge_rejects"]["xcom"]["rejects_purged"] == 3
+    with airflow_stack.pg_connect() as conn:
+        kept = conn.execute("SELECT record_index FROM staging.user_rejects WHERE batch_id = %s ORDER BY 1",
+                            (batch,)).fetchall()
+    assert [r[0] for r in kept] == [3, 4]
     assert run["tasks"]["vacuum"]["xcom"]["vacuumed"][0] == "staging.users"
     prune = run["tasks"]["prune_files"]["xcom"]
     assert prune["pruned_files"] >= 1 and prune["prune_errors"] == [], prune

@@ -2,9 +2,10 @@
 Cassandra, and the dead-letter topic.
 
 Issue: "Streaming path: Debezium CDC -> Kafka -> Spark Structured Streaming -> Cassandra",
-end-to-end tests. The tests share one stack and run in file order; each states its own
-expectations relative to what is already there, and every check of the analytics compares them
-with the tables' own contents, so a double count or a lost change anywhere fails it.
+end-to-end tests. The tests share one stack with the other e2e and serve tests; each states its
+own expectations relative to what is already there (`settled_signups`), so it passes alone and in
+any order, and every check of the analytics compares them with the tables' own contents, so a
+double count or a lost change anywhere fails it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import uuid
 import pytest
 
 from conftest import wait_for
-from pipeline_checks import Cassandra, kcat_consume, kcat_produce, wait_until_consistent
+from pipeline_checks import Cassandra, kcat_consume, kcat_produce, settled_signups, wait_until_consistent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -45,9 +46,6 @@ def cass(streaming_stack):
 
 # ---- tests ---------------------------------------------------------------------------------
 
-CREATED = {"n": 0}  # users ever created in this stack (signups never go down)
-
-
 def test_up_starts_the_streaming_job_and_status_shows_its_queries(streaming_stack):
     spark = streaming_stack.status()["spark"]
     assert spark["state"] == "healthy", spark
@@ -56,20 +54,23 @@ def test_up_starts_the_streaming_job_and_status_shows_its_queries(streaming_stac
 
 
 def test_20000_users_reach_cassandra_once_within_60_s_and_the_analytics_add_up(streaming_stack, cass):
-    summary = ingest(streaming_stack, "-n", "20000", "--seed", "e2e-twenty-thousand")
+    signups = settled_signups(streaming_stack, cass)
+    summary = ingest(streaming_stack, "-n", "20000", "--seed", f"e2e-twenty-thousand-{uuid.uuid4().hex[:6]}")
     assert summary["inserted"] == 20000
     last_commit = time.monotonic()  # ingest returns after its last transaction committed
-    CREATED["n"] += 20000
-    elapsed = wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=120)
+    elapsed = wait_until_consistent(streaming_stack, cass, signups + 20000, timeout=120)
     # The check itself (a full read of both sides) takes a few seconds of that.
     assert time.monotonic() - last_commit <= 60, f"took {elapsed:.1f} s after the last commit"
 
 
 def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack, cass):
+    seed = f"e2e-update-{uuid.uuid4().hex[:6]}"
+    ingest(streaming_stack, "-n", "100", "--seed", seed, "--nat", "GB,FR")
+    signups = settled_signups(streaming_stack, cass)
     with streaming_stack.pg_connect() as conn:
         uid, country = conn.execute(
-            "SELECT user_id, country FROM staging.users WHERE nat <> 'NO' ORDER BY user_id LIMIT 1"
-        ).fetchone()
+            "SELECT u.user_id, u.country FROM staging.users u JOIN staging.ingest_batches b USING (batch_id) "
+            "WHERE b.seed = %s ORDER BY u.user_id LIMIT 1", (seed,)).fetchone()
 
     def in_country(code: str) -> bool:
         # The dashboard's "users of a country" query (the SAI index on country_code).
@@ -90,17 +91,18 @@ def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack, c
     wait_for(moved, 60, f"the update in Cassandra (moved from {country} to Norway)")
     assert in_country("NO")
     assert not in_country(old_code)
-    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=60)
+    wait_until_consistent(streaming_stack, cass, signups, timeout=60)
 
     with streaming_stack.pg_connect() as conn:
         conn.execute("DELETE FROM staging.users WHERE user_id = %s", (uid,))
     wait_for(lambda: not cass.rows("SELECT user_id FROM users WHERE user_id = %s", uid), 60,
              "the delete in Cassandra")
     assert not in_country("NO")
-    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=60)
+    wait_until_consistent(streaming_stack, cass, signups, timeout=60)
 
 
 def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(streaming_stack, cass):
+    signups = settled_signups(streaming_stack, cass)
     marker = uuid.uuid4().hex
     poison = [
         ("poison-" + marker, '{"this is": "not a change event", "marker": "' + marker + '"'),  # truncated JSON
@@ -131,9 +133,8 @@ def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(
         assert "hunter2" not in v["value"]  # credentials never reach a second topic
 
     # ... and the stream goes on: new users still arrive.
-    ingest(streaming_stack, "-n", "500", "--seed", "e2e-after-poison")
-    CREATED["n"] += 500
-    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=90)
+    ingest(streaming_stack, "-n", "500", "--seed", f"e2e-after-poison-{marker[:6]}")
+    wait_until_consistent(streaming_stack, cass, signups + 500, timeout=90)
 
 
 def spark_pid(stack) -> int:
@@ -143,11 +144,12 @@ def spark_pid(stack) -> int:
 
 
 def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice(streaming_stack, cass):
+    signups = settled_signups(streaming_stack, cass)
     before = cass.totals()["signups_by_country_minute"]
     pid = spark_pid(streaming_stack)
     ingest_proc = subprocess.Popen(
         [str(streaming_stack_bin()), "ingest", "-q", "-n", "50000", "--batch-size", "1000",
-         "--seed", "e2e-sigkill"],
+         "--seed", f"e2e-sigkill-{uuid.uuid4().hex[:6]}"],
         env=streaming_stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -161,11 +163,10 @@ def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice
             ingest_proc.kill()
     assert ingest_proc.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1])["inserted"] == 50000
-    CREATED["n"] += 50000
     # supervisord restarts the job; it resumes from its checkpoints.
     wait_for(lambda: streaming_stack.status()["spark"].get("pid") not in (None, pid), 60,
              "supervisord to restart the job")
-    wait_until_consistent(streaming_stack, cass, CREATED["n"], timeout=240)
+    wait_until_consistent(streaming_stack, cass, signups + 50000, timeout=240)
 
 
 def streaming_stack_bin():

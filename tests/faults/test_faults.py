@@ -229,11 +229,11 @@ RECORD_CASES = {
     "uuid_not_a_uuid": (lambda r: setp(r, "login.uuid", "not-a-uuid"), "login.uuid: not a UUID"),
     "uuid_sql_injection": (lambda r: setp(r, "login.uuid", "1'; DROP TABLE staging.users; --"),
                            "login.uuid: not a UUID"),
-    "missing_email": (lambda r: delp(r, "email"), "email: missing"),
+    "email_a_number": (lambda r: setp(r, "email", 42), "email: expected a string, got number"),
     "email_without_at": (lambda r: setp(r, "email", "someone.example.com"), "email: not an email address"),
     "first_name_a_number": (lambda r: setp(r, "name.first", 42), "name.first: expected a string, got number"),
-    "last_name_empty": (lambda r: setp(r, "name.last", ""), "name.last: empty"),
-    "missing_name": (lambda r: delp(r, "name"), "name"),
+    "name_an_array": (lambda r: setp(r, "name", ["Ada", "Lovelace"]), "name: expected an object, got array"),
+    "login_a_string": (lambda r: setp(r, "login", "user:hunter2"), "login: expected an object, got string"),
     "control_character": (lambda r: setp(r, "location.city", "Bad\u0007City"),
                           "location.city: contains control character U+0007"),
     "nul_byte": (lambda r: setp(r, "name.first", "An\u0000na"), "name.first: contains control character U+0000"),
@@ -243,7 +243,9 @@ RECORD_CASES = {
     "timezone_offset_out_of_range": (lambda r: setp(r, "location.timezone.offset", "+25:00"), "not an offset"),
     "unknown_gender": (lambda r: setp(r, "gender", "unknown"), "gender: expected male or female"),
     "three_letter_nat": (lambda r: setp(r, "nat", "AUS"), "nat: expected a two-letter nationality"),
-    "missing_dob": (lambda r: delp(r, "dob.date"), "dob.date: missing"),
+    "dob_epoch_out_of_range": (lambda r: setp(r, "dob", -99999999999999), "dob: not a timestamp in epoch seconds"),
+    "pre_1_2_record_without_uuid": (lambda r: setp(delp(r, "login.uuid"), "dob", 932871968),
+                                    "login.uuid: missing (API versions before 1.2 served no uuid"),
     "impossible_date": (lambda r: setp(r, "dob.date", "1988-02-30T06:22:31.120Z"), "not an ISO 8601 timestamp"),
     "location_a_string": (lambda r: setp(r, "location", "Sydney"), "location: expected an object, got string"),
     "postcode_an_object": (lambda r: setp(r, "location.postcode", {"code": 1}), "location.postcode: expected"),
@@ -344,6 +346,38 @@ def test_unusual_but_valid_text_is_stored_exactly(faults_stack, api, cass, name)
         assert getattr(got[0], column) == value
 
 
+# ---- 1b'. absent or empty fields are not faults: only login.uuid is required -----------------
+
+ABSENT_CASES = {
+    # name: (how the record loses the field, the staging (= Cassandra) column that is then null)
+    "absent_email": (lambda r: delp(r, "email"), "email"),
+    "absent_name": (lambda r: delp(r, "name"), "first_name"),
+    "empty_last_name": (lambda r: setp(r, "name.last", " \ufeff "), "last_name"),
+    "absent_dob": (lambda r: delp(r, "dob"), "dob"),
+    "null_gender": (lambda r: setp(r, "gender", None), "gender"),
+    "absent_nat": (lambda r: delp(r, "nat"), "nat"),
+}
+
+
+@pytest.mark.parametrize("name", list(ABSENT_CASES))
+def test_a_record_without_a_field_lands_with_null_there(faults_stack, api, cass, name):
+    with Outcome(name):
+        seed = f"absent-{name}"
+        (rec,) = real_records(faults_stack, seed, 1)
+        drop, column = ABSENT_CASES[name]
+        drop(rec)
+        api.scripts[seed] = [Reply(body=page([rec], seed))]
+        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "1", "--batch-size", "1")
+        assert rc == 0, err
+        assert (summary["inserted"], summary["rejected"]) == (1, 0), (summary, rejects_of(faults_stack, seed))
+        uid = rec["login"]["uuid"]
+        assert staged(faults_stack, uid)[column] is None
+        got = wait_for(lambda: cass.rows(f"SELECT {column}, age_band, country_code FROM users WHERE user_id = %s",
+                                         uuid.UUID(uid)), 90, f"user {uid} in Cassandra")
+        assert getattr(got[0], column) is None
+        assert got[0].age_band and got[0].country_code  # derived from what is there, never null
+
+
 # ---- 1c. whole responses that go wrong: retried to success, or recorded as a failed batch -----
 
 
@@ -435,8 +469,8 @@ POISON_CASES = {
     "poison_missing_commit_time": (change("c", STAGED_AFTER, ts_ms=None), "missing source.ts_ms"),
     "poison_user_id_not_a_uuid": (change("c", {**STAGED_AFTER, "user_id": "42'; DROP KEYSPACE x"}),
                                   "user_id is not a uuid"),
-    "poison_missing_email": (change("c", {k: v for k, v in STAGED_AFTER.items() if k != "email"}),
-                             "missing email"),
+    "poison_missing_user_id": (change("c", {k: v for k, v in STAGED_AFTER.items() if k != "user_id"}),
+                               "missing user_id"),
     "poison_bad_nat": (change("c", {**STAGED_AFTER, "nat": "Great Britain"}), "nat is not a two-letter code"),
     "poison_dob_not_a_timestamp": (change("c", {**STAGED_AFTER, "dob": "yesterday"}), "dob is not a timestamp"),
     "poison_huge_message": (change("c", {**STAGED_AFTER, "user_id": "u" * 600_000}), "user_id is not a uuid"),
@@ -469,7 +503,7 @@ def test_poison_on_every_partition_of_the_cdc_topic_is_dead_lettered_with_its_re
 
 
 ALL_CASES = (list(RECORD_CASES) + ["duplicate_uuid_in_batch", "duplicate_uuid_across_batches"]
-             + list(ACCEPTED_CASES) + list(RESPONSE_CASES) + list(FAILING_CASES) + list(POISON_CASES))
+             + list(ACCEPTED_CASES) + list(ABSENT_CASES) + list(RESPONSE_CASES) + list(FAILING_CASES) + list(POISON_CASES))
 
 
 def test_after_the_corpus_nothing_valid_is_missing_and_no_credential_was_kept(faults_stack, cass):

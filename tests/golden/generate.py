@@ -76,34 +76,59 @@ def opt(v):
     v = norm(v)
     return v or None
 
-def expect_user(r):
+LEGACY_ID_KEYS = ["SSN", "NINO", "TFN", "BSN", "HETU", "INSEE", "PPS", "DNI", "CPF", "SIN", "AVS",
+                  "SVNR", "CPR", "FN", "UIDAI", "NSS", "SID"]
+
+def unwrap(r):
+    """The record inside a pre-1.0 {"user": {...}, "seed": ...} wrapper."""
+    if isinstance(r.get("user"), dict) and "login" not in r and "name" not in r:
+        return r["user"]
+    return r
+
+def dated(v):
+    """(date, age) of dob/registered in any API shape: {date, age}, a date string, epoch seconds."""
+    if v is None:
+        return None, None
+    date, age = (v.get("date"), v.get("age")) if isinstance(v, dict) else (v, None)
+    date = opt(date)
+    if date is not None and date.lstrip("-").isdigit():
+        date = datetime.fromtimestamp(int(date), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return date, age
+
+def expect_user(raw):
+    r = unwrap(raw)
     loc = r.get("location") or {}
     st = loc.get("street")
     if isinstance(st, str):
-        st = norm(st); head, _, tail = st.partition(" ")
-        num, sname = (int(head), norm(tail)) if head.isdigit() and tail else (None, st or None)
+        num, sname = None, opt(st)  # a string street is kept whole as the street's name
     else:
         st = st or {}; num, sname = st.get("number"), opt(st.get("name"))
-    idv = opt((r.get("id") or {}).get("value"))
-    dob = r["dob"] if isinstance(r["dob"], dict) else {"date": r["dob"]}
-    reg = r.get("registered") or {}
-    reg = reg if isinstance(reg, dict) else {"date": reg}
+    login = r.get("login") or {}
+    name = r.get("name") or {}
+    if isinstance(r.get("id"), dict):
+        idn, idv = opt(r["id"].get("name")), opt(r["id"].get("value"))
+    else:
+        key = next((k for k in LEGACY_ID_KEYS if r.get(k) is not None), None)
+        idn, idv = key, opt(r[key]) if key else None
+    dob, dob_age = dated(r.get("dob"))
+    reg, reg_age = dated(r.get("registered"))
     coords = loc.get("coordinates") or {}
     tz = loc.get("timezone") or {}
     pic = r.get("picture") or {}
+    lower = lambda v: v.lower() if v is not None else None
     return {
-        "uuid": norm(r["login"]["uuid"]).lower(), "gender": norm(r["gender"]).lower(),
-        "title": opt(r["name"].get("title")), "first_name": norm(r["name"]["first"]), "last_name": norm(r["name"]["last"]),
+        "uuid": norm(login["uuid"]).lower(), "gender": lower(opt(r.get("gender"))),
+        "title": opt(name.get("title")), "first_name": opt(name.get("first")), "last_name": opt(name.get("last")),
         "street_number": num, "street_name": sname, "city": opt(loc.get("city")), "state": opt(loc.get("state")),
-        "country": opt(loc.get("country")), "postcode": opt(loc.get("postcode")),
+        "country": opt(loc.get("country")), "postcode": opt(loc.get("postcode", loc.get("zip"))),
         "latitude": opt(coords.get("latitude")), "longitude": opt(coords.get("longitude")),
         "tz_offset": opt(tz.get("offset")), "tz_description": opt(tz.get("description")),
-        "email": norm(r["email"]).lower(), "username": opt(r["login"].get("username")),
-        "dob": norm(dob["date"]), "dob_age": dob.get("age"), "registered": opt(reg.get("date")), "registered_age": reg.get("age"),
-        "phone": opt(r.get("phone")), "cell": opt(r.get("cell")), "id_name": opt((r.get("id") or {}).get("name")),
+        "email": lower(opt(r.get("email"))), "username": opt(login.get("username", r.get("username"))),
+        "dob": dob, "dob_age": dob_age, "registered": reg, "registered_age": reg_age,
+        "phone": opt(r.get("phone")), "cell": opt(r.get("cell")), "id_name": idn,
         "id_hash": hmac.new(KEY, idv.encode(), hashlib.sha256).hexdigest() if idv else None,
         "picture_large": opt(pic.get("large")), "picture_medium": opt(pic.get("medium")), "picture_thumbnail": opt(pic.get("thumbnail")),
-        "nat": norm(r["nat"]).upper(),
+        "nat": (opt(r.get("nat", r.get("nationality"))) or "").upper() or None,
     }
 
 # ---- the Spark job's derivations, stated independently -------------------------------------
@@ -119,10 +144,12 @@ def utc(text):
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 def derive(u):
-    at, dob = utc(DERIVED_AT), utc(u["dob"])
-    key = lambda d: (d.month, d.day, d.hour, d.minute, d.second, d.microsecond // 1000)
-    age = at.year - dob.year - (1 if key(at) < key(dob) else 0)
-    age = age if age >= 0 else None
+    age = None
+    if u["dob"] is not None:
+        at, dob = utc(DERIVED_AT), utc(u["dob"])
+        key = lambda d: (d.month, d.day, d.hour, d.minute, d.second, d.microsecond // 1000)
+        age = at.year - dob.year - (1 if key(at) < key(dob) else 0)
+        age = age if age >= 0 else None
     bands = [(18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")]
     band = "unknown" if age is None else next((b for lim, b in bands if age < lim), "65+")
     def coord(v, lim):
@@ -130,12 +157,15 @@ def derive(u):
         try: x = float(v)
         except ValueError: return None
         return x if abs(x) <= lim else None
-    email = u["email"]
+    email = u["email"] or ""
     domain = email.rsplit("@", 1)[1].lower() if "@" in email else None
+    # The country code: the nationality when there is one, else the country's name, else
+    # "ZZ" (unknown), so that every user is counted somewhere.
+    code = u["nat"] or ISO.get((u["country"] or "").strip().lower()) or "ZZ"
     return {"uuid": u["uuid"],
-            "full_name": " ".join(x for x in (u["first_name"], u["last_name"]) if x),
+            "full_name": " ".join(x for x in (u["first_name"], u["last_name"]) if x) or None,
             "age": age, "age_band": band, "email_domain": domain or None,
-            "country_code": ISO.get((u["country"] or "").strip().lower(), u["nat"]),
+            "country_code": code,
             "latitude": coord(u["latitude"], 90), "longitude": coord(u["longitude"], 180)}
 
 def write(case, doc, users, rejects=(), error=None, note=""):
@@ -149,11 +179,11 @@ def write(case, doc, users, rejects=(), error=None, note=""):
 write("valid_every_nationality", {"results": valid, "info": info(len(valid))}, [expect_user(r) for r in valid],
       note="One realistic 1.4 record per nationality the real API serves; credentials present in the input, never in the output.")
 
-# 1.3 shape: street is "<number> <name>", lower-case title, numeric postcode.
+# A string street (as 1.2 and before served it), lower-case title, numeric postcode.
 v13 = copy.deepcopy(valid[9]); v13["location"]["street"] = "8150 queen's road"; v13["name"]["title"] = "mr"; v13["location"]["postcode"] = 61725
 v13b = copy.deepcopy(valid[0]); v13b["location"]["street"] = "mill lane"; v13b["login"]["uuid"] = U(101)
 write("api_v1_3_shape", {"results": [v13, v13b], "info": info(2, "1.3")}, [expect_user(v13), expect_user(v13b)],
-      note="API 1.3: location.street is a string; a leading number becomes street_number.")
+      note="location.street as a string (API 1.2 and before): kept whole as the street's name, no number guessed.")
 
 traps = []
 t = copy.deepcopy(valid[20]); t["login"]["uuid"] = U(201); t["location"]["postcode"] = "01234"; traps.append(t)          # leading zero kept
@@ -178,20 +208,21 @@ t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(251); t["dob"] = {"date": "2
 t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(252); t["dob"] = {"date": "2008-06-15T12:00:00.001Z", "age": 17}; edges.append(t)  # 1 ms short of 18
 t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(253); t["dob"] = {"date": "1961-06-15T11:59:59.999Z", "age": 65}; edges.append(t)  # 65+
 t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(254); t["dob"] = {"date": "2027-01-01T00:00:00.000Z", "age": 0}; edges.append(t)  # after the commit: unknown
-t = copy.deepcopy(valid[1]); t["login"]["uuid"] = U(255); t["location"]["country"] = "Atlantis"; edges.append(t)  # unknown name: falls back to nat
-t = copy.deepcopy(valid[17]); t["login"]["uuid"] = U(256); t["location"]["country"] = "  UNITED STATES "; edges.append(t)  # case and spaces
+t = copy.deepcopy(valid[1]); t["login"]["uuid"] = U(255); t["location"]["country"] = "Atlantis"; edges.append(t)  # nat wins over the country's name
+t = copy.deepcopy(valid[17]); t["login"]["uuid"] = U(256); t["location"]["country"] = "  UNITED STATES "; del t["nat"]; edges.append(t)  # no nat: the name, case and spaces aside
+t = copy.deepcopy(valid[17]); t["login"]["uuid"] = U(257); t["location"]["country"] = "Atlantis"; del t["nat"]; edges.append(t)  # neither: ZZ, unknown
+t = copy.deepcopy(valid[3]); t["login"]["uuid"] = U(258); del t["dob"]; del t["email"]; del t["name"]; edges.append(t)  # no dob: age band unknown; no name, no email
 write("derivation_edges", {"results": edges, "info": info(len(edges))}, [expect_user(r) for r in edges],
-      note="Edges of the Spark job's derivations: age on the birthday instant, a dob after the commit, unknown and oddly spelled countries.")
+      note="Edges of the Spark job's derivations: age on the birthday instant, a dob after the commit, nat before the country's name, unknown and oddly spelled countries, no dob, no name.")
 
 bad = []
 def b(reason, mutate, base=0):
     r = copy.deepcopy(valid[base]); r["login"]["uuid"] = U(300 + len(bad)); mutate(r); bad.append((r, reason))
 b("login.uuid: missing", lambda r: r["login"].pop("uuid"))
 b("login.uuid: not a UUID", lambda r: r["login"].__setitem__("uuid", "not-a-uuid"))
-b("email: missing", lambda r: r.pop("email"))
 b("email: not an email address: 'charlotte.walker.example.com'", lambda r: r.__setitem__("email", "charlotte.walker.example.com"))
 b("name.first: expected a string, got number", lambda r: r["name"].__setitem__("first", 42))
-b("name.last: empty", lambda r: r["name"].__setitem__("last", " \ufeff "))
+b("name.last: expected a string, got array", lambda r: r["name"].__setitem__("last", ["Walker"]))
 b("location.city: contains control character U+0007", lambda r: r["location"].__setitem__("city", "Bendi\u0007go"))
 b("name.last: longer than 256 bytes (300)", lambda r: r["name"].__setitem__("last", "x" * 300))
 b("location.coordinates.latitude: not a latitude: '97.5'", lambda r: r["location"]["coordinates"].__setitem__("latitude", "97.5"))
@@ -199,19 +230,59 @@ b("location.coordinates.longitude: not a longitude: 'east'", lambda r: r["locati
 b("location.timezone.offset: not an offset: '+25:00'", lambda r: r["location"]["timezone"].__setitem__("offset", "+25:00"))
 b("gender: expected male or female, got 'unknown'", lambda r: r.__setitem__("gender", "unknown"))
 b("nat: expected a two-letter nationality, got 'AUS'", lambda r: r.__setitem__("nat", "AUS"))
-b("dob.date: missing", lambda r: r.__setitem__("dob", {"age": 30}))
 b("dob.date: not an ISO 8601 timestamp: '1988-02-30T06:22:31.120Z'", lambda r: r["dob"].__setitem__("date", "1988-02-30T06:22:31.120Z"))
 b("location: expected an object, got string", lambda r: r.__setitem__("location", "somewhere"))
 b("location.postcode: expected a string or number, got object", lambda r: r["location"].__setitem__("postcode", {"code": 3550}))
 b("dob.age: expected a whole number, got string", lambda r: r["dob"].__setitem__("age", "thirty"))
-b("name.first: expected a string, got null", lambda r: None)  # placeholder replaced below
-bad[-1] = (bad[-1][0], "name.first: missing"); bad[-1][0]["name"]["first"] = None
+b("nat: expected a two-letter nationality, got 'Australia'", lambda r: r.__setitem__("nat", "Australia"))
+b("login.uuid: missing", lambda r: r.pop("login"))
 records = [r for r, _ in bad] + ["just a string", copy.deepcopy(valid[20])]
 dup = copy.deepcopy(valid[20]); dup["name"]["first"] = "Jenny"; records.append(dup)
 rejects = [(i, reason) for i, (_, reason) in enumerate(bad)] + [(len(bad), "record: expected an object, got string"),
            (len(bad) + 2, f"login.uuid: duplicate of record #{len(bad)+1} in this response")]
 write("invalid_records", {"results": records, "info": info(len(records))}, [expect_user(valid[20])], rejects,
       note="Each kind of invalid record with its reason; the one valid record of the batch still decodes; a later duplicate uuid is rejected, the first kept.")
+
+# Only login.uuid is required: records of inc/exc-filtered requests, and nulls, are users.
+subset = lambda r, keep: {k: v for k, v in copy.deepcopy(r).items() if k in keep}
+opt_recs = []
+t = subset(valid[20], {"gender", "name", "location", "email", "login", "phone", "picture"}); t["login"]["uuid"] = U(401); opt_recs.append(t)  # inc=gender,name,location,email,login,phone,picture
+t = subset(valid[9], {"login", "nat"}); t["login"]["uuid"] = U(402); opt_recs.append(t)  # inc=login,nat
+t = subset(valid[5], {"login"}); t["login"] = {"uuid": U(403)}; opt_recs.append(t)  # the barest user there is
+t = copy.deepcopy(valid[12]); t["login"]["uuid"] = U(404); t["email"] = None; t["dob"] = None; t["gender"] = None; t["nat"] = None; t["name"]["first"] = None; opt_recs.append(t)  # nulls
+t = copy.deepcopy(valid[0]); t["login"]["uuid"] = U(405); del t["name"]; del t["location"]; opt_recs.append(t)  # exc=name,location
+write("optional_fields_absent", {"results": opt_recs, "info": info(len(opt_recs))}, [expect_user(r) for r in opt_recs],
+      note="inc/exc subsets and nulls: only login.uuid is required; what is absent is null, and the derivations still give a country code (ZZ when unknown) and an age band (unknown).")
+
+# Older API shapes (the versions' generators, randomuser.me's changelog and saved payloads).
+v12 = copy.deepcopy(valid[14]); v12["login"]["uuid"] = U(501); v12["location"]["street"] = "9031 oude gracht"; del v12["location"]["country"]
+v12["dob"] = {"date": "1987-08-30T21:21:21Z", "age": 31}; v12["registered"] = {"date": "2010-10-10T10:10:10Z", "age": 8}
+v11 = {"gender": "male", "name": {"title": "mr", "first": "romain", "last": "hoogmoed"},
+       "location": {"street": "1861 jan pieterszoon coenstraat", "city": "maasdriel", "state": "zeeland", "postcode": 69217},
+       "email": "romain.hoogmoed@example.com",
+       "login": {"username": "lazyduck408", "password": "jokers", "salt": "UGtRFz4N", "md5": "6d83a8c084731ee73eb5f9398b923183",
+                 "sha1": "cb21097d8c430f2716538e365447910d90476f6e", "sha256": "5a9b09c86195b8d8b01ee219d7d9794e2abb6641a2351850c49c309f1fc204a0"},
+       "dob": "1983-07-14 07:29:45", "registered": "2010-09-24 02:10:42", "phone": "(656)-976-4980", "cell": "(065)-247-9303",
+       "id": {"name": "BSN", "value": "04242023"}, "picture": {"large": "https://randomuser.me/api/portraits/men/83.jpg"}, "nat": "NL"}
+v10 = copy.deepcopy(v11); v10["dob"] = 932871968; v10["registered"] = 1102173335; v10["id"] = {"name": "SSN", "value": "287-56-2054"}; v10["nat"] = "US"
+v04 = {"user": {"gender": "male", "name": {"title": "mr", "first": "ritthy", "last": "mendoza"},
+                "location": {"street": "9791 robinson rd", "city": "vernon", "state": "idaho", "zip": "36531"},
+                "email": "ritthy.mendoza70@example.com", "username": "orangewolf692", "password": "secrets", "salt": "WN0OWvIc",
+                "md5": "f386e1203a31d6b397ec538f161d6332", "sha1": "188ae5ee139fe789d20207ba27ac87ea6757f3e1",
+                "sha256": "176ed291eaf2f7906a053a97761b59e57a17f1444376860bb0d85917a09fbc1e", "registered": "1138571847",
+                "dob": "353497588", "phone": "(837)-192-1272", "cell": "(744)-279-6420", "SSN": "287-56-2054",
+                "picture": {"large": "http://api.randomuser.me/portraits/men/64.jpg"}, "version": "0.4.1"}, "seed": "06881b8ab932f441"}
+v06 = {"user": {"gender": "female", "name": {"title": "mrs", "first": "ava", "last": "hoffman"},
+                "location": {"street": "3987 park road", "city": "exeter", "state": "berkshire", "postcode": "CI5P 3BB"},
+                "email": "ava.hoffman30@example.com", "username": "smallostrich534", "password": "ramses", "salt": "eU3XcP3T",
+                "md5": "06254d3e648f75ab73ec2ed035af89f9", "registered": "1378179821", "dob": "956494252",
+                "phone": "017683 06095", "cell": "0709-030-050", "NINO": "BT 31 46 94 N",
+                "picture": {"large": "http://api.randomuser.me/portraits/women/46.jpg"}, "version": "0.6", "nationality": "GB"},
+       "seed": "a1fedaf5df6a709204"}
+NO_UUID = "login.uuid: missing (API versions before 1.2 served no uuid; a user cannot be identified without one)"
+write("legacy_shapes", {"results": [v12, v11, v10, v04, v06]}, [expect_user(v12)],
+      [(1, NO_UUID), (2, NO_UUID), (3, NO_UUID), (4, NO_UUID)],
+      note="API 1.2 (uuid, string street, no country) is a user; 1.1 (date strings), 1.0 (epoch seconds) and the pre-1.0 wrapper (top-level credentials, SSN/NINO, zip) have no uuid and are rejected, saying why, with no credential or national id in the reject.")
 
 write("api_error_body", {"error": "Uh oh, something has gone wrong. Please tweet us @randomapi about the issue. Thank you."},
       [], error="the API answered with an error", note="The real API can answer HTTP 200 with an error object: the whole batch is retried, not rejected.")

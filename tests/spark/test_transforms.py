@@ -115,8 +115,11 @@ def test_derivations_match_the_golden_vectors(spark, case):
         # Text fields pass through untouched (the C++ side already normalised them).
         for field in ("postcode", "phone", "cell", "tz_offset", "city", "first_name", "nat"):
             assert row[field] == user[field], (case, field)
-        assert row["dob"].replace(tzinfo=timezone.utc) == datetime.fromisoformat(
-            debezium_ts(user["dob"]).replace("Z", "+00:00"))
+        if user["dob"] is None:
+            assert row["dob"] is None
+        else:
+            assert row["dob"].replace(tzinfo=timezone.utc) == datetime.fromisoformat(
+                debezium_ts(user["dob"]).replace("Z", "+00:00"))
         assert row["committed_at"].replace(tzinfo=timezone.utc).timestamp() * 1000 == ts
 
 
@@ -159,7 +162,7 @@ def test_envelope_kinds_and_reasons(spark):
         (T.INVALID, "op 'u' without after"),
         (T.INVALID, "op 'd' without before"),
         (T.INVALID, "user_id is not a uuid"),
-        (T.INVALID, "missing email"),
+        (T.VALID, None),  # only user_id is required
         (T.INVALID, "dob is not a timestamp"),
         (T.INVALID, "nat is not a two-letter code"),
         (T.INVALID, "missing source.ts_ms"),
@@ -215,15 +218,42 @@ def test_analytics_facts_count_signups_once_and_move_users_between_countries(spa
 
 
 def test_dead_letters_carry_reason_and_coordinates_and_no_credentials(spark):
-    msgs = [("k1", json.dumps({"op": "c", "after": {"user_id": "x", "login": {"password": "hunter2",
-                                                                              "sha256": "abc"}}}))]
+    msgs = [("k1", json.dumps({"op": "c", "after": {
+        "user_id": "x", "login": {"password": "hunter2", "sha256": "abc", "Password_Hash": "pw3"},
+        "SSN": "287-56-2054", "extra": {"id": {"name": "TFN", "value": 123456782}, "nino": "QQ 12 34 56 C"},
+        "username": "kept"}}))]
     events = T.parse_events(kafka_rows(spark, msgs, partition=2))
     (dl,) = T.dead_letters(events, F.lit(41)).collect()
     assert dl.key == "k1"
     v = json.loads(dl.value)
     assert v["reason"] == "missing source.ts_ms"
     assert (v["source_topic"], v["source_partition"], v["source_offset"], v["batch_id"]) == (TOPIC, 2, 0, 41)
-    assert "hunter2" not in v["value"] and '"sha256":"[removed]"' in v["value"]
+    for secret in ("hunter2", '"abc"', "pw3", "287-56-2054", "123456782", "QQ 12 34 56 C"):
+        assert secret not in v["value"], (secret, v["value"])
+    original = json.loads(v["value"])  # still JSON, with what explains the failure
+    assert original["after"]["login"]["sha256"] == "[removed]"
+    assert original["after"]["extra"]["id"] == {"name": "TFN", "value": "[removed]"}
+    assert original["after"]["username"] == "kept"
+
+
+def test_a_user_with_only_an_id_is_derived_and_counted_under_unknown_keys(spark):
+    """A record of an inc/exc-filtered request: every field but user_id may be null. The user is
+    written with nulls, and counted in every analytics breakdown (ZZ, unknown), never dropped."""
+    bare = {f.name: None for f in T.STAGING_ROW.fields}
+    bare.update(user_id="0000beef-1f70-40df-82fa-fc12a3c1b0f4", batch_id="7a8b9c07-be1a-80ad-9697-7234af8cd5d2",
+                ingested_at="2026-06-15T11:59:59.000000Z", updated_at="2026-06-15T11:59:59.000000Z")
+    named = dict(bare, user_id="0000beef-1f70-40df-82fa-fc12a3c1b0f5", country="Turkey", gender="male")
+    events = T.parse_events(kafka_rows(spark, [("a", envelope("c", None, bare, NOON)),
+                                               ("b", envelope("c", None, named, NOON))]))
+    assert [r.kind for r in events.collect()] == [T.VALID, T.VALID]
+    rows = {r.user_id: r for r in T.derive_users(events).collect()}
+    r = rows[bare["user_id"]]
+    assert (r.full_name, r.gender, r.dob, r.age, r.age_band, r.email_domain, r.country_code, r.nat) == (
+        None, None, None, None, "unknown", None, "ZZ", None)
+    assert rows[named["user_id"]].country_code == "TR"  # no nat: from the country's name
+    facts = T.analytics_facts(events).collect()
+    assert sorted((f.country_code, f.gender, f.age_band, f.signups, f.presence) for f in facts) == [
+        ("TR", "male", "unknown", 1, 1), ("ZZ", "unknown", "unknown", 1, 1)]
 
 
 def test_grouping_ids_route_the_analytics_tables():

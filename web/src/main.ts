@@ -139,6 +139,9 @@ const mapChart = new Chart<"scatter", { x: number; y: number }[]>(el("map") as H
 });
 
 const AGE_ORDER = ["under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"];
+/** The country code the pipeline counts users of an unknown country under. */
+const UNKNOWN_COUNTRY = "ZZ";
+const countryLabel = (code: string): string => (code === UNKNOWN_COUNTRY ? "unknown" : code);
 
 async function refreshCharts(): Promise<void> {
   const by = (el("by") as HTMLSelectElement).value;
@@ -155,10 +158,10 @@ async function refreshCharts(): Promise<void> {
   signupsChart.data.labels = minutes.map((m) => m.slice(11, 16));
   signupsChart.data.datasets = keys.map((k, i) => {
     const byMinute = new Map(series.points.filter((p) => p.key === k).map((p) => [p.minute, p.signups]));
-    return { label: k, data: minutes.map((m) => byMinute.get(m) ?? 0), borderColor: palette[i], backgroundColor: palette[i], pointRadius: 0 };
+    return { label: by === "country" ? countryLabel(k) : k, data: minutes.map((m) => byMinute.get(m) ?? 0), borderColor: palette[i], backgroundColor: palette[i], pointRadius: 0 };
   });
   signupsChart.update();
-  countriesChart.data.labels = top.countries.map((c) => c.country_code);
+  countriesChart.data.labels = top.countries.map((c) => countryLabel(c.country_code));
   countriesChart.data.datasets[0].data = top.countries.map((c) => c.users);
   countriesChart.update();
   genderChart.data.labels = Object.keys(gender.totals);

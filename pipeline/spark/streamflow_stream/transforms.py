@@ -94,10 +94,12 @@ def envelope_schema(row: StructType) -> StructType:
 ENVELOPE = envelope_schema(STAGING_ROW)
 
 # What validation and the analytics read: parsing only these is much cheaper, and gives the
-# same valid/invalid verdicts (the checks read no other field).
-VALIDATED_FIELDS = ("user_id", "gender", "first_name", "last_name", "email", "dob", "nat")
+# same valid/invalid verdicts (the checks read no other field). Only user_id is required: every
+# other field may be null (a record of an inc/exc-filtered request, an older API version), and
+# a field that is there must be well formed.
+VALIDATED_FIELDS = ("user_id", "dob", "nat")
 ANALYTICS_ROW = StructType(
-    [f for f in STAGING_ROW.fields if f.name in VALIDATED_FIELDS + ("country", "purged_at")]
+    [f for f in STAGING_ROW.fields if f.name in VALIDATED_FIELDS + ("gender", "country", "purged_at")]
 )
 ANALYTICS_ENVELOPE = envelope_schema(ANALYTICS_ROW)
 
@@ -106,14 +108,26 @@ NAT_RE = r"^[A-Z]{2}$"
 UPSERT_OPS = ("c", "u", "r")  # create, update, snapshot read
 AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 UNKNOWN_BAND = "unknown"
+# What the analytics count a user under when a key is unknown (never dropped): the gender and
+# the age band "unknown", the country "ZZ" (the code CLDR gives an unknown region; ISO 3166
+# leaves it to users).
+UNKNOWN_GENDER = "unknown"
+UNKNOWN_COUNTRY = "ZZ"
 
 # Event kinds after parsing. A purge is housekeeping removing a row from staging that Cassandra
 # already holds (the row is stamped with purged_at, then deleted): skipped, like a tombstone.
 VALID, INVALID, TOMBSTONE, PURGE = "valid", "invalid", "tombstone", "purge"
 
-# Credentials that a rogue producer might put on the topic: scrubbed from dead-letter copies so
-# that they never reach a second topic.
-_CREDENTIAL_JSON = r'"(password|salt|md5|sha1|sha256)"\s*:\s*"(?:[^"\\]|\\.)*"'
+# Credentials and national ids that a rogue producer might put on the topic: scrubbed from
+# dead-letter copies so that they never reach a second topic. The same names as the ingest
+# sanitiser's (src/model/sanitise.h), any case: credentials, the national-id names of every API
+# version, a scalar `id`, and the `value` of an `id` object.
+CREDENTIAL_NAMES = r"password[a-z0-9_]*|passwd|salt|md5|sha1|sha224|sha256|sha384|sha512|[a-z0-9_]+hash|hash"
+NATIONAL_ID_NAMES = (r"ssn|tfn|cpf|sin|avs|svnr|cpr|dni|hetu|insee|nino|pps|uidai|nss|bsn|fn|sid|tc|sn"
+                     r"|national_id|nationalid|social_security_number|id")
+_JSON_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
+_SECRET_JSON = rf'(?i)"({CREDENTIAL_NAMES}|{NATIONAL_ID_NAMES})"\s*:\s*{_JSON_SCALAR}'
+_ID_VALUE_JSON = rf'(?i)("id"\s*:\s*\{{[^{{}}]*?"value"\s*:\s*){_JSON_SCALAR}'
 
 
 def _text(col: Column) -> Column:
@@ -179,11 +193,10 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
         (_blank(img("user_id")), F.lit("missing user_id")),
         (~F.lower(img("user_id")).rlike(UUID_RE), F.lit("user_id is not a uuid")),
     ]
-    for field in VALIDATED_FIELDS[1:]:
-        checks.append((upsert & _blank(img(field)), F.lit(f"missing {field}")))
     checks += [
-        (upsert & img("dob").cast("timestamp").isNull(), F.lit("dob is not a timestamp")),
-        (upsert & ~img("nat").rlike(NAT_RE), F.lit("nat is not a two-letter code")),
+        (upsert & img("dob").isNotNull() & img("dob").cast("timestamp").isNull(),
+         F.lit("dob is not a timestamp")),
+        (upsert & img("nat").isNotNull() & ~img("nat").rlike(NAT_RE), F.lit("nat is not a two-letter code")),
     ]
     reason: Column | None = None
     for cond, why in checks:
@@ -205,9 +218,16 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
 
 
 def country_code(country: Column, nat: Column) -> Column:
-    """ISO 3166-1 alpha-2 for a country name; the nationality code when the name is unknown."""
+    """ISO 3166-1 alpha-2 from what is present: the nationality, else the country's name, else
+    UNKNOWN_COUNTRY (so that every user is counted somewhere)."""
     mapping = F.create_map(*[F.lit(x) for kv in sorted(ISO_BY_NAME.items()) for x in kv])
-    return F.coalesce(mapping[F.lower(F.trim(country))], nat)
+    return F.coalesce(nat, mapping[F.lower(F.trim(country))], F.lit(UNKNOWN_COUNTRY))
+
+
+def full_name(first: Column, last: Column) -> Column:
+    """First and last name joined; null when the record has neither."""
+    joined = F.concat_ws(" ", first, last)
+    return F.when(joined != "", joined)
 
 
 def _instant_in_year(ts: Column) -> Column:
@@ -266,7 +286,7 @@ def derive_users(events: DataFrame) -> DataFrame:
         a("title").alias("title"),
         a("first_name").alias("first_name"),
         a("last_name").alias("last_name"),
-        F.concat_ws(" ", a("first_name"), a("last_name")).alias("full_name"),
+        full_name(a("first_name"), a("last_name")).alias("full_name"),
         a("street_number").alias("street_number"),
         a("street_name").alias("street_name"),
         a("city").alias("city"),
@@ -314,6 +334,13 @@ def latest_per_user(events: DataFrame) -> DataFrame:
     return events.groupBy("user_id").agg(last.alias("e")).select("e.*")
 
 
+def scrub_secrets(text: Column) -> Column:
+    """JSON text with the value of every credential and national-id field replaced by
+    "[removed]", at any depth (a dead letter keeps why it failed, not what it must not keep)."""
+    ids = F.regexp_replace(text, _ID_VALUE_JSON, '$1"[removed]"')
+    return F.regexp_replace(ids, _SECRET_JSON, '"$1":"[removed]"')
+
+
 def dead_letters(events: DataFrame, batch_id: Column | None = None) -> DataFrame:
     """Invalid events as dead-letter records: the original key, and a JSON value with the reason,
     the source coordinates and the original value (credentials scrubbed)."""
@@ -322,7 +349,7 @@ def dead_letters(events: DataFrame, batch_id: Column | None = None) -> DataFrame
         F.col("topic").alias("source_topic"),
         F.col("partition").alias("source_partition"),
         F.col("offset").alias("source_offset"),
-        F.regexp_replace(F.col("value_text"), _CREDENTIAL_JSON, '"$1":"[removed]"').alias("value"),
+        scrub_secrets(F.col("value_text")).alias("value"),
         F.date_format(F.current_timestamp(), "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").alias("failed_at"),
         (batch_id if batch_id is not None else F.lit(None).cast("long")).alias("batch_id"),
     )
@@ -348,7 +375,7 @@ def analytics_facts(events: DataFrame, keep: tuple[str, ...] = ()) -> DataFrame:
         return [
             country_code(r("country"), r("nat")).alias(f"{img}_cc"),
             r("country").alias(f"{img}_country"),
-            r("gender").alias(f"{img}_gender"),
+            F.coalesce(r("gender"), F.lit(UNKNOWN_GENDER)).alias(f"{img}_gender"),
             age_band(age_at(r("dob").cast("timestamp"), F.col("committed_at"))).alias(f"{img}_band"),
         ]
 
@@ -373,9 +400,7 @@ def analytics_facts(events: DataFrame, keep: tuple[str, ...] = ()) -> DataFrame:
         .otherwise(F.array(side("before", 0, -1)))
     )
     # An update without its before image (REPLICA IDENTITY not FULL) cannot say what it moved
-    # from: it changes nothing. Facts without a country code cannot be keyed: dropped.
-    return (
-        valid.select(*keep, F.col("committed_at"), F.explode(facts).alias("f"))
-        .select(*keep, "committed_at", "f.*")
-        .filter(F.col("country_code").isNotNull())
+    # from: it changes nothing. Every key has a value (unknown ones are counted as such).
+    return valid.select(*keep, F.col("committed_at"), F.explode(facts).alias("f")).select(
+        *keep, "committed_at", "f.*"
     )

@@ -16,6 +16,7 @@ const std::vector<SettingSpec> kSpecs = {
     {"verbose", Kind::boolean, "false", "a flag"},
     {"db.password", Kind::string, "", "a secret", true},
     {"db.name", Kind::string, "app", "a name"},
+    {"rate", Kind::number, "0.0125", "a rate", false, 0, 1000},
 };
 
 class SettingsTest : public ::testing::Test {
@@ -122,6 +123,20 @@ TEST(Catalog, EveryDefaultIsValid) {
   auto s = Settings::load(catalog(), sources);
   ASSERT_TRUE(s.ok()) << s.error().describe();
   EXPECT_EQ(Settings::env_name("postgres.port"), "STREAMFLOW_POSTGRES_PORT");
+}
+
+TEST_F(SettingsTest, NumbersAreParsedAndBounded) {
+  auto s = Settings::load(kSpecs, sources_);
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_DOUBLE_EQ(s->get_double("rate"), 0.0125);
+  sources_.env = {{"STREAMFLOW_RATE", "2.5"}};
+  EXPECT_DOUBLE_EQ(Settings::load(kSpecs, sources_)->get_double("rate"), 2.5);
+  for (const char* bad : {"fast", "1.5x", "", "-1", "1e9", "nan"}) {
+    sources_.env = {{"STREAMFLOW_RATE", bad}};
+    auto r = Settings::load(kSpecs, sources_);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("'rate'"), std::string::npos) << r.error().message;
+  }
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/ingester.h"
+#include "ingest/pacing.h"
+
 namespace streamflow::ingest {
 namespace {
 
@@ -105,6 +108,72 @@ TEST(Binary, RowIsThirtyLengthPrefixedFieldsWithNullsAsMinusOne) {
   for (const char* p = kUserColumns; *p; ++p) columns += (*p == ',');
   EXPECT_EQ(columns, 30u);
   EXPECT_EQ(nulls, 30 - 9);  // uuid, gender, first, last, email, dob, dob_age, nat, batch_id set
+
+  // Only the uuid (and the batch) is required: a bare user is 28 nulls.
+  model::User bare;
+  bare.uuid = "7a0eed16-9430-4d68-901f-c0d4c1c3bf00";
+  out.clear();
+  append_user_row_binary(out, bare, "8f0c8d4e-1c1a-8d3b-9a6e-0123456789ab");
+  pos = 2;
+  nulls = 0;
+  while (pos < out.size()) {
+    const auto len = be(pos, 4);
+    pos += 4;
+    if (len == 0xFFFFFFFFu) {
+      ++nulls;
+      continue;
+    }
+    pos += len;
+  }
+  EXPECT_EQ(nulls, 28);
+}
+
+TEST(Pacing, RequestsAreSpacedByTheIntervalWhateverTheyAskFor) {
+  // Three requests at once: 0, 0.5, 1.0 s later.
+  double free = 0;
+  std::vector<double> at;
+  for (int i = 0; i < 3; ++i) {
+    const Slot s = next_slot(free, 100.0, 0.5);
+    at.push_back(s.at);
+    free = s.next_free;
+  }
+  EXPECT_EQ(at, (std::vector<double>{100.0, 100.5, 101.0}));
+  // A request long after the last one goes at once.
+  EXPECT_EQ(next_slot(free, 200.0, 0.5).at, 200.0);
+  EXPECT_EQ(next_slot(free, 200.0, 0.5).next_free, 200.5);
+}
+
+TEST(Pacing, NoLimitMeansNoWait) {
+  RequestPacer pacer("http://127.0.0.1:1", 0);
+  EXPECT_FALSE(pacer.limited());
+  std::atomic<bool> stop{false};
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(pacer.wait(nullptr, stop));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+}
+
+TEST(Pacing, AStopEndsTheWait) {
+  RequestPacer pacer("http://example.org:80", 0.001);  // one request every 1000 s
+  std::atomic<bool> stop{false};
+  EXPECT_TRUE(pacer.wait(nullptr, stop));  // the first goes at once
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pacer.wait(nullptr, stop));
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+TEST(ShowRejects, AJsonLinePerRejectWithItsSanitisedPayload) {
+  model::Reject r;
+  r.index = 7;
+  r.reason = "email: not an email address: 'a\"b'";
+  r.raw = R"({"email":"a\"b","id":{"value":"hmac-sha256:00"}})";
+  EXPECT_EQ(reject_json(r),
+            R"({"reject":7,"reason":"email: not an email address: 'a\"b'","uuid":null,)"
+            R"("payload":{"email":"a\"b","id":{"value":"hmac-sha256:00"}}})");
 }
 
 }  // namespace
