@@ -5,7 +5,7 @@ data, and every log file under the state directory (service logs, Airflow task l
 segments and Cassandra commit logs, which are files named *.log too).
 
 Used with the national ids and credentials that tests/corpus plants: none may appear anywhere.
-tests/e2e/test_saved_payloads.py proves the scan finds a leak in each of the four places.
+tests/e2e/test_payloads_end_to_end.py proves the scan finds a leak in each of the four places.
 """
 
 from __future__ import annotations

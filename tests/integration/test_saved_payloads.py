@@ -5,7 +5,7 @@ credential is printed or stored in clear. Also: rejects age out (housekeeping), 
 one API host are paced across processes.
 
 Issue: "Real saved payloads and legacy API shapes". The whole-pipeline half (Kafka, Cassandra,
-logs, the API) is tests/e2e/test_saved_payloads.py.
+logs, the API) is tests/e2e/test_payloads_end_to_end.py.
 """
 
 from __future__ import annotations
