@@ -3,14 +3,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV        := .venv
+AIRFLOW_VENV := $(or $(STREAMFLOW_AIRFLOW_VENV),.venv-airflow)
 BIN_RELEASE := build/release/src/apps/streamflow
 BIN_CI      := build/ci/src/apps/streamflow
 # rustup's cargo (the CQL bridge in src/cql/rust) is usually not on a non-login shell's PATH.
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.cc' 'src/*.h' 2>/dev/null)
 
-.PHONY: help setup web build build-ci run up down status logs test test-unit test-integration \
-        format format-check lint-python bench-stack bench-ingest bench-serve bench bench-ceiling test-faults clean
+.PHONY: help setup web build build-ci run up down status logs check test test-unit test-rust \
+        test-python-unit test-integration format format-check lint-python typecheck-python \
+        check-generated bench-stack bench-ingest bench-serve bench bench-ceiling test-faults clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,13 +63,32 @@ status: ## show each service with pid, port, health and version
 logs: ## last lines of every service log
 	@$(BIN_RELEASE) logs
 
-test: build-ci format-check lint-python test-unit test-integration ## install everything and run every test
+check: build-ci format-check lint-python typecheck-python check-generated test-unit test-rust test-python-unit ## the quick tier: format, lint, types, generated files, every unit test (no servers)
+	@echo "==> make check: all passed"
+
+test: check test-integration ## install everything and run every test (the quick tier, then every suite on real stacks)
 
 test-unit: build-ci ## GoogleTest unit tests (no servers)
 	@ctest --preset ci
 
+test-rust: setup ## the Rust tests of the CQL bridge (cargo test, no Cassandra)
+	@cargo test --quiet --release --locked --manifest-path src/cql/rust/Cargo.toml \
+	  --target-dir build/cargo-test
+
+test-python-unit: setup ## pytest's unit tier: the Spark job's transforms on local DataFrames, its helpers, the DAG files (no servers)
+	@$(VENV)/bin/pytest -m unit -q tests
+
+typecheck-python: setup ## mypy, strict, on the Spark job, the test harness and the bench scripts; the DAG files against Airflow's venv
+	@$(VENV)/bin/mypy --exclude 'tests/airflow/(run_dag|check_dagbag)\.py' pipeline/spark tests bench
+	@MYPYPATH=pipeline/airflow/dags $(VENV)/bin/mypy --python-executable $(AIRFLOW_VENV)/bin/python \
+	  pipeline/airflow/dags tests/airflow/run_dag.py tests/airflow/check_dagbag.py
+
+check-generated: ## the golden vectors and the saved-payload corpus are what their generators write
+	@python3 tests/golden/generate.py --check
+	@python3 tests/corpus/generate.py --check
+
 test-integration: build-ci ## pytest against the real services (own ports and state dirs), the fault suite included
-	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests
+	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest -m "not unit" tests
 
 lint-python: setup ## ruff over the Spark job, the test harness and the bench scripts (ruff.toml)
 	@$(VENV)/bin/ruff check pipeline tests bench

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-STAGES = [("staging_users", "ingest -> PostgreSQL"), ("cdc_events", "CDC -> Kafka"),
-          ("spark_upserted", "Spark -> Cassandra (rows written)"),
-          ("cassandra_users", "users in Cassandra")]
+STAGES = [
+    ("staging_users", "ingest -> PostgreSQL"),
+    ("cdc_events", "CDC -> Kafka"),
+    ("spark_upserted", "Spark -> Cassandra (rows written)"),
+    ("cassandra_users", "users in Cassandra"),
+]
 
 
-def rates(timeline: list[dict], key: str, window: float = 5.0) -> tuple[list[float], list[float]]:
+def rates(timeline: list[dict[str, Any]], key: str, window: float = 5.0) -> tuple[list[float], list[float]]:
     """Rate of a counter over the last `window` seconds at each sample (Spark writes 50,000-row
     micro-batches: per-second rates would be spikes). Unanswered samples are skipped."""
     pts = [(s["t"], s[key]) for s in timeline if s.get(key) is not None]
@@ -35,12 +39,12 @@ def rates(timeline: list[dict], key: str, window: float = 5.0) -> tuple[list[flo
     return ts, rs
 
 
-def since_start(timeline: list[dict], key: str) -> tuple[list[float], list[float]]:
+def since_start(timeline: list[dict[str, Any]], key: str) -> tuple[list[float], list[float]]:
     pts = [(s["t"], s[key]) for s in timeline if s.get(key) is not None]
     return [t for t, _ in pts], [v - pts[0][1] for _, v in pts] if pts else []
 
 
-def style(ax, title: str, ylabel: str, xlabel: str, legend: bool = True) -> None:
+def style(ax: Any, title: str, ylabel: str, xlabel: str, legend: bool = True) -> None:
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
@@ -53,9 +57,11 @@ def main(src: str, out: str) -> int:
     doc = json.load(open(src))
     fig, (ax0, ax1, ax2, ax3) = plt.subplots(4, 1, figsize=(10, 13), sharex=False)
     mode = doc["mode"] if doc["mode"] == "flat out" else f"{doc['target_rate_users_per_s']:.0f} users/s"
-    fig.suptitle(f"streamflow bench ({mode}): {doc['users']:,} users, {doc['users_per_s']:,.0f} users/s "
-                 f"end to end, freshness p99 {doc['freshness_p99_s']:.2f} s\n{doc['machine']} · {doc['date']}",
-                 fontsize=9)
+    fig.suptitle(
+        f"streamflow bench ({mode}): {doc['users']:,} users, {doc['users_per_s']:,.0f} users/s "
+        f"end to end, freshness p99 {doc['freshness_p99_s']:.2f} s\n{doc['machine']} · {doc['date']}",
+        fontsize=9,
+    )
     run_time = "seconds since the start of the run"
     for key, label in STAGES:
         ax0.plot(*since_start(doc["timeline"], key), label=label)
@@ -66,8 +72,12 @@ def main(src: str, out: str) -> int:
     f = doc["freshness_timeline"]
     ax2.plot([p["t"] for p in f], [p["p50_s"] for p in f], label="median")
     ax2.plot([p["t"] for p in f], [p["max_s"] for p in f], label="worst")
-    style(ax2, "end-to-end freshness", "seconds, commit -> visible",
-          "PostgreSQL commit, seconds since the start of the run")
+    style(
+        ax2,
+        "end-to-end freshness",
+        "seconds, commit -> visible",
+        "PostgreSQL commit, seconds since the start of the run",
+    )
 
     tl = doc["timeline"]
     ax3.plot([s["t"] for s in tl], [s["stack_rss_mb"] / 1024 for s in tl], color="tab:purple")

@@ -11,17 +11,19 @@ import json
 import os
 import platform
 import sys
+from typing import Any
 
 
 def machine() -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
-    distro = next((ln.split("=", 1)[1].strip().strip('"') for ln in open("/etc/os-release")
-                   if ln.startswith("PRETTY_NAME=")), "?")
+    distro = next(
+        (ln.split("=", 1)[1].strip().strip('"') for ln in open("/etc/os-release") if ln.startswith("PRETTY_NAME=")), "?"
+    )
     return f"{os.cpu_count()} cores ({cpu}), {mem_gb} GiB RAM, {distro}, kernel {platform.release()}"
 
 
-def write(out: str, doc: dict) -> dict:
+def write(out: str, doc: dict[str, Any]) -> dict[str, Any]:
     """Writes doc plus `machine` and `date` (UTC) to out; returns what it wrote."""
     doc = dict(doc)
     doc["machine"] = machine()

@@ -14,9 +14,17 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+
+if TYPE_CHECKING:
+    import psycopg
+    from cassandra.cluster import Cluster, Session
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 PORT_SETTINGS = [
@@ -43,7 +51,8 @@ def streamflow_bin() -> Path:
 
 def free_ports(n: int) -> list[int]:
     """n distinct loopback ports that are free right now (held open until all are chosen)."""
-    socks, ports = [], []
+    socks: list[socket.socket] = []
+    ports: list[int] = []
     try:
         while len(ports) < n:
             s = socket.socket()
@@ -56,7 +65,14 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
+def row(conn: psycopg.Connection[tuple[Any, ...]], sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...]:
+    """The first row of a statement's answer; the statement must return one."""
+    found = conn.execute(sql, params).fetchone()
+    assert found is not None, f"no row for {sql}"
+    return found
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.25) -> T:
     """Polls `condition` until it returns a truthy value; fails the test after `timeout` s."""
     deadline = time.monotonic() + timeout
     last = None
@@ -97,12 +113,14 @@ class LocalStack:
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
         self.env.setdefault("STREAMFLOW_KAFKA_HEAP_MB", "512")
         self.env.setdefault("STREAMFLOW_CONNECT_HEAP_MB", "512")
-        self.ports = {}
+        self.ports: dict[str, int] = {}
         for key, port in zip(PORT_SETTINGS, ports, strict=True):
             self.env[f"STREAMFLOW_{key}"] = str(port)
             self.ports[key.lower()] = port
 
-    def run(self, *args: str, timeout: float = 400, check: bool = False, extra_env=None):
+    def run(
+        self, *args: str, timeout: float = 400, check: bool = False, extra_env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = dict(self.env)
         env.update(extra_env or {})
         proc = subprocess.run(
@@ -115,30 +133,30 @@ class LocalStack:
         )
         if check and proc.returncode != 0:
             raise AssertionError(
-                f"streamflow {' '.join(args)} exited {proc.returncode}\n"
-                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+                f"streamflow {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
             )
         return proc
 
-    def up(self, **kw):
+    def up(self, **kw: Any) -> subprocess.CompletedProcess[str]:
         return self.run("up", check=True, **kw)
 
-    def down(self, **kw):
+    def down(self, **kw: Any) -> subprocess.CompletedProcess[str]:
         return self.run("down", check=True, **kw)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, dict[str, Any]]:
         proc = self.run("status", "--json")
         assert proc.returncode in (0, 3), proc.stderr
         return {s["name"]: s for s in json.loads(proc.stdout)["services"]}
 
-    def status_doc(self) -> dict:
-        return json.loads(self.run("status", "--json").stdout)
+    def status_doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.run("status", "--json").stdout)
+        return doc
 
     @property
     def pg_password(self) -> str:
         return (self.state_dir / "secrets/postgres.password").read_text().strip()
 
-    def pg_connect(self, user: str = "streamflow", dbname: str = "streamflow"):
+    def pg_connect(self, user: str = "streamflow", dbname: str = "streamflow") -> psycopg.Connection[tuple[Any, ...]]:
         import psycopg
 
         return psycopg.connect(
@@ -151,7 +169,7 @@ class LocalStack:
             autocommit=True,
         )
 
-    def cql_session(self):
+    def cql_session(self) -> tuple[Cluster, Session]:
         from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
         from cassandra.policies import WhiteListRoundRobinPolicy
 
@@ -169,11 +187,19 @@ class LocalStack:
     def mock_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['mock_api_port']}/api/"
 
-    def run_dag(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> tuple[dict, str]:
+    def run_dag(
+        self, dag_id: str, conf: dict[str, Any] | None = None, timeout: float = 600
+    ) -> tuple[dict[str, Any], str]:
         """Runs a DAG once with dag.test() against this stack's Airflow (tests/airflow/run_dag.py)
         and returns (its JSON summary, everything it printed: the task logs)."""
-        proc = self.run("airflow", "--python", str(REPO / "tests/airflow/run_dag.py"), dag_id,
-                        json.dumps(conf or {}), timeout=timeout)
+        proc = self.run(
+            "airflow",
+            "--python",
+            str(REPO / "tests/airflow/run_dag.py"),
+            dag_id,
+            json.dumps(conf or {}),
+            timeout=timeout,
+        )
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         assert lines, f"run_dag printed no summary (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         return json.loads(lines[-1]), proc.stdout + proc.stderr
@@ -185,7 +211,9 @@ class LocalStack:
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka_port']}"
 
-    def diagnosis(self, services=("connect", "kafka", "spark", "cassandra", "postgres"), lines: int = 40) -> str:
+    def diagnosis(
+        self, services: tuple[str, ...] = ("connect", "kafka", "spark", "cassandra", "postgres"), lines: int = 40
+    ) -> str:
         """What an operator would look at first when the pipeline is stuck: `status`, and the
         warnings and errors at the end of each service's log."""
         out = [self.run("status").stdout]
@@ -199,7 +227,7 @@ class LocalStack:
             out.extend(ln[:400] for ln in keep[-lines:])
         return "\n".join(out)
 
-    def destroy(self):
+    def destroy(self) -> None:
         """Stops whatever runs and removes the state directory (kept, for a post-mortem, when
         STREAMFLOW_TEST_KEEP_STATE=1)."""
         proc = self.run("down", timeout=300)
@@ -212,7 +240,7 @@ class LocalStack:
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack() -> Iterator[LocalStack]:
     """The shared, running stack for the integration tests (started once per session)."""
     s = LocalStack("it")
     try:
@@ -223,7 +251,7 @@ def stack():
 
 
 @pytest.fixture
-def fresh_stack(request):
+def fresh_stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     """A not-yet-started stack of its own, destroyed after the test."""
     s = LocalStack(request.node.name[:20].replace("[", "-").replace("]", ""))
     yield s
@@ -231,7 +259,7 @@ def fresh_stack(request):
 
 
 @pytest.fixture(scope="session")
-def streaming_stack():
+def streaming_stack() -> Iterator[LocalStack]:
     """A running stack with the Spark streaming job and `streamflow serve`: the whole pipeline,
     for the e2e tests and the tests of the API and dashboard."""
     s = LocalStack("e2e", spark=True, serve=True)

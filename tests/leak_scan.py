@@ -14,6 +14,9 @@ import json
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from conftest import LocalStack
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 # Cassandra's own keyspaces that hold no rows of ours and cannot all be read with SELECT *.
@@ -33,53 +36,82 @@ def _grep(needles: list[str], data: bytes | None = None, path: Path | None = Non
     return {line.decode(errors="replace") for line in proc.stdout.splitlines()}
 
 
-def psql(stack, sql: str, database: str = "postgres") -> str:
+def psql(stack: LocalStack, sql: str, database: str = "postgres") -> str:
     """One statement as the superuser, over the local socket (trusted there only); its rows."""
     proc = subprocess.run(
-        [str(PG_BIN / "psql"), "-h", str(stack.state_dir / "run/postgres"), "-p", str(stack.ports["postgres_port"]),
-         "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-        capture_output=True, text=True, timeout=60)
+        [
+            str(PG_BIN / "psql"),
+            "-h",
+            str(stack.state_dir / "run/postgres"),
+            "-p",
+            str(stack.ports["postgres_port"]),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-Atc",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
 
-def databases(stack) -> list[str]:
+def databases(stack: LocalStack) -> list[str]:
     return psql(stack, "SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1").split()
 
 
-def pg_dump(stack, database: str) -> bytes:
+def pg_dump(stack: LocalStack, database: str) -> bytes:
     """A plain-SQL dump of one database, as its superuser (over the local socket)."""
     proc = subprocess.run(
-        [str(PG_BIN / "pg_dump"), "-h", str(stack.state_dir / "run/postgres"), "-p", str(stack.ports["postgres_port"]),
-         "-U", "postgres", "--format=plain", database],
-        capture_output=True, timeout=600)
+        [
+            str(PG_BIN / "pg_dump"),
+            "-h",
+            str(stack.state_dir / "run/postgres"),
+            "-p",
+            str(stack.ports["postgres_port"]),
+            "-U",
+            "postgres",
+            "--format=plain",
+            database,
+        ],
+        capture_output=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     return proc.stdout
 
 
-def topics(stack) -> list[str]:
-    proc = subprocess.run(["kcat", "-b", stack.kafka_bootstrap(), "-L", "-J"], capture_output=True, text=True,
-                          timeout=60)
+def topics(stack: LocalStack) -> list[str]:
+    proc = subprocess.run(
+        ["kcat", "-b", stack.kafka_bootstrap(), "-L", "-J"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     return sorted(t["topic"] for t in json.loads(proc.stdout)["topics"])
 
 
-def topic_bytes(stack, topic: str) -> bytes:
+def topic_bytes(stack: LocalStack, topic: str) -> bytes:
     """Every message of every partition, keys, headers and values, as raw bytes."""
     proc = subprocess.run(
-        ["kcat", "-b", stack.kafka_bootstrap(), "-C", "-t", topic, "-o", "beginning", "-e", "-q",
-         "-f", "%k\t%h\t%s\n"],
-        capture_output=True, timeout=600)
+        ["kcat", "-b", stack.kafka_bootstrap(), "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\t%h\t%s\n"],
+        capture_output=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     return proc.stdout
 
 
-def cassandra_tables(session) -> list[tuple[str, str]]:
+def cassandra_tables(session: Any) -> list[tuple[str, str]]:
     rows = session.execute("SELECT keyspace_name, table_name FROM system_schema.tables")
     return sorted((r.keyspace_name, r.table_name) for r in rows if r.keyspace_name not in SKIPPED_KEYSPACES)
 
 
-def table_bytes(session, keyspace: str, table: str) -> bytes:
+def table_bytes(session: Any, keyspace: str, table: str) -> bytes:
     from cassandra.query import SimpleStatement
 
     out = []
@@ -99,7 +131,7 @@ def log_files(state_dir: Path) -> list[Path]:
     return sorted(out)
 
 
-def scan(stack, needles: list[str]) -> dict[str, dict[str, list[str]]]:
+def scan(stack: LocalStack, needles: list[str]) -> dict[str, dict[str, list[str]]]:
     """{place: {needle: [where...]}} for every needle found in clear; empty when none is."""
     hits: dict[str, dict[str, list[str]]] = {"postgres": {}, "kafka": {}, "cassandra": {}, "logs": {}}
 
@@ -123,12 +155,16 @@ def scan(stack, needles: list[str]) -> dict[str, dict[str, list[str]]]:
     return {place: found for place, found in hits.items() if found}
 
 
-def places_scanned(stack) -> dict[str, int]:
+def places_scanned(stack: LocalStack) -> dict[str, int]:
     """How much each place held when scanned (a scan of nothing proves nothing)."""
     cluster, session = stack.cql_session()
     try:
         tables = len(cassandra_tables(session))
     finally:
         cluster.shutdown()
-    return {"databases": len(databases(stack)), "topics": len(topics(stack)), "cassandra_tables": tables,
-            "log_files": len(log_files(stack.state_dir))}
+    return {
+        "databases": len(databases(stack)),
+        "topics": len(topics(stack)),
+        "cassandra_tables": tables,
+        "log_files": len(log_files(stack.state_dir)),
+    }

@@ -7,26 +7,28 @@ import json
 import subprocess
 import tempfile
 import time
+from typing import Any
 
-ANALYTICS_SIGNUP_TABLES = ("signups_by_country_minute", "signups_by_gender_minute",
-                           "signups_by_age_band_minute")
+from conftest import LocalStack
+
+ANALYTICS_SIGNUP_TABLES = ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute")
 
 
-def staging_ids(stack) -> set[str]:
+def staging_ids(stack: LocalStack) -> set[str]:
     with stack.pg_connect() as conn:
         return {str(r[0]) for r in conn.execute("SELECT user_id FROM staging.users")}
 
 
 class Cassandra:
-    def __init__(self, stack):
+    def __init__(self, stack: LocalStack):
         self.cluster, self.session = stack.cql_session()
         self.session.set_keyspace("streamflow")
         self.cluster.profile_manager.default.request_timeout = 60
 
-    def close(self):
+    def close(self) -> None:
         self.cluster.shutdown()
 
-    def rows(self, cql: str, *params):
+    def rows(self, cql: str, *params: Any) -> list[Any]:
         return list(self.session.execute(cql, params or None))
 
     def user_ids(self) -> list[str]:
@@ -43,29 +45,30 @@ class Cassandra:
         return out
 
 
-def assert_consistent(stack, cass: Cassandra, created: int) -> None:
+def assert_consistent(stack: LocalStack, cass: Cassandra, created: int) -> None:
     """Cassandra holds exactly staging's users, once each, and the analytics agree: current users
     per country sum to the user count; signups (never decremented) sum to every user ever
     created, in each of the three breakdowns."""
     pg = staging_ids(stack)
     ids = cass.user_ids()
     assert len(ids) == len(set(ids))
-    assert set(ids) == pg, (f"missing in Cassandra: {sorted(pg - set(ids))[:5]}, "
-                            f"not in staging: {sorted(set(ids) - pg)[:5]}")
+    assert set(ids) == pg, (
+        f"missing in Cassandra: {sorted(pg - set(ids))[:5]}, not in staging: {sorted(set(ids) - pg)[:5]}"
+    )
     t = cass.totals()
     assert t["users_per_country"] == len(pg), t
     for table in ANALYTICS_SIGNUP_TABLES:
         assert t[table] == created, (table, t, created)
 
 
-def settled_signups(stack, cass: Cassandra, timeout: float = 180, period: float = 6.0) -> int:
+def settled_signups(stack: LocalStack, cass: Cassandra, timeout: float = 180, period: float = 6.0) -> int:
     """The signups a stack has counted so far, once the pipeline has settled: Cassandra holds
     exactly staging's users, the current users per country add up to them, the three signup
     breakdowns agree, and all of that held for one analytics trigger period (`period`). A test
     states what it expects relative to this, so it passes alone and after any other test."""
-    state: dict = {}
+    state: dict[str, Any] = {}
 
-    def snapshot():
+    def snapshot() -> tuple[int, int] | None:
         pg = staging_ids(stack)
         ids = cass.user_ids()
         if len(ids) != len(set(ids)) or set(ids) != pg:
@@ -76,7 +79,7 @@ def settled_signups(stack, cass: Cassandra, timeout: float = 180, period: float 
             return None
         return (len(pg), signups.pop())
 
-    def settled():
+    def settled() -> tuple[int, int] | None:
         try:
             now = snapshot()
         except Exception:  # noqa: BLE001 - a service restarting: try again
@@ -84,7 +87,7 @@ def settled_signups(stack, cass: Cassandra, timeout: float = 180, period: float 
         if now is None or now != state.get("last"):
             state.update(last=now, since=time.monotonic())
             return None
-        return now if time.monotonic() - state["since"] >= period else None
+        return now if time.monotonic() - float(state["since"]) >= period else None
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,7 +98,7 @@ def settled_signups(stack, cass: Cassandra, timeout: float = 180, period: float 
     raise AssertionError(f"the pipeline did not settle within {timeout} s (last: {state.get('last')})")
 
 
-def wait_until_consistent(stack, cass: Cassandra, created: int, timeout: float) -> float:
+def wait_until_consistent(stack: LocalStack, cass: Cassandra, created: int, timeout: float) -> float:
     """Seconds until Cassandra and the analytics match staging; fails after `timeout` with the
     last difference seen."""
     start = time.monotonic()
@@ -112,10 +115,12 @@ def wait_until_consistent(stack, cass: Cassandra, created: int, timeout: float) 
     raise AssertionError(f"Cassandra did not match staging within {timeout} s: {last}")
 
 
-def kcat_consume(stack, topic: str) -> list[dict]:
+def kcat_consume(stack: LocalStack, topic: str) -> list[dict[str, Any]]:
     proc = subprocess.run(
         ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-C", "-o", "beginning", "-e", "-q", "-J"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if "Unknown topic or partition" in proc.stderr:
         return []
@@ -123,15 +128,16 @@ def kcat_consume(stack, topic: str) -> list[dict]:
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-def kcat_topics(stack) -> set[str]:
+def kcat_topics(stack: LocalStack) -> set[str]:
     """The names of the broker's topics, from its metadata."""
-    proc = subprocess.run(["kcat", "-b", stack.kafka_bootstrap(), "-L", "-J"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["kcat", "-b", stack.kafka_bootstrap(), "-L", "-J"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     return {t["topic"] for t in json.loads(proc.stdout)["topics"]}
 
 
-def kcat_produce(stack, topic: str, key: str, value: str | bytes, partition: int = 0) -> None:
+def kcat_produce(stack: LocalStack, topic: str, key: str, value: str | bytes, partition: int = 0) -> None:
     """One message, the value byte for byte (newlines and invalid UTF-8 included: kcat sends a
     file named on its command line as one message)."""
     data = value if isinstance(value, bytes) else value.encode()
@@ -139,8 +145,8 @@ def kcat_produce(stack, topic: str, key: str, value: str | bytes, partition: int
         f.write(data)
         f.flush()
         proc = subprocess.run(
-            ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-P", "-p", str(partition), "-k", key,
-             f.name],
-            capture_output=True, timeout=60,
+            ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-P", "-p", str(partition), "-k", key, f.name],
+            capture_output=True,
+            timeout=60,
         )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")

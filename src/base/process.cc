@@ -186,6 +186,16 @@ std::vector<pid_t> tree_pids(const std::vector<ProcStat>& all, pid_t root) {
   return tree;
 }
 
+Result<void> signal_tree(pid_t root, int sig) {
+  for (pid_t p : tree_pids(read_proc_stats(), root)) {
+    if (::kill(p, sig) != 0 && errno != ESRCH) {
+      return make_error(Errc::io_error, "cannot send signal " + std::to_string(sig) + " to pid " +
+                                            std::to_string(p) + ": " + std::strerror(errno));
+    }
+  }
+  return {};
+}
+
 TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root) {
   static const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
   static const std::uint64_t page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));

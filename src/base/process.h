@@ -66,6 +66,9 @@ struct TreeUsage {
 std::vector<pid_t> tree_pids(const std::vector<ProcStat>& all, pid_t root);
 /// A process and all its descendants among `all`, summed.
 TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root);
+/// Sends `sig` to a process and every descendant it has now (a PySpark driver and its JVM, say).
+/// A process that is already gone is not an error.
+Result<void> signal_tree(pid_t root, int sig);
 
 /// Full path of an executable found in PATH, or nullopt.
 std::optional<std::string> find_in_path(const std::string& name);

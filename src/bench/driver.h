@@ -7,15 +7,20 @@
 /// produce, raw Cassandra writes of the same rows). Writes <out>/<name>.json and, through the
 /// plot script, <name>.png.
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
+#include "deploy/layout.h"
 #include "ingest/ingester.h"
-#include "stack/layout.h"
 
 namespace streamflow::bench {
 
@@ -37,12 +42,23 @@ struct Options {
   double target_rate = 10000;  ///< users/s the stages-apart figures are set against
 };
 
-/// Runs one benchmark against the stack `layout` describes (it must be up) and returns the
-/// document it wrote. `ingest` carries the API, batch size and credentials; its count,
-/// continuous and rate fields are set here. `stop` (Ctrl-C) ends the ingest phase early.
-base::Result<nlohmann::json> run(const stack::Layout& layout, ingest::Options ingest,
-                                 const Options& options, const std::atomic<bool>& stop,
-                                 std::ostream& progress);
+/// A service of the running stack as the bench sees it: its state ("healthy", ...) and the root
+/// of its process tree, whose memory and CPU are sampled.
+struct ServiceProcess {
+  std::string name;
+  std::string state;
+  std::optional<pid_t> pid;
+};
+/// The stack's services now (what `streamflow status` reports), handed in by the caller.
+using ServiceLister = std::function<std::vector<ServiceProcess>()>;
+
+/// Runs one benchmark against the stack `layout` describes (every service of `services` must be
+/// healthy) and returns the document it wrote. `ingest` carries the API, batch size and
+/// credentials; its count, continuous and rate fields are set here. `stop` (Ctrl-C) ends the
+/// ingest phase early.
+base::Result<nlohmann::json> run(const deploy::Layout& layout, ingest::Options ingest,
+                                 const Options& options, const ServiceLister& services,
+                                 const std::atomic<bool>& stop, std::ostream& progress);
 
 /// "2 cores (model), 24 GiB RAM, Debian ..., kernel ..." as every bench/results file says it.
 std::string machine_description();

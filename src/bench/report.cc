@@ -158,6 +158,11 @@ nlohmann::json counter(const std::optional<std::int64_t>& v) {
 
 }  // namespace
 
+bool caught_up(const Sample& s) {
+  return s.staging_users && s.cassandra_users && s.cdc_events && s.spark_consumed &&
+         *s.cassandra_users >= *s.staging_users && *s.spark_consumed >= *s.cdc_events;
+}
+
 std::map<std::string, double> cpu_between(const Sample& from, const Sample& to) {
   std::map<std::string, double> out;
   for (const auto& [name, v] : to.services) {

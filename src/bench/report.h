@@ -105,6 +105,11 @@ struct HalfRun {
 /// either, or whose counter went back (a restart), counts 0.
 std::map<std::string, double> cpu_between(const Sample& from, const Sample& to);
 
+/// The pipeline has caught up at this sample: Cassandra's analytics count every staged user and
+/// the users query has written every change on the CDC topic (the two queries read the topic
+/// independently).
+bool caught_up(const Sample& s);
+
 /// The first sample at or after `from` (an index) where `done` holds; nullopt if none.
 template <typename Pred>
 std::optional<std::size_t> first_sample(const std::vector<Sample>& samples, std::size_t from,

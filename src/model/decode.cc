@@ -15,15 +15,8 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 std::string_view to_string(Framing framing) {
-  switch (framing) {
-    case Framing::envelope:
-      return "envelope";
-    case Framing::array:
-      return "array";
-    case Framing::json_lines:
-      return "json-lines";
-  }
-  return "envelope";
+  static constexpr std::string_view kNames[] = {"envelope", "array", "json-lines"};
+  return kNames[static_cast<std::size_t>(framing)];
 }
 
 namespace {

@@ -165,31 +165,21 @@ void sanitise(const element& el, std::string& out, const IdHasher& hasher) {
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\0':
-        out += "\\ufffd";
-        break;  // PostgreSQL jsonb refuses \u0000
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\0') {
+      out += "\\ufffd";  // PostgreSQL jsonb refuses \u0000
+    } else if (const char* named = c == '\n'   ? "\\n"
+                                   : c == '\r' ? "\\r"
+                                   : c == '\t' ? "\\t"
+                                               : nullptr) {
+      out += named;
+    } else if (byte < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(byte));
+    } else {
+      out += c;
     }
   }
   out += '"';

@@ -28,6 +28,24 @@ std::string HousekeepingReport::to_json() const {
   return j.dump();
 }
 
+std::string HousekeepingReport::to_text(const HousekeepingOptions& o) const {
+  return fmt::format(
+      "housekeeping{}: purged {} of {} staging rows older than {} h ({} not yet confirmed in "
+      "Cassandra); {} {} rejects older than {} days; vacuumed {} table(s); pruned {} file(s), "
+      "{} bytes\n",
+      o.dry_run ? " (dry run)" : "", purged, purge_candidates, o.staging_retention_h, unconfirmed,
+      o.dry_run ? "would delete" : "deleted", rejects_purged, o.reject_retention_days,
+      vacuumed.size(), pruned_files, pruned_bytes);
+}
+
+HousekeepingOptions housekeeping_options(const config::Settings& s) {
+  HousekeepingOptions o;
+  o.staging_retention_h = static_cast<int>(s.get_int("housekeeping.staging_retention_h"));
+  o.log_retention_h = static_cast<int>(s.get_int("housekeeping.log_retention_h"));
+  o.reject_retention_days = static_cast<int>(s.get_int("housekeeping.reject_retention_days"));
+  return o;
+}
+
 std::vector<fs::path> files_older_than(const fs::path& root, fs::file_time_type cutoff) {
   std::vector<fs::path> out;
   std::error_code ec;

@@ -43,6 +43,8 @@ struct HousekeepingReport {
   std::vector<std::string> prune_errors;  ///< files that could not be deleted (and why)
   bool dry_run = false;
   std::string to_json() const;
+  /// One line for people: what was purged, deleted, vacuumed and pruned.
+  std::string to_text(const HousekeepingOptions& options) const;
 };
 
 /// Files under `root` last modified before `cutoff`, excluding directories.
@@ -53,6 +55,9 @@ std::vector<std::filesystem::path> files_older_than(const std::filesystem::path&
 /// below (newest batch - keep), in one query's checkpoint directory.
 std::vector<std::filesystem::path> stale_checkpoint_files(const std::filesystem::path& query_dir,
                                                           std::int64_t keep = 100);
+
+/// Every step, with the retentions of the settings (housekeeping.*).
+HousekeepingOptions housekeeping_options(const config::Settings& settings);
 
 base::Result<HousekeepingReport> housekeeping(const config::Settings& settings,
                                               const HousekeepingOptions& options);

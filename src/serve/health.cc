@@ -4,8 +4,6 @@
 
 #include <chrono>
 
-#include "stack/services.h"
-
 namespace streamflow::serve {
 
 namespace {
@@ -192,8 +190,12 @@ nlohmann::json HealthSnapshot::to_json() const {
 
 // ---------------------------------------------------------------------------------------------
 
-HealthMonitor::HealthMonitor(stack::Layout layout, std::string pg_conninfo, int interval_ms)
-    : layout_(std::move(layout)), pg_conninfo_(std::move(pg_conninfo)), interval_ms_(interval_ms) {}
+HealthMonitor::HealthMonitor(deploy::Layout layout, std::string pg_conninfo, ServiceProber prober,
+                             int interval_ms)
+    : layout_(std::move(layout)),
+      pg_conninfo_(std::move(pg_conninfo)),
+      prober_(std::move(prober)),
+      interval_ms_(interval_ms) {}
 
 HealthMonitor::~HealthMonitor() { stop(); }
 
@@ -221,33 +223,34 @@ std::uint64_t HealthMonitor::wait_newer(std::uint64_t seen, int timeout_ms) cons
   return seq_;
 }
 
-Readings HealthMonitor::read_all(stack::PipelineReader& reader) {
-  Readings r;
-  r.spark_enabled = layout_.spark.enabled;
-  for (const auto& svc : stack::make_services(layout_)) {
-    auto probe = svc->probe();
-    r.services.push_back({svc->name(), probe.healthy, probe.detail});
-    if (svc->name() == "connect" && probe.healthy) {
-      for (const auto& [k, v] : svc->facts()) {
-        if (k == "connector") r.connector = v == "not registered" ? "" : v;
-        if (k == "slot")
-          r.slot_active = v.size() >= 7 && v.compare(v.size() - 7, 7, " active") == 0;
-        if (k == "slot_retained_wal_bytes") {
-          try {
-            r.slot_retained_wal_bytes = std::stoll(v);
-          } catch (const std::exception&) {
-          }
+void read_services(Readings& r, const std::vector<ServiceReading>& services) {
+  r.services = services;
+  for (const auto& svc : services) {
+    if (svc.name != "connect" || !svc.healthy) continue;
+    for (const auto& [k, v] : svc.facts) {
+      if (k == "connector") r.connector = v == "not registered" ? "" : v;
+      if (k == "slot") r.slot_active = v.size() >= 7 && v.compare(v.size() - 7, 7, " active") == 0;
+      if (k == "slot_retained_wal_bytes") {
+        try {
+          r.slot_retained_wal_bytes = std::stoll(v);
+        } catch (const std::exception&) {
         }
       }
     }
   }
+}
+
+Readings HealthMonitor::read_all(observe::PipelineReader& reader) {
+  Readings r;
+  r.spark_enabled = layout_.spark.enabled;
+  read_services(r, prober_());
   r.counts = reader.read();
   r.at_ms = now_ms();
   return r;
 }
 
 void HealthMonitor::run() {
-  stack::PipelineReader reader(layout_, pg_conninfo_);
+  observe::PipelineReader reader(layout_, pg_conninfo_);
   std::optional<Readings> before;
   while (!stop_) {
     auto now = read_all(reader);

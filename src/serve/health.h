@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "stack/layout.h"
-#include "stack/watch.h"
+#include "deploy/layout.h"
+#include "observe/pipeline.h"
 
 namespace streamflow::serve {
 
@@ -23,13 +24,21 @@ struct ServiceReading {
   std::string name;
   bool healthy = false;
   std::string detail;
+  /// Service-specific facts of a healthy service, as `status` shows them (for Kafka Connect:
+  /// "connector", "slot", "slot_retained_wal_bytes").
+  std::vector<std::pair<std::string, std::string>> facts = {};
 };
+
+/// Asks every service of the deployment whether it is healthy: the stack's own probes, handed
+/// in by the caller (`streamflow serve` wires them), so that serve does not depend on how the
+/// services are run. Called from the monitor's thread.
+using ServiceProber = std::function<std::vector<ServiceReading>()>;
 
 /// One look at the services, taken at `at_ms`.
 struct Readings {
   std::int64_t at_ms = 0;
   std::vector<ServiceReading> services;
-  stack::PipelineCounts counts;
+  observe::PipelineCounts counts;
   std::string connector;  ///< "RUNNING task0=RUNNING"; "" when unknown or not registered
   std::optional<bool> slot_active;
   std::optional<std::int64_t> slot_retained_wal_bytes;
@@ -75,10 +84,15 @@ struct HealthSnapshot {
 HealthSnapshot evaluate(const Readings& now, const std::optional<Readings>& before,
                         const HealthLimits& limits = {});
 
+/// The services' part of a reading: each one's state, and from Kafka Connect's facts the
+/// connector's state and the replication slot's.
+void read_services(Readings& readings, const std::vector<ServiceReading>& services);
+
 /// Samples the services every `interval_ms` on a thread of its own. Thread-safe.
 class HealthMonitor {
  public:
-  HealthMonitor(stack::Layout layout, std::string pg_conninfo, int interval_ms);
+  HealthMonitor(deploy::Layout layout, std::string pg_conninfo, ServiceProber prober,
+                int interval_ms);
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
@@ -92,11 +106,12 @@ class HealthMonitor {
   bool stopped() const { return stop_; }
 
  private:
-  Readings read_all(stack::PipelineReader& reader);
+  Readings read_all(observe::PipelineReader& reader);
   void run();
 
-  stack::Layout layout_;
+  deploy::Layout layout_;
   std::string pg_conninfo_;
+  ServiceProber prober_;
   int interval_ms_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

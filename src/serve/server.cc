@@ -101,6 +101,15 @@ base::Result<void> Server::start() {
 
   auto& api = api_;
   http_->Get("/healthz", [](const auto&, auto& res) { res.set_content("ok\n", "text/plain"); });
+  // Read-only: any other method on any path is a 405 (the error handler says why).
+  const auto read_only = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "GET");
+  };
+  http_->Post(".*", read_only);
+  http_->Put(".*", read_only);
+  http_->Patch(".*", read_only);
+  http_->Delete(".*", read_only);
   http_->Get(R"(/api/v1/users/([^/]+))",
              [&api](const auto& req, auto& res) { send(res, api.user(req.matches[1])); });
   http_->Get("/api/v1/users",

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/net.h"
+#include "io/connect.h"
 #include "io/pg.h"
 
 namespace streamflow::stack {
@@ -74,26 +75,15 @@ Probe probe_kafka(const Layout& l) {
   return probe;
 }
 
-namespace {
-
-httplib::Client connect_client(const Layout& l) {
-  httplib::Client client("127.0.0.1", l.ports.connect);
-  client.set_connection_timeout(2, 0);
-  client.set_read_timeout(5, 0);
-  return client;
-}
-
-}  // namespace
-
 Probe probe_connect(const Layout& l) {
-  auto client = connect_client(l);
-  auto connectors = client.Get("/connectors");
+  io::ConnectClient client("127.0.0.1", l.ports.connect);
+  auto connectors = client.get("/connectors");
   if (!connectors) return {false, fmt::format("no answer on http://127.0.0.1:{}", l.ports.connect)};
   if (connectors->status != 200) {
     return {false, fmt::format("GET /connectors answered {} (worker still joining its group?)",
                                connectors->status)};
   }
-  auto plugins = client.Get("/connector-plugins");
+  auto plugins = client.get("/connector-plugins");
   if (!plugins || plugins->status != 200) return {false, "GET /connector-plugins failed"};
   if (plugins->body.find("io.debezium.connector.postgresql.PostgresConnector") ==
       std::string::npos) {
@@ -101,15 +91,6 @@ Probe probe_connect(const Layout& l) {
                        l.connect_plugins.string() + " (run `make setup`)"};
   }
   return {true, "REST up, Debezium PostgreSQL plugin loaded"};
-}
-
-std::string connect_server_version(const Layout& l) {
-  auto client = connect_client(l);
-  auto root = client.Get("/");
-  if (!root || root->status != 200) return "";
-  auto body = nlohmann::json::parse(root->body, nullptr, false);
-  if (body.is_discarded() || !body.contains("version")) return "";
-  return body["version"].get<std::string>();
 }
 
 Probe probe_mock_api(const Layout& l) {

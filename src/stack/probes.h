@@ -6,9 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "stack/layout.h"
+#include "deploy/layout.h"
 
 namespace streamflow::stack {
+
+using deploy::Layout;
 
 struct Probe {
   bool healthy = false;
@@ -45,8 +47,6 @@ std::string airflow_version(const Layout& layout);
 
 /// SHOW server_version over the local socket, or "" if PostgreSQL does not answer.
 std::string postgres_server_version(const Layout& layout);
-/// Connect's own version from GET /, or "".
-std::string connect_server_version(const Layout& layout);
 
 /// libpq connection string for the superuser over the unix socket (trust, local only).
 std::string postgres_admin_conninfo(const Layout& layout, const std::string& dbname = "postgres");

@@ -1,14 +1,16 @@
 #pragma once
 /// Pure renderers of every generated configuration file and command line. No I/O, so each is
-/// unit-tested against the keys the real services require (see ../shared/DESIGN.md).
+/// unit-tested against the keys the real services require (each renderer says which).
 
 #include <csignal>
 #include <string>
 #include <vector>
 
-#include "stack/layout.h"
+#include "deploy/layout.h"
 
 namespace streamflow::stack {
+
+using deploy::Layout;
 
 /// What supervisord needs to run one service.
 struct ProgramSpec {

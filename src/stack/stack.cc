@@ -14,6 +14,11 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/process.h"
+#include "config/secrets.h"
+#include "cql/cql.h"
+#include "cql/migrations.h"
+#include "io/migrations.h"
+#include "io/pg.h"
 #include "stack/services.h"
 #include "stack/supervisor.h"
 
@@ -141,7 +146,7 @@ Result<void> Stack::up(std::ostream& out) {
   if (to_start.empty()) out << "  all services already running; checking health\n";
 
   for (Service* svc : to_start) {
-    if (auto r = svc->prepare(); !r) return r;
+    if (auto r = svc->prepare(out); !r) return r;
   }
   std::vector<ProgramSpec> programs;
   for (const auto& svc : services) programs.push_back(svc->program());
@@ -215,7 +220,7 @@ Result<void> Stack::up(std::ostream& out) {
           ++it;
           continue;
         }
-        if (auto r = svc->after_ready(); !r)
+        if (auto r = svc->after_ready(out); !r)
           return fail(*svc, "is up but its set-up failed: " + r.error().message);
         out << "✓ " << fmt::format("{:<17}", svc->name()) << " healthy in "
             << fmt::format("{:.1f}", seconds_since(wave_t0)) << " s (" << probe.detail << ")\n";
@@ -402,6 +407,33 @@ Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool
     }
     out << base::tail_lines(files[i], static_cast<std::size_t>(lines));
   }
+  return {};
+}
+
+Result<void> Stack::migrate(std::ostream& out) const {
+  auto conninfo = config::pipeline_conninfo(layout_.settings, "streamflow-migrate");
+  if (!conninfo) return conninfo.error();
+  auto conn = io::Connection::open(*conninfo);
+  if (!conn) return conn.error();
+  auto applied = io::apply_migrations(*conn, layout_.migrations_dir);
+  if (!applied) return applied.error();
+  out << applied->size() << " migration(s) applied\n";
+  if (!base::tcp_port_open("127.0.0.1", layout_.ports.cassandra, std::chrono::milliseconds(1000))) {
+    out << "Cassandra is not running on " << layout_.cassandra_contact_point()
+        << ": CQL migrations not applied\n";
+    return {};
+  }
+  cql::ConnectOptions options;
+  options.contact_point = layout_.cassandra_contact_point();
+  auto session = cql::Session::connect(options);
+  if (!session) return session.error();
+  auto cql_applied =
+      cql::apply_migrations(*session, layout_.cql_migrations_dir,
+                            {layout_.cassandra_keyspace, layout_.cassandra_replication});
+  if (!cql_applied) return cql_applied.error();
+  for (const auto& v : *cql_applied) out << "  cassandra  applied migration V" << v << "\n";
+  out << cql_applied->size() << " CQL migration(s) applied (keyspace " << layout_.cassandra_keyspace
+      << ")\n";
   return {};
 }
 

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "base/result.h"
-#include "stack/layout.h"
+#include "deploy/layout.h"
 
 namespace streamflow::stack {
+
+using deploy::Layout;
 
 struct ServiceStatus {
   std::string name;
@@ -46,6 +48,9 @@ class Stack {
   /// Stops every service (stop signal, bounded wait, SIGKILL) and supervisord. Data is kept.
   base::Result<void> down(std::ostream& out);
   StackStatus status() const;
+  /// Applies the staging schema migrations to the running PostgreSQL (as the pipeline role) and,
+  /// when Cassandra is running, the CQL migrations of the keyspace; says what it applied.
+  base::Result<void> migrate(std::ostream& out) const;
   /// Prints the last `lines` of each service log; with follow, replaces this process with
   /// `tail -F` (returns only on error).
   base::Result<void> logs(const std::vector<std::string>& services, int lines, bool follow,

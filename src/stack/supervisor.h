@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "base/result.h"
-#include "stack/layout.h"
+#include "deploy/layout.h"
 
 namespace streamflow::stack {
+
+using deploy::Layout;
 
 enum class ProgramState { stopped, starting, running, backoff, stopping, exited, fatal, unknown };
 std::string_view to_string(ProgramState state);

@@ -11,15 +11,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 
 class HeavyImport(RuntimeError):
     pass
 
 
-def forbid(what: str):
-    def refuse(*args, **kwargs):
+def forbid(what: str) -> Callable[..., NoReturn]:
+    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
         raise HeavyImport(f"{what} at DAG import time")
+
     return refuse
 
 
@@ -32,14 +35,18 @@ def main() -> int:
     t0 = time.monotonic()
     bag = DagBag(dag_folder=dags_dir)
     seconds = time.monotonic() - t0
-    print(json.dumps({
-        "dag_ids": sorted(bag.dag_ids),
-        "import_errors": {k: v for k, v in bag.import_errors.items()},
-        "seconds": seconds,
-        "tasks": {d: sorted(t.task_id for t in bag.dags[d].tasks) for d in bag.dag_ids},
-        "schedules": {d: str(bag.dags[d].schedule) for d in bag.dag_ids},
-        "max_active_runs": {d: bag.dags[d].max_active_runs for d in bag.dag_ids},
-    }))
+    print(
+        json.dumps(
+            {
+                "dag_ids": sorted(bag.dag_ids),
+                "import_errors": {k: v for k, v in bag.import_errors.items()},
+                "seconds": seconds,
+                "tasks": {d: sorted(t.task_id for t in bag.dags[d].tasks) for d in bag.dag_ids},
+                "schedules": {d: str(bag.dags[d].schedule) for d in bag.dag_ids},
+                "max_active_runs": {d: bag.dags[d].max_active_runs for d in bag.dag_ids},
+            }
+        )
+    )
     return 0
 
 

@@ -28,16 +28,19 @@ def main() -> int:
     run = dag.test(run_conf=conf)
     tasks = {}
     with create_session() as session:
-        tis = session.query(TaskInstance).filter(
-            TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
-        ).all()
+        tis = session.query(TaskInstance).filter(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id).all()
         for ti in tis:
-            xcom = session.query(XComModel).filter(
-                XComModel.dag_id == dag_id, XComModel.run_id == run.run_id,
-                XComModel.task_id == ti.task_id, XComModel.key == "return_value",
-            ).first()
-            tasks[ti.task_id] = {"state": str(ti.state), "tries": ti.try_number,
-                                 "xcom": xcom.value if xcom else None}
+            xcom = (
+                session.query(XComModel)
+                .filter(
+                    XComModel.dag_id == dag_id,
+                    XComModel.run_id == run.run_id,
+                    XComModel.task_id == ti.task_id,
+                    XComModel.key == "return_value",
+                )
+                .first()
+            )
+            tasks[ti.task_id] = {"state": str(ti.state), "tries": ti.try_number, "xcom": xcom.value if xcom else None}
     print(json.dumps({"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state), "tasks": tasks}))
     return 0
 

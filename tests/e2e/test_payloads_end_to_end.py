@@ -15,10 +15,12 @@ import json
 import sys
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from conftest import REPO, wait_for
+from conftest import LocalStack, REPO, row, wait_for
 from leak_scan import places_scanned, psql, scan
 from pipeline_checks import Cassandra, settled_signups, wait_until_consistent
 
@@ -34,46 +36,69 @@ INC = "gender,name,location,email,login,phone,picture"
 
 
 @pytest.fixture(scope="module")
-def cass(streaming_stack):
+def cass(streaming_stack: LocalStack) -> Iterator[Cassandra]:
     c = Cassandra(streaming_stack)
     yield c
     c.close()
 
 
-def ingest(stack, *args: str) -> dict:
+def ingest(stack: LocalStack, *args: str) -> dict[str, Any]:
     proc = stack.run("ingest", "-q", *args, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    summary: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return summary
 
 
-def get(url: str) -> dict:
+def get(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=30) as r:
-        return json.load(r)
+        body: dict[str, Any] = json.load(r)
+        return body
 
 
 def unknown_age_band_signups(cass: Cassandra) -> int:
-    return sum(r.signups for r in cass.rows("SELECT age_band, signups FROM signups_by_age_band_minute")
-               if r.age_band == "unknown")
+    return sum(
+        r.signups
+        for r in cass.rows("SELECT age_band, signups FROM signups_by_age_band_minute")
+        if r.age_band == "unknown"
+    )
 
 
-def test_an_inc_filtered_batch_reaches_cassandra_and_the_api_with_nulls_and_is_counted(streaming_stack, cass):
+def test_an_inc_filtered_batch_reaches_cassandra_and_the_api_with_nulls_and_is_counted(
+    streaming_stack: LocalStack, cass: Cassandra
+) -> None:
     signups = settled_signups(streaming_stack, cass)
     unknown_before = unknown_age_band_signups(cass)
     seed = f"inc-{uuid.uuid4().hex[:8]}"
-    summary = ingest(streaming_stack, "--url", f"{streaming_stack.mock_url}?inc={INC}", "-n", "300",
-                     "--batch-size", "100", "--seed", seed)
+    summary = ingest(
+        streaming_stack,
+        "--url",
+        f"{streaming_stack.mock_url}?inc={INC}",
+        "-n",
+        "300",
+        "--batch-size",
+        "100",
+        "--seed",
+        seed,
+    )
     assert (summary["inserted"], summary["rejected"]) == (300, 0), summary
     # Every user once in Cassandra, and counted once in every breakdown (none dropped).
     wait_until_consistent(streaming_stack, cass, signups + 300, timeout=180)
     assert unknown_age_band_signups(cass) == unknown_before + 300  # no dob: age band unknown
 
     with streaming_stack.pg_connect() as conn:
-        ids = [r[0] for r in conn.execute(
-            "SELECT u.user_id::text FROM staging.users u JOIN staging.ingest_batches b USING (batch_id) "
-            "WHERE b.seed = %s", (seed,))]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT u.user_id::text FROM staging.users u JOIN staging.ingest_batches b USING (batch_id) "
+                "WHERE b.seed = %s",
+                (seed,),
+            )
+        ]
     assert len(ids) == 300
-    rows = cass.rows("SELECT user_id, gender, full_name, country, country_code, dob, age, age_band, nat, cell, "
-                     f"registered, email FROM users WHERE user_id IN ({', '.join(ids)})")
+    rows = cass.rows(
+        "SELECT user_id, gender, full_name, country, country_code, dob, age, age_band, nat, cell, "
+        f"registered, email FROM users WHERE user_id IN ({', '.join(ids)})"
+    )
     assert len(rows) == 300
     for r in rows:
         assert (r.dob, r.age, r.nat, r.cell, r.registered) == (None, None, None, None, None), r
@@ -93,7 +118,9 @@ def hmac_hex(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def test_after_the_corpus_no_planted_secret_is_kept_in_clear_anywhere(streaming_stack, cass):
+def test_after_the_corpus_no_planted_secret_is_kept_in_clear_anywhere(
+    streaming_stack: LocalStack, cass: Cassandra
+) -> None:
     signups = settled_signups(streaming_stack, cass)
     new_users = 0
     for name, want in sorted(EXPECTED["cases"].items()):
@@ -120,27 +147,27 @@ def test_after_the_corpus_no_planted_secret_is_kept_in_clear_anywhere(streaming_
     assert hits == {}, f"planted secrets found in clear: {json.dumps(hits, indent=1)[:3000]}"
 
 
-def test_the_scan_finds_a_leak_in_each_place_it_reads(streaming_stack, cass):
+def test_the_scan_finds_a_leak_in_each_place_it_reads(streaming_stack: LocalStack, cass: Cassandra) -> None:
     """A build that kept a secret in clear must fail the scan above: plant one in each place,
     the way such a build would (the CDC topic through a row of staging), and find each."""
     probe = {place: f"LEAKPROBE-{place}-{uuid.uuid4().hex}" for place in ("postgres", "kafka", "cassandra", "logs")}
     db = f"leakprobe_{uuid.uuid4().hex[:8]}"
     log = streaming_stack.state_dir / "logs" / f"{db}.log"
     with streaming_stack.pg_connect() as conn:
-        uid, id_hash = conn.execute("SELECT user_id, id_hash FROM staging.users LIMIT 1").fetchone()
+        uid, id_hash = row(conn, "SELECT user_id, id_hash FROM staging.users LIMIT 1")
     try:
         psql(streaming_stack, f"CREATE DATABASE {db}")
         psql(streaming_stack, f"CREATE TABLE kept (id text); INSERT INTO kept VALUES ('{probe['postgres']}')", db)
         with streaming_stack.pg_connect() as conn:
-            conn.execute("UPDATE staging.users SET id_hash = %s, updated_at = now() WHERE user_id = %s",
-                         (probe["kafka"], uid))
-            conn.execute("UPDATE staging.users SET id_hash = %s, updated_at = now() WHERE user_id = %s",
-                         (id_hash, uid))
+            conn.execute(
+                "UPDATE staging.users SET id_hash = %s, updated_at = now() WHERE user_id = %s", (probe["kafka"], uid)
+            )
+            conn.execute("UPDATE staging.users SET id_hash = %s, updated_at = now() WHERE user_id = %s", (id_hash, uid))
         cass.session.execute("CREATE TABLE IF NOT EXISTS leak_probe (k text PRIMARY KEY, v text)")
         cass.session.execute("INSERT INTO leak_probe (k, v) VALUES ('k', %s)", (probe["cassandra"],))
         log.write_text(f"something logged {probe['logs']} in clear\n")
 
-        def found():
+        def found() -> dict[str, dict[str, list[str]]] | None:
             hits = scan(streaming_stack, list(probe.values()))
             return hits if all(probe[p] in hits.get(p, {}) for p in probe) else None
 

@@ -16,10 +16,13 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import wait_for
+from conftest import LocalStack, row, wait_for
 from pipeline_checks import Cassandra, kcat_consume, kcat_produce, settled_signups, wait_until_consistent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -31,14 +34,15 @@ DLQ = "streamflow.dlq"
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def ingest(stack, *args: str, timeout: float = 600) -> dict:
+def ingest(stack: LocalStack, *args: str, timeout: float = 600) -> dict[str, Any]:
     proc = stack.run("ingest", "-q", *args, timeout=timeout)
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    summary: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return summary
 
 
 @pytest.fixture(scope="module")
-def cass(streaming_stack):
+def cass(streaming_stack: LocalStack) -> Iterator[Cassandra]:
     c = Cassandra(streaming_stack)
     yield c
     c.close()
@@ -46,14 +50,17 @@ def cass(streaming_stack):
 
 # ---- tests ---------------------------------------------------------------------------------
 
-def test_up_starts_the_streaming_job_and_status_shows_its_queries(streaming_stack):
+
+def test_up_starts_the_streaming_job_and_status_shows_its_queries(streaming_stack: LocalStack) -> None:
     spark = streaming_stack.status()["spark"]
     assert spark["state"] == "healthy", spark
     assert {"query users", "query analytics", "checkpoints"} <= set(spark["facts"]), spark
     assert spark["facts"]["checkpoints"].startswith(str(streaming_stack.state_dir)), spark
 
 
-def test_20000_users_reach_cassandra_once_within_60_s_and_the_analytics_add_up(streaming_stack, cass):
+def test_20000_users_reach_cassandra_once_within_60_s_and_the_analytics_add_up(
+    streaming_stack: LocalStack, cass: Cassandra
+) -> None:
     signups = settled_signups(streaming_stack, cass)
     summary = ingest(streaming_stack, "-n", "20000", "--seed", f"e2e-twenty-thousand-{uuid.uuid4().hex[:6]}")
     assert summary["inserted"] == 20000
@@ -63,30 +70,34 @@ def test_20000_users_reach_cassandra_once_within_60_s_and_the_analytics_add_up(s
     assert time.monotonic() - last_commit <= 60, f"took {elapsed:.1f} s after the last commit"
 
 
-def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack, cass):
+def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack: LocalStack, cass: Cassandra) -> None:
     seed = f"e2e-update-{uuid.uuid4().hex[:6]}"
     ingest(streaming_stack, "-n", "100", "--seed", seed, "--nat", "GB,FR")
     signups = settled_signups(streaming_stack, cass)
     with streaming_stack.pg_connect() as conn:
-        uid, country = conn.execute(
+        uid, country = row(
+            conn,
             "SELECT u.user_id, u.country FROM staging.users u JOIN staging.ingest_batches b USING (batch_id) "
-            "WHERE b.seed = %s ORDER BY u.user_id LIMIT 1", (seed,)).fetchone()
+            "WHERE b.seed = %s ORDER BY u.user_id LIMIT 1",
+            (seed,),
+        )
 
     def in_country(code: str) -> bool:
         # The dashboard's "users of a country" query (the SAI index on country_code).
-        return uid in {r.user_id for r in cass.rows(
-            "SELECT user_id FROM users WHERE country_code = %s", code)}
+        return uid in {r.user_id for r in cass.rows("SELECT user_id FROM users WHERE country_code = %s", code)}
 
     (old_code,) = [r.country_code for r in cass.rows("SELECT country_code FROM users WHERE user_id = %s", uid)]
     assert in_country(old_code)
     with streaming_stack.pg_connect() as conn:
         conn.execute(
             "UPDATE staging.users SET city = 'Testville', country = 'Norway', nat = 'NO', "
-            "updated_at = now() WHERE user_id = %s", (uid,))
+            "updated_at = now() WHERE user_id = %s",
+            (uid,),
+        )
 
-    def moved():
+    def moved() -> bool:
         r = cass.rows("SELECT city, country_code FROM users WHERE user_id = %s", uid)
-        return r and r[0].city == "Testville" and r[0].country_code == "NO"
+        return bool(r) and r[0].city == "Testville" and r[0].country_code == "NO"
 
     wait_for(moved, 60, f"the update in Cassandra (moved from {country} to Norway)")
     assert in_country("NO")
@@ -95,27 +106,37 @@ def test_an_update_and_a_delete_in_postgresql_reach_cassandra(streaming_stack, c
 
     with streaming_stack.pg_connect() as conn:
         conn.execute("DELETE FROM staging.users WHERE user_id = %s", (uid,))
-    wait_for(lambda: not cass.rows("SELECT user_id FROM users WHERE user_id = %s", uid), 60,
-             "the delete in Cassandra")
+    wait_for(lambda: not cass.rows("SELECT user_id FROM users WHERE user_id = %s", uid), 60, "the delete in Cassandra")
     assert not in_country("NO")
     wait_until_consistent(streaming_stack, cass, signups, timeout=60)
 
 
-def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(streaming_stack, cass):
+def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(
+    streaming_stack: LocalStack, cass: Cassandra
+) -> None:
     signups = settled_signups(streaming_stack, cass)
     marker = uuid.uuid4().hex
     poison = [
         ("poison-" + marker, '{"this is": "not a change event", "marker": "' + marker + '"'),  # truncated JSON
-        ("poison2-" + marker, json.dumps({"op": "x", "marker": marker, "after": {"user_id": "nope"},
-                                          "source": {"ts_ms": 1}})),
-        ("poison3-" + marker, json.dumps({"op": "c", "after": {"user_id": "not-a-uuid", "marker": marker,
-                                                               "password": "hunter2"},
-                                          "source": {"ts_ms": 1}})),
+        (
+            "poison2-" + marker,
+            json.dumps({"op": "x", "marker": marker, "after": {"user_id": "nope"}, "source": {"ts_ms": 1}}),
+        ),
+        (
+            "poison3-" + marker,
+            json.dumps(
+                {
+                    "op": "c",
+                    "after": {"user_id": "not-a-uuid", "marker": marker, "password": "hunter2"},
+                    "source": {"ts_ms": 1},
+                }
+            ),
+        ),
     ]
     for key, value in poison:
         kcat_produce(streaming_stack, TOPIC, key, value)
 
-    def dead_letters():
+    def dead_letters() -> list[dict[str, Any]] | None:
         out = []
         for m in kcat_consume(streaming_stack, DLQ):
             v = json.loads(m["payload"])
@@ -137,25 +158,43 @@ def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(
     wait_until_consistent(streaming_stack, cass, signups + 500, timeout=90)
 
 
-def spark_pid(stack) -> int:
+def spark_pid(stack: LocalStack) -> int:
     st = stack.status()["spark"]
     assert st["state"] == "healthy", st
     return int(st["pid"])
 
 
-def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice(streaming_stack, cass):
+def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice(
+    streaming_stack: LocalStack, cass: Cassandra
+) -> None:
     signups = settled_signups(streaming_stack, cass)
     before = cass.totals()["signups_by_country_minute"]
     pid = spark_pid(streaming_stack)
     ingest_proc = subprocess.Popen(
-        [str(streaming_stack_bin()), "ingest", "-q", "-n", "50000", "--batch-size", "1000",
-         "--seed", f"e2e-sigkill-{uuid.uuid4().hex[:6]}"],
-        env=streaming_stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            str(streaming_stack_bin()),
+            "ingest",
+            "-q",
+            "-n",
+            "50000",
+            "--batch-size",
+            "1000",
+            "--seed",
+            f"e2e-sigkill-{uuid.uuid4().hex[:6]}",
+        ],
+        env=streaming_stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         # Kill once the job is visibly in the middle of the run.
-        wait_for(lambda: cass.totals()["signups_by_country_minute"] > before + 2000, 120,
-                 "the job to be part-way through the run", interval=0.5)
+        wait_for(
+            lambda: cass.totals()["signups_by_country_minute"] > before + 2000,
+            120,
+            "the job to be part-way through the run",
+            interval=0.5,
+        )
         os.kill(pid, signal.SIGKILL)
         out, err = ingest_proc.communicate(timeout=600)
     finally:
@@ -164,12 +203,13 @@ def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice
     assert ingest_proc.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1])["inserted"] == 50000
     # supervisord restarts the job; it resumes from its checkpoints.
-    wait_for(lambda: streaming_stack.status()["spark"].get("pid") not in (None, pid), 60,
-             "supervisord to restart the job")
+    wait_for(
+        lambda: streaming_stack.status()["spark"].get("pid") not in (None, pid), 60, "supervisord to restart the job"
+    )
     wait_until_consistent(streaming_stack, cass, signups + 50000, timeout=240)
 
 
-def streaming_stack_bin():
+def streaming_stack_bin() -> Path:
     from conftest import streamflow_bin
 
     return streamflow_bin()

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import uuid
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -33,15 +34,15 @@ ANALYTICS_TABLES = {
 ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
-def cql(stack: LocalStack, statement: str, *args: str, extra_env=None) -> list[dict]:
+def cql(stack: LocalStack, statement: str, *args: str, extra_env: dict[str, str] | None = None) -> list[dict[str, Any]]:
     proc = stack.run("cql", "--json", *args, statement, timeout=120, extra_env=extra_env)
     assert proc.returncode == 0, f"streamflow cql {statement!r} exited {proc.returncode}: {proc.stderr}"
-    return json.loads(proc.stdout)
+    rows: list[dict[str, Any]] = json.loads(proc.stdout)
+    return rows
 
 
 def tables_of(stack: LocalStack, keyspace: str) -> set[str]:
-    rows = cql(stack, "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
-               "-k", "", "-p", keyspace)
+    rows = cql(stack, "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", "-k", "", "-p", keyspace)
     return {r["table_name"] for r in rows}
 
 
@@ -49,9 +50,13 @@ def fresh_keyspace() -> str:
     return f"sf_it_{uuid.uuid4().hex[:12]}"
 
 
-def test_up_created_the_keyspace_tables_and_migration_records(stack):
-    (ks,) = cql(stack, "SELECT keyspace_name, replication FROM system_schema.keyspaces "
-                       "WHERE keyspace_name = 'streamflow'", "-k", "")
+def test_up_created_the_keyspace_tables_and_migration_records(stack: LocalStack) -> None:
+    (ks,) = cql(
+        stack,
+        "SELECT keyspace_name, replication FROM system_schema.keyspaces WHERE keyspace_name = 'streamflow'",
+        "-k",
+        "",
+    )
     assert "SimpleStrategy" in ks["replication"] and "'replication_factor':'1'" in ks["replication"]
     assert USERS_TABLES | ANALYTICS_TABLES | {"schema_migrations"} <= tables_of(stack, "streamflow")
 
@@ -63,12 +68,12 @@ def test_up_created_the_keyspace_tables_and_migration_records(stack):
         assert ISO_MILLIS.match(m["applied_at"]), m["applied_at"]
 
 
-def test_status_reports_the_keyspace_and_its_migrations(stack):
+def test_status_reports_the_keyspace_and_its_migrations(stack: LocalStack) -> None:
     facts = stack.status()["cassandra"]["facts"]
     assert facts == {"keyspace": "streamflow", "migrations_applied": "2"}
 
 
-def test_migrate_applies_each_cql_migration_once(stack):
+def test_migrate_applies_each_cql_migration_once(stack: LocalStack) -> None:
     keyspace = fresh_keyspace()
     env = {"STREAMFLOW_CASSANDRA_KEYSPACE": keyspace}
     first = stack.run("migrate", extra_env=env, timeout=180)
@@ -86,7 +91,7 @@ def test_migrate_applies_each_cql_migration_once(stack):
     cql(stack, f"DROP KEYSPACE {keyspace}", "-k", "")
 
 
-def test_a_migration_changed_after_it_was_applied_is_refused(stack, tmp_path: Path):
+def test_a_migration_changed_after_it_was_applied_is_refused(stack: LocalStack, tmp_path: Path) -> None:
     keyspace = fresh_keyspace()
     migrations = tmp_path / "cql"
     shutil.copytree(MIGRATIONS, migrations)
@@ -102,7 +107,8 @@ def test_a_migration_changed_after_it_was_applied_is_refused(stack, tmp_path: Pa
     # A new file is applied; a broken one fails with its name and statement, and is not recorded.
     (migrations / "V002__analytics.cql").write_text((MIGRATIONS / "V002__analytics.cql").read_text())
     (migrations / "V003__extra.cql").write_text(
-        "CREATE TABLE IF NOT EXISTS extra (k text PRIMARY KEY);\nCREATE TABLE oops (;\n")
+        "CREATE TABLE IF NOT EXISTS extra (k text PRIMARY KEY);\nCREATE TABLE oops (;\n"
+    )
     proc = stack.run("migrate", extra_env=env, timeout=180)
     assert proc.returncode == 64, proc.stdout + proc.stderr  # invalid_argument: a syntax error
     assert "V003__extra.cql failed at statement 2 (CREATE TABLE oops ()" in proc.stderr
@@ -111,14 +117,30 @@ def test_a_migration_changed_after_it_was_applied_is_refused(stack, tmp_path: Pa
     cql(stack, f"DROP KEYSPACE {keyspace}", "-k", "")
 
 
-def test_cql_round_trips_typed_values_through_prepared_parameters(stack):
+def test_cql_round_trips_typed_values_through_prepared_parameters(stack: LocalStack) -> None:
     user_id = str(uuid.uuid4())
-    cql(stack, "INSERT INTO users (user_id, first_name, dob, latitude, age, street_number) "
-               "VALUES (?, ?, ?, ?, ?, ?)",
-        "-p", user_id, "-p", "Zoë\tTab", "-p", "1993-07-20T11:44:18.674+02:00",
-        "-p", "-33.8688", "-p", "32", "-p", "9000000000")
-    (row,) = cql(stack, "SELECT user_id, first_name, dob, latitude, age, street_number, city "
-                        "FROM users WHERE user_id = ?", "-p", user_id)
+    cql(
+        stack,
+        "INSERT INTO users (user_id, first_name, dob, latitude, age, street_number) VALUES (?, ?, ?, ?, ?, ?)",
+        "-p",
+        user_id,
+        "-p",
+        "Zoë\tTab",
+        "-p",
+        "1993-07-20T11:44:18.674+02:00",
+        "-p",
+        "-33.8688",
+        "-p",
+        "32",
+        "-p",
+        "9000000000",
+    )
+    (row,) = cql(
+        stack,
+        "SELECT user_id, first_name, dob, latitude, age, street_number, city FROM users WHERE user_id = ?",
+        "-p",
+        user_id,
+    )
     assert row == {
         "user_id": user_id,
         "first_name": "Zoë\tTab",
@@ -128,39 +150,47 @@ def test_cql_round_trips_typed_values_through_prepared_parameters(stack):
         "street_number": "9000000000",
         "city": None,
     }
-    tsv = stack.run("cql", "SELECT user_id, first_name, city FROM users WHERE user_id = ?",
-                    "-p", user_id, check=True).stdout
+    tsv = stack.run(
+        "cql", "SELECT user_id, first_name, city FROM users WHERE user_id = ?", "-p", user_id, check=True
+    ).stdout
     assert tsv == f"user_id\tfirst_name\tcity\n{user_id}\tZoë\\tTab\t\\N\n"
     cql(stack, "DELETE FROM users WHERE user_id = ?", "-p", user_id)
     assert cql(stack, "SELECT user_id FROM users WHERE user_id = ?", "-p", user_id) == []
 
 
-def test_cql_pages_through_large_answers(stack):
+def test_cql_pages_through_large_answers(stack: LocalStack) -> None:
     from cassandra.concurrent import execute_concurrent_with_args
 
     day = "2031-01-01"
     midnight = 1924992000000  # 2031-01-01T00:00:00Z in epoch milliseconds
     cluster, session = stack.cql_session()
     try:
-        insert = session.prepare("INSERT INTO streamflow.signups_by_gender_minute "
-                                 "(day, minute, gender, signups) VALUES (?, ?, ?, ?)")
-        rows = [(datetime.date(2031, 1, 1), datetime.datetime.fromtimestamp((midnight + i * 60000) / 1000,
-                                                                            datetime.timezone.utc), g, i)
-                for i in range(1440) for g in ("female", "male", "other", "unknown", "x")]
+        insert = session.prepare(
+            "INSERT INTO streamflow.signups_by_gender_minute (day, minute, gender, signups) VALUES (?, ?, ?, ?)"
+        )
+        rows = [
+            (
+                datetime.date(2031, 1, 1),
+                datetime.datetime.fromtimestamp((midnight + i * 60000) / 1000, datetime.timezone.utc),
+                g,
+                i,
+            )
+            for i in range(1440)
+            for g in ("female", "male", "other", "unknown", "x")
+        ]
         for ok, result in execute_concurrent_with_args(session, insert, rows, concurrency=64):
             assert ok, result
     finally:
         cluster.shutdown()
     # 7200 rows: more than the driver's page of 5000, so the bridge must fetch a second page.
-    got = cql(stack, "SELECT day, minute, gender, signups FROM signups_by_gender_minute WHERE day = ?",
-              "-p", day)
+    got = cql(stack, "SELECT day, minute, gender, signups FROM signups_by_gender_minute WHERE day = ?", "-p", day)
     assert len(got) == 7200
     assert got[0] == {"day": day, "minute": "2031-01-01T00:00:00.000Z", "gender": "female", "signups": "0"}
     assert got[-1] == {"day": day, "minute": "2031-01-01T23:59:00.000Z", "gender": "x", "signups": "1439"}
     cql(stack, "DELETE FROM signups_by_gender_minute WHERE day = ?", "-p", day)
 
 
-def test_cql_reports_bad_input_clearly(stack):
+def test_cql_reports_bad_input_clearly(stack: LocalStack) -> None:
     bad_uuid = stack.run("cql", "SELECT * FROM users WHERE user_id = ?", "-p", "not-a-uuid")
     assert bad_uuid.returncode == 64, bad_uuid.stderr
     assert "column user_id (uuid): 'not-a-uuid' is not a uuid" in bad_uuid.stderr
@@ -172,7 +202,7 @@ def test_cql_reports_bad_input_clearly(stack):
     assert no_keyspace.returncode != 0 and "no_such_keyspace" in no_keyspace.stderr
 
 
-def test_bridge_batches_pages_and_errors_against_this_cassandra(stack):
+def test_bridge_batches_pages_and_errors_against_this_cassandra(stack: LocalStack) -> None:
     """The C++ bridge's own integration test (src/cql/tests/session_it.cc) on this stack."""
     binary = streamflow_bin().resolve().parents[2] / "src/cql/cql_session_it"
     if not binary.exists():

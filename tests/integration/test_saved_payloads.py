@@ -14,11 +14,12 @@ import json
 import subprocess
 import time
 import uuid
+from typing import Any
 
 import pytest
 
-from conftest import REPO, streamflow_bin
-from test_ingest import MockApi
+from conftest import LocalStack, REPO, row, streamflow_bin
+from mock_api import MockApi
 
 pytestmark = pytest.mark.integration
 
@@ -28,10 +29,13 @@ CASES = sorted(EXPECTED["cases"])
 PLANTED = EXPECTED["planted"]["national_ids"] + EXPECTED["planted"]["credentials"]
 
 
-def ingest_file(stack, name: str, *flags: str):
+def ingest_file(
+    stack: LocalStack, name: str, *flags: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], list[dict[str, Any]]]:
+    """(the process, its summary ({} when it printed none), the rejects it showed)."""
     proc = stack.run("ingest", "-q", "--file", str(CORPUS / "files" / name), *flags)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    summary = lines[-1] if lines and "reject" not in lines[-1] else None
+    summary = lines[-1] if lines and "reject" not in lines[-1] else {}
     rejects = [line for line in lines if "reject" in line]
     return proc, summary, rejects
 
@@ -41,7 +45,7 @@ def clear_secrets(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_a_dry_run_decodes_and_validates_and_shows_each_reject_sanitised(stack, name):
+def test_a_dry_run_decodes_and_validates_and_shows_each_reject_sanitised(stack: LocalStack, name: str) -> None:
     want = EXPECTED["cases"][name]
     proc, summary, rejects = ingest_file(stack, name, "--dry-run", "--show-rejects")
     assert not clear_secrets(proc.stdout + proc.stderr), "a planted secret was printed"
@@ -53,7 +57,11 @@ def test_a_dry_run_decodes_and_validates_and_shows_each_reject_sanitised(stack, 
     assert proc.returncode == 0, proc.stderr
     assert summary["dry_run"] is True
     assert (summary["fetched"], summary["valid"], summary["rejected"], summary["inserted"]) == (
-        want["records"], len(want["valid"]), len(want["rejects"]), 0)
+        want["records"],
+        len(want["valid"]),
+        len(want["rejects"]),
+        0,
+    )
     assert [(r["reject"], r["reason"]) for r in rejects] == [(r["index"], r["reason"]) for r in want["rejects"]]
     for r in rejects:
         # Every record of the corpus carries a national id: a reject shows it hashed.
@@ -61,32 +69,35 @@ def test_a_dry_run_decodes_and_validates_and_shows_each_reject_sanitised(stack, 
             assert "hmac-sha256:" in json.dumps(r["payload"]), r
 
 
-def test_a_dry_run_needs_no_database(stack):
+def test_a_dry_run_needs_no_database(stack: LocalStack) -> None:
     env = {"STREAMFLOW_POSTGRES_PORT": "1", "STREAMFLOW_POSTGRES_PASSWORD": ""}
-    proc = stack.run("ingest", "-q", "--dry-run", "--file", str(CORPUS / "files/v1.4-envelope.json"),
-                     extra_env=env)
+    proc = stack.run("ingest", "-q", "--dry-run", "--file", str(CORPUS / "files/v1.4-envelope.json"), extra_env=env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["valid"] == len(EXPECTED["cases"]["v1.4-envelope.json"]["valid"])
 
 
-def staged(conn, uuids: list[str]) -> set[str]:
+def staged(conn: Any, uuids: list[str]) -> set[str]:
     rows = conn.execute("SELECT user_id::text FROM staging.users WHERE user_id = ANY(%s::uuid[])", (uuids,))
     return {r[0] for r in rows}
 
 
-def rejects_of(conn, name: str) -> list[tuple[int, str, str]]:
-    return conn.execute(
+def rejects_of(conn: Any, name: str) -> list[tuple[int, str, str]]:
+    rejects: list[tuple[int, str, str]] = conn.execute(
         "SELECT record_index, reason, payload::text FROM staging.user_rejects WHERE source = %s ORDER BY 1",
-        (f"file:{CORPUS / 'files' / name}",)).fetchall()
+        (f"file:{CORPUS / 'files' / name}",),
+    ).fetchall()
+    return rejects
 
 
-def batches_of(conn, name: str) -> int:
-    return conn.execute("SELECT count(*) FROM staging.ingest_batches WHERE source = %s",
-                        (f"file:{CORPUS / 'files' / name}",)).fetchone()[0]
+def batches_of(conn: Any, name: str) -> int:
+    count: int = row(
+        conn, "SELECT count(*) FROM staging.ingest_batches WHERE source = %s", (f"file:{CORPUS / 'files' / name}",)
+    )[0]
+    return count
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_each_saved_payload_lands_exactly_as_expected_and_a_rerun_changes_nothing(stack, name):
+def test_each_saved_payload_lands_exactly_as_expected_and_a_rerun_changes_nothing(stack: LocalStack, name: str) -> None:
     want = EXPECTED["cases"][name]
     proc, summary, _ = ingest_file(stack, name)
     with stack.pg_connect() as conn:
@@ -105,57 +116,63 @@ def test_each_saved_payload_lands_exactly_as_expected_and_a_rerun_changes_nothin
         assert [(i, reason) for i, reason, _ in stored] == [(r["index"], r["reason"]) for r in want["rejects"]]
         for _, _, payload in stored:
             assert not clear_secrets(payload), payload
-        snapshot = conn.execute("SELECT count(*), max(xmin::text::bigint) FROM staging.users").fetchone()
+        snapshot = row(conn, "SELECT count(*), max(xmin::text::bigint) FROM staging.users")
 
     proc, again, _ = ingest_file(stack, name)
     assert proc.returncode == 0, proc.stderr
     assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, len(want["valid"])), again
     with stack.pg_connect() as conn:
-        assert conn.execute("SELECT count(*), max(xmin::text::bigint) FROM staging.users").fetchone() == snapshot
+        assert row(conn, "SELECT count(*), max(xmin::text::bigint) FROM staging.users") == snapshot
         assert len(rejects_of(conn, name)) == len(want["rejects"])  # no duplicate rejects
         assert batches_of(conn, name) == 1
 
 
-def test_staging_keeps_absent_fields_as_null(stack):
+def test_staging_keeps_absent_fields_as_null(stack: LocalStack) -> None:
     want = EXPECTED["cases"]["inc-subset.json"]
     proc, _, _ = ingest_file(stack, "inc-subset.json")
     assert proc.returncode == 0, proc.stderr
     with stack.pg_connect() as conn:
         rows = conn.execute(
             "SELECT dob, nat, cell, id_hash, registered, email, country FROM staging.users "
-            "WHERE user_id = ANY(%s::uuid[])", (want["valid"],)).fetchall()
+            "WHERE user_id = ANY(%s::uuid[])",
+            (want["valid"],),
+        ).fetchall()
     assert len(rows) == len(want["valid"])
     for dob, nat, cell, id_hash, registered, email, country in rows:
         assert (dob, nat, cell, id_hash, registered) == (None, None, None, None, None)
         assert email and country
 
 
-def test_housekeeping_deletes_rejects_older_than_their_retention(stack):
+def test_housekeeping_deletes_rejects_older_than_their_retention(stack: LocalStack) -> None:
     name = "v1.1-envelope.json"
     ingest_file(stack, name)
     with stack.pg_connect() as conn:
-        ids = [r[0] for r in conn.execute(
-            "SELECT reject_id FROM staging.user_rejects WHERE source = %s", (f"file:{CORPUS / 'files' / name}",))]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT reject_id FROM staging.user_rejects WHERE source = %s", (f"file:{CORPUS / 'files' / name}",)
+            )
+        ]
         assert len(ids) == 3
-        conn.execute("UPDATE staging.user_rejects SET rejected_at = now() - interval '40 days' "
-                     "WHERE reject_id = ANY(%s)", (ids,))
-        older = conn.execute("SELECT count(*) FROM staging.user_rejects "
-                             "WHERE rejected_at < now() - interval '30 days'").fetchone()[0]
+        conn.execute(
+            "UPDATE staging.user_rejects SET rejected_at = now() - interval '40 days' WHERE reject_id = ANY(%s)", (ids,)
+        )
+        older = row(conn, "SELECT count(*) FROM staging.user_rejects WHERE rejected_at < now() - interval '30 days'")[0]
     dry = stack.run("housekeeping", "--only", "rejects", "--dry-run", "--reject-retention-days", "30", check=True)
     assert json.loads(dry.stdout)["rejects_purged"] == older >= 3
     with stack.pg_connect() as conn:
-        assert conn.execute("SELECT count(*) FROM staging.user_rejects WHERE reject_id = ANY(%s)",
-                            (ids,)).fetchone()[0] == 3
+        assert row(conn, "SELECT count(*) FROM staging.user_rejects WHERE reject_id = ANY(%s)", (ids,))[0] == 3
     real = stack.run("housekeeping", "--only", "rejects", "--reject-retention-days", "30", check=True)
     assert json.loads(real.stdout)["rejects_purged"] == older
     with stack.pg_connect() as conn:
-        assert conn.execute("SELECT count(*) FROM staging.user_rejects WHERE reject_id = ANY(%s)",
-                            (ids,)).fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM staging.user_rejects "
-                            "WHERE rejected_at < now() - interval '30 days'").fetchone()[0] == 0
+        assert row(conn, "SELECT count(*) FROM staging.user_rejects WHERE reject_id = ANY(%s)", (ids,))[0] == 0
+        assert (
+            row(conn, "SELECT count(*) FROM staging.user_rejects WHERE rejected_at < now() - interval '30 days'")[0]
+            == 0
+        )
 
 
-def test_requests_to_one_api_host_are_paced_across_processes(stack):
+def test_requests_to_one_api_host_are_paced_across_processes(stack: LocalStack) -> None:
     """Two ingests at once against one host, limited to 5 requests/s between them: the shared
     clock in PostgreSQL spaces all 12 requests, so they cannot take less than 11 intervals."""
     mock = MockApi()
@@ -163,10 +180,30 @@ def test_requests_to_one_api_host_are_paced_across_processes(stack):
         env = {"STREAMFLOW_INGEST_LOCAL_REQUESTS_PER_S": "5"}
         seed = uuid.uuid4().hex[:8]
         start = time.monotonic()
-        procs = [subprocess.Popen([str(streamflow_bin()), "ingest", "-q", "--url", mock.url, "-n", "60",
-                                   "--batch-size", "10", "--concurrency", "3", "--seed", f"pace-{seed}-{i}"],
-                                  env={**stack.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for i in range(2)]
+        procs = [
+            subprocess.Popen(
+                [
+                    str(streamflow_bin()),
+                    "ingest",
+                    "-q",
+                    "--url",
+                    mock.url,
+                    "-n",
+                    "60",
+                    "--batch-size",
+                    "10",
+                    "--concurrency",
+                    "3",
+                    "--seed",
+                    f"pace-{seed}-{i}",
+                ],
+                env={**stack.env, **env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(2)
+        ]
         outs = [p.communicate(timeout=120) for p in procs]
         elapsed = time.monotonic() - start
         for p, (out, err) in zip(procs, outs, strict=True):

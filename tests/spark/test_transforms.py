@@ -12,20 +12,22 @@ import math
 import re
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "pipeline/spark"))
 
-from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import Column, DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from streamflow_stream import transforms as T  # noqa: E402
 from streamflow_stream.job import ROCKSDB_STATE_STORE, start_in_pool  # noqa: E402
-from streamflow_stream.sinks import AnalyticsSink, grouping_id  # noqa: E402
+from streamflow_stream.sinks import analytics_statements, delete_statements  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +36,7 @@ TOPIC = "streamflow.staging.users"
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark() -> Iterator[SparkSession]:
     s = (
         SparkSession.builder.master("local[1]")
         .appName("streamflow-transforms-test")
@@ -60,7 +62,7 @@ def debezium_ts(text: str | None) -> str | None:
     return d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def staging_row(user: dict) -> dict:
+def staging_row(user: dict[str, Any]) -> dict[str, Any]:
     """A golden expected user (what ingest writes to staging.users) as Debezium's row image."""
     row = {k: v for k, v in user.items() if k not in ("uuid", "id_name", "id_hash")}
     row["user_id"] = user["uuid"]
@@ -71,16 +73,24 @@ def staging_row(user: dict) -> dict:
     return row
 
 
-def envelope(op: str, before: dict | None, after: dict | None, ts_ms: int, lsn: int = 1) -> str:
-    return json.dumps({"before": before, "after": after, "op": op, "ts_ms": ts_ms,
-                       "source": {"ts_ms": ts_ms, "lsn": lsn, "txId": 7, "snapshot": "false",
-                                  "table": "users"}})
+def envelope(op: str, before: dict[str, Any] | None, after: dict[str, Any] | None, ts_ms: int, lsn: int = 1) -> str:
+    return json.dumps(
+        {
+            "before": before,
+            "after": after,
+            "op": op,
+            "ts_ms": ts_ms,
+            "source": {"ts_ms": ts_ms, "lsn": lsn, "txId": 7, "snapshot": "false", "table": "users"},
+        }
+    )
 
 
-def kafka_rows(spark, messages: list[tuple[str | None, str | None]], partition: int = 0):
+def kafka_rows(spark: SparkSession, messages: Sequence[tuple[str | None, str | None]], partition: int = 0) -> DataFrame:
     """(key, value) pairs as the Kafka source gives them, offsets in order."""
-    rows = [(k.encode() if k is not None else None, v.encode() if v is not None else None, TOPIC,
-             partition, i) for i, (k, v) in enumerate(messages)]
+    rows = [
+        (k.encode() if k is not None else None, v.encode() if v is not None else None, TOPIC, partition, i)
+        for i, (k, v) in enumerate(messages)
+    ]
     return spark.createDataFrame(rows, "key binary, value binary, topic string, partition int, offset long")
 
 
@@ -91,16 +101,16 @@ def millis(text: str) -> int:
 NOON = millis("2026-06-15T12:00:00Z")
 
 
-CASES = sorted(p.parent.name for p in GOLDEN.glob("*/expected.json")
-               if json.loads(p.read_text())["users"])
+CASES = sorted(p.parent.name for p in GOLDEN.glob("*/expected.json") if json.loads(p.read_text())["users"])
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_derivations_match_the_golden_vectors(spark, case):
+def test_derivations_match_the_golden_vectors(spark: SparkSession, case: str) -> None:
     expected = json.loads((GOLDEN / case / "expected.json").read_text())
     ts = millis(expected["derived_at"])
-    messages = [(json.dumps({"user_id": u["uuid"]}), envelope("c", None, staging_row(u), ts))
-                for u in expected["users"]]
+    messages = [
+        (json.dumps({"user_id": u["uuid"]}), envelope("c", None, staging_row(u), ts)) for u in expected["users"]
+    ]
     events = T.parse_events(kafka_rows(spark, messages))
     kinds = [(r.kind, r.reason) for r in events.select("kind", "reason").collect()]
     assert kinds == [(T.VALID, None)] * len(messages)
@@ -118,16 +128,18 @@ def test_derivations_match_the_golden_vectors(spark, case):
         if user["dob"] is None:
             assert row["dob"] is None
         else:
-            assert row["dob"].replace(tzinfo=timezone.utc) == datetime.fromisoformat(
-                debezium_ts(user["dob"]).replace("Z", "+00:00"))
+            staged = debezium_ts(user["dob"])
+            assert staged is not None
+            assert row["dob"].replace(tzinfo=timezone.utc) == datetime.fromisoformat(staged.replace("Z", "+00:00"))
         assert row["committed_at"].replace(tzinfo=timezone.utc).timestamp() * 1000 == ts
 
 
-def golden_user(n: int = 0) -> dict:
-    return json.loads((GOLDEN / "valid_every_nationality/expected.json").read_text())["users"][n]
+def golden_user(n: int = 0) -> dict[str, Any]:
+    user: dict[str, Any] = json.loads((GOLDEN / "valid_every_nationality/expected.json").read_text())["users"][n]
+    return user
 
 
-def test_envelope_kinds_and_reasons(spark):
+def test_envelope_kinds_and_reasons(spark: SparkSession) -> None:
     u = staging_row(golden_user())
     no_email = dict(u, email=None)
     bad_dob = dict(u, dob="yesterday")
@@ -171,7 +183,7 @@ def test_envelope_kinds_and_reasons(spark):
     ]
 
 
-def test_a_housekeeping_purge_is_neither_a_change_nor_a_delete(spark):
+def test_a_housekeeping_purge_is_neither_a_change_nor_a_delete(spark: SparkSession) -> None:
     u = staging_row(golden_user())
     stamped = dict(u, purged_at="2026-06-20T00:00:00.000000Z")
     msgs = [
@@ -188,12 +200,16 @@ def test_a_housekeeping_purge_is_neither_a_change_nor_a_delete(spark):
     assert [(r.signups, r.presence) for r in facts.collect()] == [(1, 1)]
 
 
-def test_the_last_change_of_a_user_in_a_batch_wins(spark):
+def test_the_last_change_of_a_user_in_a_batch_wins(spark: SparkSession) -> None:
     u = staging_row(golden_user())
     v2 = dict(u, city="Second")
     other = staging_row(golden_user(1))
-    msgs = [("k", envelope("c", None, u, 1000)), ("k", envelope("u", u, v2, 2000)),
-            ("k", envelope("c", None, other, 2000)), ("k", envelope("d", other, None, 3000))]
+    msgs = [
+        ("k", envelope("c", None, u, 1000)),
+        ("k", envelope("u", u, v2, 2000)),
+        ("k", envelope("c", None, other, 2000)),
+        ("k", envelope("d", other, None, 3000)),
+    ]
     last = T.latest_per_user(T.parse_events(kafka_rows(spark, msgs)))
     got = {r.user_id: (r.op, r.offset) for r in last.collect()}
     assert got == {u["user_id"]: ("u", 1), other["user_id"]: ("d", 3)}
@@ -201,12 +217,17 @@ def test_the_last_change_of_a_user_in_a_batch_wins(spark):
     assert [r.city for r in row] == ["Second"]
 
 
-def test_analytics_facts_count_signups_once_and_move_users_between_countries(spark):
+def test_analytics_facts_count_signups_once_and_move_users_between_countries(spark: SparkSession) -> None:
     u = staging_row(golden_user(0))  # Australia
     moved = dict(u, country="Norway", nat="NO")
-    msgs = [("k", envelope("c", None, u, NOON)), ("k", envelope("u", u, moved, NOON + 1000)),
-            ("k", envelope("u", moved, dict(moved, city="Same country"), NOON + 2000)),
-            ("k", envelope("d", moved, None, NOON + 3000)), ("k", None), ("k", "garbage")]
+    msgs = [
+        ("k", envelope("c", None, u, NOON)),
+        ("k", envelope("u", u, moved, NOON + 1000)),
+        ("k", envelope("u", moved, dict(moved, city="Same country"), NOON + 2000)),
+        ("k", envelope("d", moved, None, NOON + 3000)),
+        ("k", None),
+        ("k", "garbage"),
+    ]
     facts = T.analytics_facts(T.parse_events(kafka_rows(spark, msgs))).collect()
     signups = [(f.country_code, f.signups) for f in facts if f.signups]
     assert signups == [("AU", 1)]
@@ -217,11 +238,24 @@ def test_analytics_facts_count_signups_once_and_move_users_between_countries(spa
     assert {f.age_band for f in facts} <= set(T.AGE_BANDS)
 
 
-def test_dead_letters_carry_reason_and_coordinates_and_no_credentials(spark):
-    msgs = [("k1", json.dumps({"op": "c", "after": {
-        "user_id": "x", "login": {"password": "hunter2", "sha256": "abc", "Password_Hash": "pw3"},
-        "SSN": "287-56-2054", "extra": {"id": {"name": "TFN", "value": 123456782}, "nino": "QQ 12 34 56 C"},
-        "username": "kept"}}))]
+def test_dead_letters_carry_reason_and_coordinates_and_no_credentials(spark: SparkSession) -> None:
+    msgs = [
+        (
+            "k1",
+            json.dumps(
+                {
+                    "op": "c",
+                    "after": {
+                        "user_id": "x",
+                        "login": {"password": "hunter2", "sha256": "abc", "Password_Hash": "pw3"},
+                        "SSN": "287-56-2054",
+                        "extra": {"id": {"name": "TFN", "value": 123456782}, "nino": "QQ 12 34 56 C"},
+                        "username": "kept",
+                    },
+                }
+            ),
+        )
+    ]
     events = T.parse_events(kafka_rows(spark, msgs, partition=2))
     (dl,) = T.dead_letters(events, F.lit(41)).collect()
     assert dl.key == "k1"
@@ -236,61 +270,152 @@ def test_dead_letters_carry_reason_and_coordinates_and_no_credentials(spark):
     assert original["after"]["username"] == "kept"
 
 
-def test_a_user_with_only_an_id_is_derived_and_counted_under_unknown_keys(spark):
+def test_a_user_with_only_an_id_is_derived_and_counted_under_unknown_keys(spark: SparkSession) -> None:
     """A record of an inc/exc-filtered request: every field but user_id may be null. The user is
     written with nulls, and counted in every analytics breakdown (ZZ, unknown), never dropped."""
-    bare = {f.name: None for f in T.STAGING_ROW.fields}
-    bare.update(user_id="0000beef-1f70-40df-82fa-fc12a3c1b0f4", batch_id="7a8b9c07-be1a-80ad-9697-7234af8cd5d2",
-                ingested_at="2026-06-15T11:59:59.000000Z", updated_at="2026-06-15T11:59:59.000000Z")
+    bare: dict[str, Any] = {f.name: None for f in T.STAGING_ROW.fields}
+    bare.update(
+        user_id="0000beef-1f70-40df-82fa-fc12a3c1b0f4",
+        batch_id="7a8b9c07-be1a-80ad-9697-7234af8cd5d2",
+        ingested_at="2026-06-15T11:59:59.000000Z",
+        updated_at="2026-06-15T11:59:59.000000Z",
+    )
     named = dict(bare, user_id="0000beef-1f70-40df-82fa-fc12a3c1b0f5", country="Turkey", gender="male")
-    events = T.parse_events(kafka_rows(spark, [("a", envelope("c", None, bare, NOON)),
-                                               ("b", envelope("c", None, named, NOON))]))
+    events = T.parse_events(
+        kafka_rows(spark, [("a", envelope("c", None, bare, NOON)), ("b", envelope("c", None, named, NOON))])
+    )
     assert [r.kind for r in events.collect()] == [T.VALID, T.VALID]
     rows = {r.user_id: r for r in T.derive_users(events).collect()}
     r = rows[bare["user_id"]]
     assert (r.full_name, r.gender, r.dob, r.age, r.age_band, r.email_domain, r.country_code, r.nat) == (
-        None, None, None, None, "unknown", None, "ZZ", None)
+        None,
+        None,
+        None,
+        None,
+        "unknown",
+        None,
+        "ZZ",
+        None,
+    )
     assert rows[named["user_id"]].country_code == "TR"  # no nat: from the country's name
     facts = T.analytics_facts(events).collect()
     assert sorted((f.country_code, f.gender, f.age_band, f.signups, f.presence) for f in facts) == [
-        ("TR", "male", "unknown", 1, 1), ("ZZ", "unknown", "unknown", 1, 1)]
+        ("TR", "male", "unknown", 1, 1),
+        ("ZZ", "unknown", "unknown", 1, 1),
+    ]
 
 
-def test_grouping_ids_route_the_analytics_tables():
+def test_grouping_ids_route_the_analytics_tables() -> None:
     # Spark's grouping_id(): one bit per GROUP BY column, set when the set leaves it out.
-    assert grouping_id("minute", "country_code") == 0b0011
-    assert grouping_id("country_code") == 0b1011
-    assert len({AnalyticsSink.COUNTRY_MINUTE, AnalyticsSink.GENDER_MINUTE,
-                AnalyticsSink.AGE_BAND_MINUTE, AnalyticsSink.COUNTRY}) == 4
+    assert T.grouping_id("minute", "country_code") == 0b0011
+    assert T.grouping_id("country_code") == 0b1011
+    assert len({T.COUNTRY_MINUTE, T.GENDER_MINUTE, T.AGE_BAND_MINUTE, T.COUNTRY}) == 4
 
 
-def test_grouping_sets_aggregate_as_the_sink_expects(spark):
-    """The same SQL the streaming query runs, on a static DataFrame: the gids it yields are the
-    ones the sink routes on."""
+def test_the_analytics_aggregation_gives_each_table_its_groups(spark: SparkSession) -> None:
+    """The job's own aggregation (transforms.analytics_groups) on a static DataFrame: the gids
+    it yields are the ones the sink routes on, and a change delivered twice counts once."""
     u, v = staging_row(golden_user(0)), staging_row(golden_user(1))
-    msgs = [("a", envelope("c", None, u, NOON)), ("b", envelope("c", None, v, NOON + 1000))]
-    facts = T.analytics_facts(T.parse_events(kafka_rows(spark, msgs))).withColumn(
-        "minute", F.date_trunc("minute", F.col("committed_at")))
-    facts.createOrReplaceTempView("facts_test")
-    rows = spark.sql(
-        "SELECT minute, country_code, gender, age_band, max(country) AS country, sum(signups) AS signups, "
-        "sum(presence) AS users, grouping_id() AS gid FROM facts_test GROUP BY GROUPING SETS "
-        "((minute, country_code), (minute, gender), (minute, age_band), (country_code))").collect()
-    by_gid: dict[int, list] = {}
+    msgs = [
+        ("a", envelope("c", None, u, NOON, lsn=1)),
+        ("b", envelope("c", None, v, NOON + 1000, lsn=2)),
+        ("b", envelope("c", None, v, NOON + 1000, lsn=2)),
+    ]  # re-sent by Connect
+    rows = T.analytics_groups(T.parse_events(kafka_rows(spark, msgs), T.ANALYTICS_ENVELOPE), "10 minutes").collect()
+    by_gid: dict[int, list[Any]] = {}
     for r in rows:
         by_gid.setdefault(r.gid, []).append(r)
-    assert sorted((r.country_code, r.signups) for r in by_gid[AnalyticsSink.COUNTRY_MINUTE]) == [("AU", 1), ("BR", 1)]
-    assert sorted((r.country_code, r.users) for r in by_gid[AnalyticsSink.COUNTRY]) == [("AU", 1), ("BR", 1)]
-    assert sum(r.signups for r in by_gid[AnalyticsSink.GENDER_MINUTE]) == 2
-    assert sum(r.signups for r in by_gid[AnalyticsSink.AGE_BAND_MINUTE]) == 2
+    assert sorted((r.country_code, r.signups) for r in by_gid[T.COUNTRY_MINUTE]) == [("AU", 1), ("BR", 1)]
+    assert sorted((r.country_code, r.users) for r in by_gid[T.COUNTRY]) == [("AU", 1), ("BR", 1)]
+    assert sorted((r.gender, r.signups) for r in by_gid[T.GENDER_MINUTE]) == [("female", 1), ("male", 1)]
+    assert sum(r.signups for r in by_gid[T.AGE_BAND_MINUTE]) == 2
 
 
-def test_a_change_delivered_twice_is_counted_once_by_the_streaming_analytics(spark, tmp_path):
+def test_analytics_statements_upsert_absolute_counts_per_table() -> None:
+    minute = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+    groups: list[dict[str, Any]] = [
+        {
+            "gid": T.COUNTRY_MINUTE,
+            "minute": minute,
+            "country_code": "NO",
+            "country": "Norway",
+            "gender": None,
+            "age_band": None,
+            "signups": 3,
+            "users": 3,
+        },
+        {
+            "gid": T.GENDER_MINUTE,
+            "minute": minute,
+            "country_code": None,
+            "country": None,
+            "gender": "female",
+            "age_band": None,
+            "signups": 2,
+            "users": 2,
+        },
+        {
+            "gid": T.AGE_BAND_MINUTE,
+            "minute": minute,
+            "country_code": None,
+            "country": None,
+            "gender": None,
+            "age_band": "unknown",
+            "signups": 1,
+            "users": 1,
+        },
+        {
+            "gid": T.COUNTRY,
+            "minute": None,
+            "country_code": "ZZ",
+            "country": None,
+            "gender": None,
+            "age_band": None,
+            "signups": 1,
+            "users": 4,
+        },
+        {
+            "gid": T.COUNTRY_MINUTE,
+            "minute": minute,
+            "country_code": "SE",
+            "country": "O'Land",
+            "gender": None,
+            "age_band": None,
+            "signups": 0,
+            "users": 0,
+        },  # a move only: no signup to write
+    ]
+    statements = analytics_statements(groups, "ks")
+    assert statements == [
+        "BEGIN UNLOGGED BATCH\nINSERT INTO ks.signups_by_country_minute (day, minute, country_code, country, signups) "
+        "VALUES ('2026-06-15', '2026-06-15 12:00:00+0000', 'NO', 'Norway', 3);\nAPPLY BATCH",
+        "BEGIN UNLOGGED BATCH\nINSERT INTO ks.signups_by_gender_minute (day, minute, gender, signups) "
+        "VALUES ('2026-06-15', '2026-06-15 12:00:00+0000', 'female', 2);\nAPPLY BATCH",
+        "BEGIN UNLOGGED BATCH\nINSERT INTO ks.signups_by_age_band_minute (day, minute, age_band, signups) "
+        "VALUES ('2026-06-15', '2026-06-15 12:00:00+0000', 'unknown', 1);\nAPPLY BATCH",
+        "BEGIN UNLOGGED BATCH\nINSERT INTO ks.users_per_country (scope, country_code, country, users, updated_at) "
+        "VALUES ('all', 'ZZ', null, 4, toTimestamp(now()));\nAPPLY BATCH",
+    ]
+    # Quotes are doubled, and a table's statements are batched 50 at a time.
+    many = [dict(groups[0], country_code=f"C{i:03d}", country="O'Land") for i in range(120)]
+    batches = analytics_statements(many, "ks")
+    assert [b.count("INSERT") for b in batches] == [50, 50, 20]
+    assert "'O''Land'" in batches[0]
+
+
+def test_delete_statements_take_a_hundred_ids_each() -> None:
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(250)]
+    statements = delete_statements(ids, "ks")
+    assert [s.count(",") + 1 for s in statements] == [100, 100, 50]
+    assert statements[2] == "DELETE FROM ks.users WHERE user_id IN (" + ", ".join(ids[200:]) + ")"
+
+
+def test_a_change_delivered_twice_is_counted_once_by_the_streaming_analytics(
+    spark: SparkSession, tmp_path: Path
+) -> None:
     """The streaming query itself (file source in place of Kafka): Kafka Connect re-sends the
     changes after its last committed offset when it restarts, at new offsets. The copies, in a
     later micro-batch and within one, leave every count as it was."""
-    from streamflow_stream.sinks import analytics_groups
-
     schema = "key binary, value binary, topic string, partition int, offset long"
     users = [staging_row(golden_user(i)) for i in range(3)]
     creates = [(f"k{i}", envelope("c", None, u, NOON + i, lsn=100 + i)) for i, u in enumerate(users)]
@@ -299,9 +424,9 @@ def test_a_change_delivered_twice_is_counted_once_by_the_streaming_analytics(spa
     fourth = ("k3", envelope("c", None, staging_row(golden_user(3)), NOON + 20, lsn=300))
     rounds = [creates + [update], creates[1:] + [update, fourth], [fourth, fourth]]
 
-    latest: dict[tuple, tuple[int, int]] = {}
+    latest: dict[tuple[Any, ...], tuple[int, int]] = {}
 
-    def sink(groups, _batch_id):
+    def sink(groups: DataFrame, _batch_id: int) -> None:
         for r in groups.collect():  # update mode: absolute values of the groups that changed
             latest[(r.gid, r.minute, r.country_code, r.gender, r.age_band)] = (r.signups, r.users)
 
@@ -309,25 +434,30 @@ def test_a_change_delivered_twice_is_counted_once_by_the_streaming_analytics(spa
     for messages in rounds:
         kafka_rows(spark, messages).coalesce(1).write.mode("append").parquet(str(source))
         stream = spark.readStream.schema(schema).parquet(str(source))
-        q = (analytics_groups(spark, T.parse_events(stream, T.ANALYTICS_ENVELOPE), "10 minutes")
-             .writeStream.outputMode("update").foreachBatch(sink)
-             .option("checkpointLocation", str(tmp_path / "ckpt")).trigger(availableNow=True).start())
+        q = (
+            T.analytics_groups(T.parse_events(stream, T.ANALYTICS_ENVELOPE), "10 minutes")
+            .writeStream.outputMode("update")
+            .foreachBatch(sink)
+            .option("checkpointLocation", str(tmp_path / "ckpt"))
+            .trigger(availableNow=True)
+            .start()
+        )
         q.awaitTermination(120)
         assert q.exception() is None, q.exception()
 
-    by_country = {k[2]: v[1] for k, v in latest.items() if k[0] == AnalyticsSink.COUNTRY}
-    signups = sum(v[0] for k, v in latest.items() if k[0] == AnalyticsSink.COUNTRY_MINUTE)
+    by_country = {k[2]: v[1] for k, v in latest.items() if k[0] == T.COUNTRY}
+    signups = sum(v[0] for k, v in latest.items() if k[0] == T.COUNTRY_MINUTE)
     assert signups == 4
-    assert sum(v[0] for k, v in latest.items() if k[0] == AnalyticsSink.GENDER_MINUTE) == 4
+    assert sum(v[0] for k, v in latest.items() if k[0] == T.GENDER_MINUTE) == 4
     assert sum(by_country.values()) == 4
     assert by_country["NO"] == 1 and by_country["AU"] == 0  # users[0] moved from Australia
 
 
-def test_processing_time_is_read_per_row_not_folded_into_the_plan(spark):
+def test_processing_time_is_read_per_row_not_folded_into_the_plan(spark: SparkSession) -> None:
     # current_timestamp() becomes a literal of the batch's time in the optimised plan, hence in
     # the generated code: a new class to compile for every micro-batch. processing_time() must
     # leave the plan, and so the code, the same from one batch to the next.
-    def plans(col) -> list[str]:
+    def plans(col: Column) -> list[str]:
         out = []
         for _ in range(2):
             time.sleep(0.01)
@@ -345,14 +475,18 @@ def test_processing_time_is_read_per_row_not_folded_into_the_plan(spark):
     assert all(before <= r.t <= after for r in got)
 
 
-def test_a_query_runs_its_batches_in_its_own_scheduler_pool(spark, tmp_path):
+def test_a_query_runs_its_batches_in_its_own_scheduler_pool(spark: SparkSession, tmp_path: Path) -> None:
     sc = spark.sparkContext
     seen: list[str | None] = []
     spark.range(2).write.parquet(str(tmp_path / "source"))
     stream = spark.readStream.schema("id long").parquet(str(tmp_path / "source"))
-    writer = (stream.writeStream.foreachBatch(lambda df, _id: seen.append(
-        df.sparkSession.sparkContext.getLocalProperty("spark.scheduler.pool")))
-        .option("checkpointLocation", str(tmp_path / "ckpt")).trigger(availableNow=True))
+    writer = (
+        stream.writeStream.foreachBatch(
+            lambda df, _id: seen.append(df.sparkSession.sparkContext.getLocalProperty("spark.scheduler.pool"))
+        )
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .trigger(availableNow=True)
+    )
     q = start_in_pool(sc, "users", writer)
     q.awaitTermination(120)
     assert q.exception() is None, q.exception()

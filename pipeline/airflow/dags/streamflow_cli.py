@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import subprocess
+from typing import Any
 
 import pendulum
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # What every StreamFlow DAG shares: a fixed start in the past, no catch-up of missed intervals,
 # one run at a time, and a tag to find them by.
-DAG_DEFAULTS = {
+DAG_DEFAULTS: dict[str, Any] = {
     "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
     "catchup": False,
     "max_active_runs": 1,
@@ -36,7 +37,7 @@ def setting(name: str, default: str) -> str:
     return os.environ.get("STREAMFLOW_" + name.upper().replace(".", "_"), default)
 
 
-def run(args: list[str], ok_codes: tuple[int, ...] = (0,), timeout_s: int = 3600) -> tuple[int, dict]:
+def run(args: list[str], ok_codes: tuple[int, ...] = (0,), timeout_s: int = 3600) -> tuple[int, dict[str, Any]]:
     """Runs `streamflow <args>`, logs its stderr, and returns (exit status, the JSON object of
     its last stdout line). Raises StreamflowError for an exit status not in `ok_codes`."""
     binary = os.environ.get("STREAMFLOW_BIN", "streamflow")
@@ -47,7 +48,7 @@ def run(args: list[str], ok_codes: tuple[int, ...] = (0,), timeout_s: int = 3600
         log.info("%s", line)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     try:
-        result = json.loads(lines[-1]) if lines else {}
+        result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     except json.JSONDecodeError:
         result = {"output": lines[-1]}
     if proc.returncode not in ok_codes:

@@ -8,6 +8,7 @@ task after the binary's own retries; Airflow then retries it with a growing dela
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from airflow.sdk import Param, dag, get_current_context, task
 
@@ -22,30 +23,50 @@ import streamflow_cli as cli
     params={
         "count": Param(5000, type="integer", minimum=1, description="users per run"),
         "batch_size": Param(
-            int(cli.setting("ingest.batch_size", "5000")), type="integer", minimum=1, maximum=5000,
+            int(cli.setting("ingest.batch_size", "5000")),
+            type="integer",
+            minimum=1,
+            maximum=5000,
             description="records per API request (setting ingest.batch_size)",
         ),
         "nat": Param(
-            cli.setting("ingest.nat", ""), type="string",
+            cli.setting("ingest.nat", ""),
+            type="string",
             description="nationalities, comma-separated, empty for all (setting ingest.nat)",
         ),
         "max_retries": Param(
-            int(cli.setting("ingest.max_retries", "6")), type="integer", minimum=0,
+            int(cli.setting("ingest.max_retries", "6")),
+            type="integer",
+            minimum=0,
             description="retries of one API request before the run fails (setting ingest.max_retries)",
         ),
         "url": Param(
-            cli.setting("ingest.url", ""), type="string",
+            cli.setting("ingest.url", ""),
+            type="string",
             description="API URL, empty for the local mock API (setting ingest.url)",
         ),
     },
 )
-def streamflow_ingest():
-    @task(retries=3, retry_delay=timedelta(seconds=5), retry_exponential_backoff=True,
-          max_retry_delay=timedelta(minutes=2), execution_timeout=timedelta(minutes=30))
-    def ingest() -> dict:
+def streamflow_ingest() -> None:
+    @task(
+        retries=3,
+        retry_delay=timedelta(seconds=5),
+        retry_exponential_backoff=True,
+        max_retry_delay=timedelta(minutes=2),
+        execution_timeout=timedelta(minutes=30),
+    )
+    def ingest() -> dict[str, Any]:
         p = get_current_context()["params"]
-        args = ["ingest", "--quiet", "--count", str(p["count"]), "--batch-size", str(p["batch_size"]),
-                "--max-retries", str(p["max_retries"])]
+        args = [
+            "ingest",
+            "--quiet",
+            "--count",
+            str(p["count"]),
+            "--batch-size",
+            str(p["batch_size"]),
+            "--max-retries",
+            str(p["max_retries"]),
+        ]
         if p["nat"]:
             args += ["--nat", p["nat"]]
         if p["url"]:

@@ -9,6 +9,7 @@ freshness bound (or Cassandra holds a user staging never had).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from airflow.sdk import Param, dag, get_current_context, task
 
@@ -22,14 +23,16 @@ import streamflow_cli as cli
     doc_md=__doc__,
     params={
         "freshness_s": Param(
-            int(cli.setting("reconcile.freshness_s", "120")), type="integer", minimum=1,
+            int(cli.setting("reconcile.freshness_s", "120")),
+            type="integer",
+            minimum=1,
             description="seconds a staging row may take to reach Cassandra (setting reconcile.freshness_s)",
         ),
     },
 )
-def streamflow_reconcile():
+def streamflow_reconcile() -> None:
     @task(retries=0, execution_timeout=timedelta(minutes=30))
-    def reconcile() -> dict:
+    def reconcile() -> dict[str, Any]:
         p = get_current_context()["params"]
         code, report = cli.run(["reconcile", "--freshness", str(p["freshness_s"])], ok_codes=(0, 1))
         if code == 1:

@@ -19,14 +19,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from pyspark import SparkContext
 from pyspark.sql import SparkSession
-from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
+from pyspark.sql.streaming.query import StreamingQuery
+from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from . import sinks
-from .transforms import ANALYTICS_ENVELOPE, parse_events
+from .transforms import ANALYTICS_ENVELOPE, analytics_groups, parse_events
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,29 +47,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keyspace", default="streamflow")
     p.add_argument("--checkpoint-dir", required=True, help="where the queries keep their checkpoints")
     p.add_argument("--jars-dir", required=True, help="directory of the connector jars (spark.jars)")
-    p.add_argument("--shuffle-partitions", type=int, default=2,
-                   help="spark.sql.shuffle.partitions; fixed by the checkpoint once the job ran")
-    p.add_argument("--max-offsets-per-trigger", type=int, default=50000,
-                   help="largest micro-batch, in Kafka records (bounds catch-up batches)")
-    p.add_argument("--trigger", default="500 milliseconds",
-                   help="micro-batch interval of the users query (the end-to-end freshness)")
-    p.add_argument("--analytics-trigger", default="5 seconds",
-                   help="micro-batch interval of the analytics query (its per-minute counts need "
-                        "no sub-second updates, and each of its batches scans its state)")
-    p.add_argument("--watermark", default="10 minutes",
-                   help="how late (by commit time) a change may arrive and still be counted")
-    p.add_argument("--write-batch-rows", type=int, default=40,
-                   help="rows per unlogged Cassandra batch of the users table")
-    p.add_argument("--write-concurrency", type=int, default=16,
-                   help="Cassandra write requests in flight per Spark task")
+    p.add_argument(
+        "--shuffle-partitions",
+        type=int,
+        default=2,
+        help="spark.sql.shuffle.partitions; fixed by the checkpoint once the job ran",
+    )
+    p.add_argument(
+        "--max-offsets-per-trigger",
+        type=int,
+        default=50000,
+        help="largest micro-batch, in Kafka records (bounds catch-up batches)",
+    )
+    p.add_argument(
+        "--trigger",
+        default="500 milliseconds",
+        help="micro-batch interval of the users query (the end-to-end freshness)",
+    )
+    p.add_argument(
+        "--analytics-trigger",
+        default="5 seconds",
+        help="micro-batch interval of the analytics query (its per-minute counts need "
+        "no sub-second updates, and each of its batches scans its state)",
+    )
+    p.add_argument(
+        "--watermark", default="10 minutes", help="how late (by commit time) a change may arrive and still be counted"
+    )
+    p.add_argument(
+        "--write-batch-rows", type=int, default=40, help="rows per unlogged Cassandra batch of the users table"
+    )
+    p.add_argument(
+        "--write-concurrency", type=int, default=16, help="Cassandra write requests in flight per Spark task"
+    )
     p.add_argument("--driver-memory", default="1536m")
     p.add_argument("--ui-port", type=int, default=0, help="Spark UI port on 127.0.0.1 (0: no UI)")
     p.add_argument("--progress-interval", type=float, default=5.0)
-    p.add_argument("--starting-offsets", default="earliest",
-                   help="where a query without a checkpoint starts: earliest or latest")
-    p.add_argument("--stop-timeout", type=float, default=30.0,
-                   help="seconds to stop the queries and Spark on exit; past that the job kills "
-                        "its JVM and exits, so that a supervisor can start it again")
+    p.add_argument(
+        "--starting-offsets", default="earliest", help="where a query without a checkpoint starts: earliest or latest"
+    )
+    p.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to stop the queries and Spark on exit; past that the job kills "
+        "its JVM and exits, so that a supervisor can start it again",
+    )
     return p.parse_args(argv)
 
 
@@ -137,7 +162,7 @@ def start_in_pool(sc: SparkContext, pool: str, writer: DataStreamWriter) -> Stre
         sc.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]
 
 
-def start_queries(spark: SparkSession, a: argparse.Namespace):
+def start_queries(spark: SparkSession, a: argparse.Namespace) -> list[tuple[StreamingQuery, sinks.Counters]]:
     raw = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", a.bootstrap)
@@ -159,7 +184,7 @@ def start_queries(spark: SparkSession, a: argparse.Namespace):
         .trigger(processingTime=a.trigger),
     )
     analytics_sink = sinks.AnalyticsSink(spark, a.keyspace)
-    groups = sinks.analytics_groups(spark, parse_events(raw, ANALYTICS_ENVELOPE), a.watermark)
+    groups = analytics_groups(parse_events(raw, ANALYTICS_ENVELOPE), a.watermark)
     analytics = start_in_pool(
         spark.sparkContext,
         "analytics",
@@ -174,14 +199,14 @@ def start_queries(spark: SparkSession, a: argparse.Namespace):
     return [(users, users_sink.counters), (analytics, analytics_sink.counters)]
 
 
-def _write_json_atomically(path: Path, doc: dict) -> None:
+def _write_json_atomically(path: Path, doc: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1))
     os.replace(tmp, path)
 
 
-def report(queries, progress_file: Path, started: float) -> None:
-    doc: dict = {"updated_at": time.time(), "started_at": started, "queries": {}}
+def report(queries: list[tuple[StreamingQuery, sinks.Counters]], progress_file: Path, started: float) -> None:
+    doc: dict[str, Any] = {"updated_at": time.time(), "started_at": started, "queries": {}}
     for q, counters in queries:
         p = q.lastProgress or {}
         totals = counters.snapshot()
@@ -198,8 +223,10 @@ def report(queries, progress_file: Path, started: float) -> None:
             # Per stateful operator: rows kept, and the batch's time spent updating, evicting
             # (a scan of the whole state) and committing it.
             "state": [
-                {k: o.get(k) for k in ("operatorName", "numRowsTotal", "allUpdatesTimeMs",
-                                       "allRemovalsTimeMs", "commitTimeMs")}
+                {
+                    k: o.get(k)
+                    for k in ("operatorName", "numRowsTotal", "allUpdatesTimeMs", "allRemovalsTimeMs", "commitTimeMs")
+                }
                 for o in p.get("stateOperators", [])
             ],
             "totals": totals,
@@ -214,7 +241,18 @@ def report(queries, progress_file: Path, started: float) -> None:
     _write_json_atomically(progress_file, doc)
 
 
-def stop_within(spark, queries: list, timeout_s: float) -> bool:
+class Stoppable(Protocol):
+    """What stop_within stops: a session, or a query (which has a name)."""
+
+    def stop(self) -> None: ...
+
+
+class NamedStoppable(Stoppable, Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def stop_within(spark: Stoppable, queries: Sequence[NamedStoppable], timeout_s: float) -> bool:
     """Stops the queries and the session; False if that has not finished after timeout_s.
 
     Stopping can hang for good: when a write fails because Cassandra went away, Spark's
@@ -236,7 +274,7 @@ def stop_within(spark, queries: list, timeout_s: float) -> bool:
     return not t.is_alive()
 
 
-def end_jvm(proc, timeout_s: float) -> bool:
+def end_jvm(proc: subprocess.Popen[Any] | None, timeout_s: float) -> bool:
     """Ends the JVM that PySpark launched (a subprocess.Popen); True if it exited by itself.
 
     Closing its stdin is PySpark's signal for the JVM to exit, which runs its shutdown hooks.
@@ -276,8 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print(f"another streaming job already uses {a.checkpoint_dir}; stop it first",
-              file=sys.stderr)
+        print(f"another streaming job already uses {a.checkpoint_dir}; stop it first", file=sys.stderr)
         return 75
     started = time.time()
     spark = build_session(a)
@@ -305,16 +342,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         jvm = getattr(SparkContext._gateway, "proc", None)  # the JVM pyspark launched
         if not stop_within(spark, [q for q, _ in queries], a.stop_timeout):
-            print(f"Spark did not stop within {a.stop_timeout:g} s; killing its JVM (pid "
-                  f"{getattr(jvm, 'pid', '?')}). The checkpoints replay whatever was cut short.",
-                  file=sys.stderr, flush=True)
+            print(
+                f"Spark did not stop within {a.stop_timeout:g} s; killing its JVM (pid "
+                f"{getattr(jvm, 'pid', '?')}). The checkpoints replay whatever was cut short.",
+                file=sys.stderr,
+                flush=True,
+            )
             if jvm is not None:
                 jvm.kill()
                 jvm.wait(30)
             os._exit(code or 1)  # the stuck stop thread would keep the interpreter alive
-        if not end_jvm(jvm, a.stop_timeout / 2):
-            print(f"Spark's JVM (pid {jvm.pid}) had not exited {a.stop_timeout / 2:g} s after "
-                  "the job stopped; killed it.", file=sys.stderr, flush=True)
+        if not end_jvm(jvm, a.stop_timeout / 2) and jvm is not None:
+            print(
+                f"Spark's JVM (pid {jvm.pid}) had not exited {a.stop_timeout / 2:g} s after "
+                "the job stopped; killed it.",
+                file=sys.stderr,
+                flush=True,
+            )
     return code
 
 

@@ -4,31 +4,30 @@ Both sinks are idempotent, because Structured Streaming re-runs a micro-batch th
 (crash, SIGKILL) with exactly the same offsets: users are upserts and deletes keyed by user id,
 analytics are absolute counts from Spark's checkpointed state, never increments. Dead letters are
 at-least-once (a re-run batch may send one twice); each carries its source coordinates, which
-identify it.
+identify it. What the statements say is built by pure functions (analytics_statements,
+delete_statements), tested without Cassandra.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from . import transforms as T
 
 CASSANDRA = "org.apache.spark.sql.cassandra"
-GROUP_COLUMNS = ("minute", "country_code", "gender", "age_band")
-
-
-def grouping_id(*grouped: str) -> int:
-    """Spark's grouping_id() for a grouping set over GROUP_COLUMNS: bit set = not grouped."""
-    gid = 0
-    for col in GROUP_COLUMNS:
-        gid = (gid << 1) | (0 if col in grouped else 1)
-    return gid
+# Statements per unlogged batch: one partition (a day, or the single users_per_country
+# partition) per batch keeps each a single-partition write.
+STATEMENTS_PER_BATCH = 50
+USER_IDS_PER_DELETE = 100
 
 
 @dataclass
@@ -50,7 +49,7 @@ class Counters:
     last_written_ms: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def snapshot(self) -> dict[str, int]:
+    def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "batches": self.batches,
@@ -75,132 +74,149 @@ class StepTimer:
         self.steps: dict[str, int] = {}
 
     @contextmanager
-    def step(self, name: str):
-        t = time.monotonic()
+    def step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
         try:
             yield
         finally:
-            self.steps[name] = self.steps.get(name, 0) + int((time.monotonic() - t) * 1000)
+            self.steps[name] = self.steps.get(name, 0) + int((time.monotonic() - started) * 1000)
+
+
+# ---- statements (pure) -------------------------------------------------------------------------
+
+
+def cql_text(value: str | None) -> str:
+    """A CQL text literal (or null)."""
+    return "null" if value is None else "'" + str(value).replace("'", "''") + "'"
+
+
+def analytics_statements(groups: Sequence[Mapping[str, Any]], keyspace: str) -> list[str]:
+    """The changed analytics groups (rows of transforms.analytics_groups) as CQL: absolute counts
+    upserted into the table their grouping set feeds, in unlogged batches of one table each
+    (STATEMENTS_PER_BATCH statements). Minute groups without signups (a move between countries
+    changes only the users per country) are left out."""
+    by_table: dict[str, list[str]] = {}
+    for group in groups:
+        gid = group["gid"]
+        if gid == T.COUNTRY:
+            by_table.setdefault("users_per_country", []).append(
+                f"INSERT INTO {keyspace}.users_per_country (scope, country_code, country, users, "
+                f"updated_at) VALUES ('all', {cql_text(group['country_code'])}, "
+                f"{cql_text(group['country'])}, {int(group['users'])}, toTimestamp(now()))"
+            )
+            continue
+        if not group["signups"]:
+            continue
+        minute: datetime = group["minute"]
+        day, at = minute.strftime("%Y-%m-%d"), minute.strftime("%Y-%m-%d %H:%M:%S+0000")
+        signups = int(group["signups"])
+        if gid == T.COUNTRY_MINUTE:
+            table = "signups_by_country_minute"
+            statement = (
+                f"INSERT INTO {keyspace}.{table} (day, minute, country_code, country, signups) "
+                f"VALUES ('{day}', '{at}', {cql_text(group['country_code'])}, "
+                f"{cql_text(group['country'])}, {signups})"
+            )
+        elif gid in (T.GENDER_MINUTE, T.AGE_BAND_MINUTE):
+            key = "gender" if gid == T.GENDER_MINUTE else "age_band"
+            table = f"signups_by_{key}_minute"
+            statement = (
+                f"INSERT INTO {keyspace}.{table} (day, minute, {key}, signups) "
+                f"VALUES ('{day}', '{at}', {cql_text(group[key])}, {signups})"
+            )
+        else:
+            continue
+        by_table.setdefault(table, []).append(statement)
+    return [
+        "BEGIN UNLOGGED BATCH\n" + ";\n".join(chunk) + ";\nAPPLY BATCH"
+        for statements in by_table.values()
+        for chunk in chunks(statements, STATEMENTS_PER_BATCH)
+    ]
+
+
+def delete_statements(user_ids: Sequence[str], keyspace: str) -> list[str]:
+    """Deletes of users, USER_IDS_PER_DELETE ids per statement. Only ids that passed
+    transforms.UUID_RE reach here, so they are safe as CQL uuid literals."""
+    return [
+        f"DELETE FROM {keyspace}.users WHERE user_id IN ({', '.join(chunk)})"
+        for chunk in chunks(list(user_ids), USER_IDS_PER_DELETE)
+    ]
+
+
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# ---- I/O ---------------------------------------------------------------------------------------
 
 
 class Cql:
-    """Deletes through the Spark Cassandra Connector's own session (its CassandraConnector, from
-    the Spark conf), on the driver: the DataFrame API has no delete, and deletes are rare."""
+    """Statements through the Spark Cassandra Connector's own session (its CassandraConnector,
+    from the Spark conf), on the driver: the DataFrame API has no delete, and the analytics
+    groups are few."""
 
-    def __init__(self, spark: SparkSession, keyspace: str):
-        jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-        conf = spark.sparkContext._jsc.sc().getConf()  # type: ignore[union-attr]
+    def __init__(self, spark: SparkSession):
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None, "the Spark session has no JVM"
+        conf = spark.sparkContext._jsc.sc().getConf()
         self._connector = jvm.com.datastax.spark.connector.cql.CassandraConnector.apply(conf)
-        self.keyspace = keyspace
 
     def execute(self, statements: list[str]) -> None:
         if not statements:
             return
         session = self._connector.openSession()
         try:
-            for s in statements:
-                session.execute(s)
+            for statement in statements:
+                session.execute(statement)
         finally:
             session.close()
-
-    def write_analytics(self, rows: list, sink: "AnalyticsSink") -> None:
-        """Upserts the changed analytics groups (absolute counts) as one unlogged batch per
-        table and partition."""
-        ks = self.keyspace
-        by_table: dict[str, list[str]] = {}
-
-        def q(v: str | None) -> str:
-            return "null" if v is None else "'" + str(v).replace("'", "''") + "'"
-
-        for r in rows:
-            if r["gid"] == sink.COUNTRY:
-                by_table.setdefault("users_per_country", []).append(
-                    f"INSERT INTO {ks}.users_per_country (scope, country_code, country, users, "
-                    f"updated_at) VALUES ('all', {q(r['country_code'])}, {q(r['country'])}, "
-                    f"{int(r['users'])}, toTimestamp(now()))"
-                )
-                continue
-            if not r["signups"]:
-                continue
-            minute = r["minute"].strftime("%Y-%m-%d %H:%M:%S+0000")
-            day = r["minute"].strftime("%Y-%m-%d")
-            head = f"(day, minute, %s, signups) VALUES ('{day}', '{minute}', %s, {int(r['signups'])})"
-            if r["gid"] == sink.COUNTRY_MINUTE:
-                stmt = (
-                    f"INSERT INTO {ks}.signups_by_country_minute (day, minute, country_code, "
-                    f"country, signups) VALUES ('{day}', '{minute}', {q(r['country_code'])}, "
-                    f"{q(r['country'])}, {int(r['signups'])})"
-                )
-                table = "signups_by_country_minute"
-            elif r["gid"] == sink.GENDER_MINUTE:
-                table = "signups_by_gender_minute"
-                stmt = f"INSERT INTO {ks}.{table} " + head % ("gender", q(r["gender"]))
-            elif r["gid"] == sink.AGE_BAND_MINUTE:
-                table = "signups_by_age_band_minute"
-                stmt = f"INSERT INTO {ks}.{table} " + head % ("age_band", q(r["age_band"]))
-            else:
-                continue
-            by_table.setdefault(table, []).append(stmt)
-        batches = []
-        for stmts in by_table.values():
-            for chunk in _chunks(stmts, 50):
-                batches.append("BEGIN UNLOGGED BATCH\n" + ";\n".join(chunk) + ";\nAPPLY BATCH")
-        self.execute(batches)
-
-
-def _uuid_list(ids: list[str]) -> str:
-    # Only ids that passed transforms.UUID_RE reach here, so they are safe as CQL uuid literals.
-    return ", ".join(ids)
-
-
-def _chunks(items: list, n: int) -> list[list]:
-    return [items[i : i + n] for i in range(0, len(items), n)]
 
 
 class UsersSink:
     """foreachBatch target of the `users` query: raw Kafka rows -> users (upserts and deletes)
     and the dead-letter topic."""
 
-    def __init__(
-        self, spark: SparkSession, keyspace: str, bootstrap: str, dlq_topic: str, batch_rows: int = 40
-    ):
+    def __init__(self, spark: SparkSession, keyspace: str, bootstrap: str, dlq_topic: str, batch_rows: int = 40):
         self.keyspace = keyspace
         self.batch_rows = batch_rows
         self.bootstrap = bootstrap
         self.dlq_topic = dlq_topic
-        self.cql = Cql(spark, keyspace)
+        self.cql = Cql(spark)
         self.counters = Counters()
 
     def _write(self, df: DataFrame, table: str, options: dict[str, str] | None = None) -> None:
-        w = df.write.format(CASSANDRA).options(keyspace=self.keyspace, table=table)
-        w.options(**(options or {})).mode("append").save()
+        writer = df.write.format(CASSANDRA).options(keyspace=self.keyspace, table=table)
+        writer.options(**(options or {})).mode("append").save()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         timer = StepTimer()
         kind, op = F.col("kind"), F.col("op")
-        valid_c = kind == T.VALID
-        n = lambda cond: F.sum(F.when(cond, 1).otherwise(0))  # noqa: E731
+        is_valid = kind == T.VALID
+
+        def count_where(condition: Column) -> Column:
+            return F.sum(F.when(condition, 1).otherwise(0))
+
         # One Spark job per batch in the common case: the batch's counters are observed on
         # the way to the write (Dataset.observe), not computed by a job of their own.
         events = T.parse_events(batch).drop("value_text", "key_text", "after")
-        stats_obs = Observation(f"users_batch_{batch_id}")
+        batch_stats = Observation(f"users_batch_{batch_id}")
         observed = events.observe(
-            stats_obs,
+            batch_stats,
             F.count(F.lit(1)).alias("events"),
-            n(kind == T.INVALID).alias("invalid"),
-            n(kind == T.TOMBSTONE).alias("tombstones"),
-            n(kind == T.PURGE).alias("purges"),
-            n(valid_c).alias("valid"),
-            n(valid_c & (op == "d")).alias("deletes"),
-            F.max(F.when(valid_c, F.col("source_ts_ms"))).alias("last_commit_ms"),
+            count_where(kind == T.INVALID).alias("invalid"),
+            count_where(kind == T.TOMBSTONE).alias("tombstones"),
+            count_where(kind == T.PURGE).alias("purges"),
+            count_where(is_valid).alias("valid"),
+            count_where(is_valid & (op == "d")).alias("deletes"),
+            F.max(F.when(is_valid, F.col("source_ts_ms"))).alias("last_commit_ms"),
         )
         # A user changed twice in one batch: only its last change counts.
-        last = T.latest_per_user(observed.filter(valid_c))
-        upserted_obs = Observation(f"users_upserted_{batch_id}")
+        last_changes = T.latest_per_user(observed.filter(is_valid))
+        upserted_stats = Observation(f"users_upserted_{batch_id}")
         upserts = (
-            T.derive_users(last.filter(op != "d"))
+            T.derive_users(last_changes.filter(op != "d"))
             .withColumn("processed_at", T.processing_time())
-            .observe(upserted_obs, F.count(F.lit(1)).alias("n"))
+            .observe(upserted_stats, F.count(F.lit(1)).alias("upserted"))
         )
         with timer.step("write_users"):
             # One user per partition: rows of different partitions go in small unlogged
@@ -215,8 +231,8 @@ class UsersSink:
                 },
             )
         # Sums over an empty batch are null.
-        stats = {k: int(v or 0) for k, v in stats_obs.get.items()}
-        upserted = int(upserted_obs.get.get("n") or 0)
+        stats = {name: int(value or 0) for name, value in batch_stats.get.items()}
+        upserted = int(upserted_stats.get.get("upserted") or 0)
 
         if stats["invalid"]:
             with timer.step("dead_letters"):
@@ -231,47 +247,36 @@ class UsersSink:
         deleted = 0
         if stats["deletes"]:
             with timer.step("deletes"):
-                valid = events.filter(valid_c)
-                deletes = [
-                    r["user_id"]
-                    for r in T.latest_per_user(valid).filter(op == "d").select("user_id").collect()
+                deleted_ids = [
+                    row["user_id"]
+                    for row in T.latest_per_user(events.filter(is_valid)).filter(op == "d").select("user_id").collect()
                 ]
-                self.cql.execute(
-                    [
-                        f"DELETE FROM {self.keyspace}.users WHERE user_id IN ({_uuid_list(chunk)})"
-                        for chunk in _chunks(deletes, 100)
-                    ]
-                )
-            deleted = len(deletes)
+                self.cql.execute(delete_statements(deleted_ids, self.keyspace))
+            deleted = len(deleted_ids)
 
-        c = self.counters
-        with c.lock:
-            c.batches += 1
-            c.events += stats["events"]
-            c.upserted += upserted
-            c.deleted += deleted
-            c.dead_lettered += stats["invalid"]
-            c.tombstones += stats["tombstones"]
-            c.purges += stats["purges"]
-            c.last_batch_id = batch_id
-            c.last_batch_steps_ms = timer.steps
+        counters = self.counters
+        with counters.lock:
+            counters.batches += 1
+            counters.events += stats["events"]
+            counters.upserted += upserted
+            counters.deleted += deleted
+            counters.dead_lettered += stats["invalid"]
+            counters.tombstones += stats["tombstones"]
+            counters.purges += stats["purges"]
+            counters.last_batch_id = batch_id
+            counters.last_batch_steps_ms = timer.steps
             if stats["last_commit_ms"]:
-                c.last_commit_ms = stats["last_commit_ms"]
-                c.last_written_ms = int(time.time() * 1000)
+                counters.last_commit_ms = stats["last_commit_ms"]
+                counters.last_written_ms = int(time.time() * 1000)
 
 
 class AnalyticsSink:
     """foreachBatch target of the `analytics` query (update mode): writes the groups whose counts
     changed in this batch, as absolute values, to the four analytics tables."""
 
-    COUNTRY_MINUTE = grouping_id("minute", "country_code")
-    GENDER_MINUTE = grouping_id("minute", "gender")
-    AGE_BAND_MINUTE = grouping_id("minute", "age_band")
-    COUNTRY = grouping_id("country_code")
-
     def __init__(self, spark: SparkSession, keyspace: str):
         self.keyspace = keyspace
-        self.cql = Cql(spark, keyspace)
+        self.cql = Cql(spark)
         self.counters = Counters()
 
     def __call__(self, groups: DataFrame, batch_id: int) -> None:
@@ -280,46 +285,12 @@ class AnalyticsSink:
             # The groups whose counts changed: a few per minute and dimension value, so they
             # are written from the driver through the connector's session rather than as four
             # Spark jobs.
-            rows = groups.collect()
+            changed = [row.asDict() for row in groups.collect()]
         with timer.step("write"):
-            self.cql.write_analytics(rows, self)
-        c = self.counters
-        with c.lock:
-            c.batches += 1
-            c.events += len(rows)
-            c.last_batch_id = batch_id
-            c.last_batch_steps_ms = timer.steps
-
-
-def analytics_groups(spark: SparkSession, events: DataFrame, watermark: str) -> DataFrame:
-    """The streaming aggregation behind the analytics tables: signups per commit minute by
-    country, gender and age band, and current users per country, in one stateful aggregation
-    (grouping sets). The watermark on the minute lets Spark drop a minute's state once no event
-    can reach it any more; the checkpointed state makes a replayed batch recount to the same
-    absolute values.
-
-    A change can also reach the topic twice: Kafka Connect (or Debezium after PostgreSQL
-    restarted) re-sends what it sent after its last committed offset. Such a copy has the same
-    WAL position, user and op, so the changes are de-duplicated on those, within the watermark,
-    before they are counted."""
-    valid = (
-        events.filter(F.col("kind") == T.VALID)
-        .withColumn("minute", F.date_trunc("minute", F.col("committed_at")))
-        .withWatermark("minute", watermark)
-        .dropDuplicatesWithinWatermark(["lsn", "user_id", "op"])
-    )
-    facts = T.analytics_facts(valid, keep=("minute",))
-    view = f"streamflow_facts_{id(facts)}"
-    facts.createOrReplaceTempView(view)
-    return spark.sql(
-        f"""
-        SELECT minute, country_code, gender, age_band,
-               max(country) AS country,
-               sum(signups) AS signups,
-               sum(presence) AS users,
-               grouping_id() AS gid
-        FROM {view}
-        GROUP BY GROUPING SETS ((minute, country_code), (minute, gender), (minute, age_band),
-                                (country_code))
-        """
-    )
+            self.cql.execute(analytics_statements(changed, self.keyspace))
+        counters = self.counters
+        with counters.lock:
+            counters.batches += 1
+            counters.events += len(changed)
+            counters.last_batch_id = batch_id
+            counters.last_batch_steps_ms = timer.steps

@@ -13,6 +13,8 @@ a tombstone (value null) follows every delete so that compaction can drop the ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -64,6 +66,7 @@ STAGING_ROW = StructType(
         StructField("purged_at", StringType()),
     ]
 )
+
 
 def envelope_schema(row: StructType) -> StructType:
     """A Debezium change event whose before/after images have the fields of `row`."""
@@ -123,11 +126,22 @@ VALID, INVALID, TOMBSTONE, PURGE = "valid", "invalid", "tombstone", "purge"
 # sanitiser's (src/model/sanitise.h), any case: credentials, the national-id names of every API
 # version, a scalar `id`, and the `value` of an `id` object.
 CREDENTIAL_NAMES = r"password[a-z0-9_]*|passwd|salt|md5|sha1|sha224|sha256|sha384|sha512|[a-z0-9_]+hash|hash"
-NATIONAL_ID_NAMES = (r"ssn|tfn|cpf|sin|avs|svnr|cpr|dni|hetu|insee|nino|pps|uidai|nss|bsn|fn|sid|tc|sn"
-                     r"|national_id|nationalid|social_security_number|id")
+NATIONAL_ID_NAMES = (
+    r"ssn|tfn|cpf|sin|avs|svnr|cpr|dni|hetu|insee|nino|pps|uidai|nss|bsn|fn|sid|tc|sn"
+    r"|national_id|nationalid|social_security_number|id"
+)
 _JSON_SCALAR = r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
 _SECRET_JSON = rf'(?i)"({CREDENTIAL_NAMES}|{NATIONAL_ID_NAMES})"\s*:\s*{_JSON_SCALAR}'
 _ID_VALUE_JSON = rf'(?i)("id"\s*:\s*\{{[^{{}}]*?"value"\s*:\s*){_JSON_SCALAR}'
+
+
+def field_of(struct: str) -> Callable[[str], Column]:
+    """The fields of a struct column: field_of("image")("email")."""
+
+    def field(name: str) -> Column:
+        return F.col(struct).getField(name)
+
+    return field
 
 
 def _text(col: Column) -> Column:
@@ -179,7 +193,7 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
         (F.col("env").isNull() | F.col("env._corrupt").isNotNull()).alias("_unparsed"),
     )
     upsert = F.col("op").isin(*UPSERT_OPS)
-    img = lambda name: F.col("image").getField(name)  # noqa: E731
+    img = field_of("image")
     checks: list[tuple[Column, Column]] = [
         (F.col("_unparsed"), F.lit("value is not a JSON object")),
         (F.col("op").isNull(), F.lit("not a Debezium change event: no op")),
@@ -194,8 +208,7 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
         (~F.lower(img("user_id")).rlike(UUID_RE), F.lit("user_id is not a uuid")),
     ]
     checks += [
-        (upsert & img("dob").isNotNull() & img("dob").cast("timestamp").isNull(),
-         F.lit("dob is not a timestamp")),
+        (upsert & img("dob").isNotNull() & img("dob").cast("timestamp").isNull(), F.lit("dob is not a timestamp")),
         (upsert & img("nat").isNotNull() & ~img("nat").rlike(NAT_RE), F.lit("nat is not a two-letter code")),
     ]
     reason: Column | None = None
@@ -209,12 +222,12 @@ def parse_events(raw: DataFrame, schema: StructType = ENVELOPE) -> DataFrame:
         .when(img("purged_at").isNotNull(), F.lit(PURGE))
         .otherwise(F.lit(VALID)),
     )
-    df = df.withColumn(
-        "reason", F.when(F.col("kind") == INVALID, reason).otherwise(F.lit(None).cast("string"))
+    df = df.withColumn("reason", F.when(F.col("kind") == INVALID, reason).otherwise(F.lit(None).cast("string")))
+    return (
+        df.withColumn("user_id", F.lower(img("user_id")))
+        .withColumn("committed_at", F.timestamp_millis(F.col("source_ts_ms")))
+        .drop("_unparsed")
     )
-    return df.withColumn("user_id", F.lower(img("user_id"))).withColumn(
-        "committed_at", F.timestamp_millis(F.col("source_ts_ms"))
-    ).drop("_unparsed")
 
 
 def country_code(country: Column, nat: Column) -> Column:
@@ -236,9 +249,7 @@ def _instant_in_year(ts: Column) -> Column:
     millis_of_second = F.pmod(F.unix_millis(ts), F.lit(1000))  # pmod: right before 1970 too
     day_hour = (F.month(ts) * 100 + F.dayofmonth(ts)) * 100 + F.hour(ts)  # fits an int
     return (
-        day_hour.cast("long") * 10_000_000
-        + (F.minute(ts) * 60 + F.second(ts)).cast("long") * 1000
-        + millis_of_second
+        day_hour.cast("long") * 10_000_000 + (F.minute(ts) * 60 + F.second(ts)).cast("long") * 1000 + millis_of_second
     )
 
 
@@ -277,41 +288,32 @@ def derive_users(events: DataFrame) -> DataFrame:
     """Valid create/update/read events -> rows of Cassandra `users` (pipeline/cql/V001).
 
     The image is the row after the change. `processed_at` is left to the sink (processing_time())."""
-    a = lambda name: F.col("image").getField(name)  # noqa: E731
-    dob = a("dob").cast("timestamp")
+    image = field_of("image")
+    dob = image("dob").cast("timestamp")
     age = age_at(dob, F.col("committed_at"))
+
+    def kept(*names: str) -> list[Column]:
+        """Columns copied from the image as they are."""
+        return [image(name).alias(name) for name in names]
+
     return events.select(
         F.col("user_id"),
-        a("gender").alias("gender"),
-        a("title").alias("title"),
-        a("first_name").alias("first_name"),
-        a("last_name").alias("last_name"),
-        full_name(a("first_name"), a("last_name")).alias("full_name"),
-        a("street_number").alias("street_number"),
-        a("street_name").alias("street_name"),
-        a("city").alias("city"),
-        a("state").alias("state"),
-        a("country").alias("country"),
-        country_code(a("country"), a("nat")).alias("country_code"),
-        a("postcode").alias("postcode"),
-        coordinate(a("latitude"), 90.0).alias("latitude"),
-        coordinate(a("longitude"), 180.0).alias("longitude"),
-        a("tz_offset").alias("tz_offset"),
-        a("tz_description").alias("tz_description"),
-        a("email").alias("email"),
-        email_domain(a("email")).alias("email_domain"),
-        a("username").alias("username"),
+        *kept("gender", "title", "first_name", "last_name"),
+        full_name(image("first_name"), image("last_name")).alias("full_name"),
+        *kept("street_number", "street_name", "city", "state", "country"),
+        country_code(image("country"), image("nat")).alias("country_code"),
+        *kept("postcode"),
+        coordinate(image("latitude"), 90.0).alias("latitude"),
+        coordinate(image("longitude"), 180.0).alias("longitude"),
+        *kept("tz_offset", "tz_description", "email"),
+        email_domain(image("email")).alias("email_domain"),
+        *kept("username"),
         dob.alias("dob"),
         age.alias("age"),
         age_band(age).alias("age_band"),
-        a("registered").cast("timestamp").alias("registered"),
-        a("phone").alias("phone"),
-        a("cell").alias("cell"),
-        a("picture_large").alias("picture_large"),
-        a("picture_medium").alias("picture_medium"),
-        a("picture_thumbnail").alias("picture_thumbnail"),
-        a("nat").alias("nat"),
-        a("ingested_at").cast("timestamp").alias("ingested_at"),
+        image("registered").cast("timestamp").alias("registered"),
+        *kept("phone", "cell", "picture_large", "picture_medium", "picture_thumbnail", "nat"),
+        image("ingested_at").cast("timestamp").alias("ingested_at"),
         F.col("committed_at"),
     )
 
@@ -371,7 +373,7 @@ def analytics_facts(events: DataFrame, keep: tuple[str, ...] = ()) -> DataFrame:
     # Each image's keys computed once, as columns: building them inside the fact structs below
     # repeats them per branch and makes Spark's generated code too large to compile.
     def keys(img: str) -> list[Column]:
-        r = lambda name: F.col(img).getField(name)  # noqa: E731
+        r = field_of(img)
         return [
             country_code(r("country"), r("nat")).alias(f"{img}_cc"),
             r("country").alias(f"{img}_country"),
@@ -379,8 +381,9 @@ def analytics_facts(events: DataFrame, keep: tuple[str, ...] = ()) -> DataFrame:
             age_band(age_at(r("dob").cast("timestamp"), F.col("committed_at"))).alias(f"{img}_band"),
         ]
 
-    valid = valid.select(*keep, "op", "committed_at", F.col("before").isNotNull().alias("has_before"),
-                         *keys("before"), *keys("after"))
+    valid = valid.select(
+        *keep, "op", "committed_at", F.col("before").isNotNull().alias("has_before"), *keys("before"), *keys("after")
+    )
 
     def side(img: str, signup: int, presence: int) -> Column:
         return F.struct(
@@ -401,6 +404,65 @@ def analytics_facts(events: DataFrame, keep: tuple[str, ...] = ()) -> DataFrame:
     )
     # An update without its before image (REPLICA IDENTITY not FULL) cannot say what it moved
     # from: it changes nothing. Every key has a value (unknown ones are counted as such).
-    return valid.select(*keep, F.col("committed_at"), F.explode(facts).alias("f")).select(
-        *keep, "committed_at", "f.*"
+    return valid.select(*keep, F.col("committed_at"), F.explode(facts).alias("f")).select(*keep, "committed_at", "f.*")
+
+
+# The grouping sets of the analytics tables, in GROUP BY order: a grouping_id() bit is set for
+# each of these the set leaves out.
+GROUP_COLUMNS = ("minute", "country_code", "gender", "age_band")
+
+
+def grouping_id(*grouped: str) -> int:
+    """Spark's grouping_id() for a grouping set over GROUP_COLUMNS: bit set = not grouped."""
+    gid = 0
+    for col in GROUP_COLUMNS:
+        gid = (gid << 1) | (0 if col in grouped else 1)
+    return gid
+
+
+# Which analytics table each grouping set feeds.
+COUNTRY_MINUTE = grouping_id("minute", "country_code")
+GENDER_MINUTE = grouping_id("minute", "gender")
+AGE_BAND_MINUTE = grouping_id("minute", "age_band")
+COUNTRY = grouping_id("country_code")
+
+
+def analytics_groups(events: DataFrame, watermark: str) -> DataFrame:
+    """The aggregation behind the analytics tables: signups per commit minute by country, gender
+    and age band, and current users per country, in one stateful aggregation (grouping sets).
+    On a stream, the watermark on the minute lets Spark drop a minute's state once no event can
+    reach it any more, and the checkpointed state makes a replayed batch recount to the same
+    absolute values; on a static DataFrame (the tests) it is the same aggregation, once.
+
+    A change can also reach the topic twice: Kafka Connect (or Debezium after PostgreSQL
+    restarted) re-sends what it sent after its last committed offset. Such a copy has the same
+    WAL position, user and op, so the changes are de-duplicated on those, within the watermark,
+    before they are counted.
+
+    Columns: minute, country_code, gender, age_band (null where the set leaves them out),
+    country, signups, users, gid (grouping_id(), which says the set)."""
+    valid = (
+        events.filter(F.col("kind") == VALID)
+        .withColumn("minute", F.date_trunc("minute", F.col("committed_at")))
+        .withWatermark("minute", watermark)
+    )
+    # Within the watermark on a stream; a static DataFrame is whole, so plainly.
+    change = ["lsn", "user_id", "op"]
+    valid = valid.dropDuplicatesWithinWatermark(change) if valid.isStreaming else valid.dropDuplicates(change)
+    facts = analytics_facts(valid, keep=("minute",))
+    # GROUPING SETS has no DataFrame form before Spark 4: the statement reads a view of `facts`
+    # named after the DataFrame, unique within the session.
+    view = f"streamflow_facts_{id(facts)}"
+    facts.createOrReplaceTempView(view)
+    return facts.sparkSession.sql(
+        f"""
+        SELECT minute, country_code, gender, age_band,
+               max(country) AS country,
+               sum(signups) AS signups,
+               sum(presence) AS users,
+               grouping_id() AS gid
+        FROM {view}
+        GROUP BY GROUPING SETS ((minute, country_code), (minute, gender), (minute, age_band),
+                                (country_code))
+        """
     )

@@ -1,6 +1,7 @@
 #pragma once
-/// Where everything of the local stack lives and which ports it uses, derived once from the
-/// settings. A plain value: cheap to copy, no I/O.
+/// Where everything of a StreamFlow deployment lives and which ports it uses, derived once from
+/// the settings: what `up` starts, and what every other command (serve, bench, watch, ingest
+/// through Airflow) needs to find the services. A plain value: cheap to copy, no I/O.
 
 #include <filesystem>
 #include <optional>
@@ -9,7 +10,7 @@
 #include "base/fs.h"
 #include "config/settings.h"
 
-namespace streamflow::stack {
+namespace streamflow::deploy {
 
 struct Ports {
   int postgres = 5432;
@@ -133,4 +134,4 @@ struct Layout {
   std::string cdc_topic() const { return cdc_topic_prefix + ".staging.users"; }
 };
 
-}  // namespace streamflow::stack
+}  // namespace streamflow::deploy

@@ -1,7 +1,8 @@
 #pragma once
-/// `streamflow watch`: one line of progress per pipeline stage every few seconds, from the
-/// real services (staging row count, CDC topic end offsets, the Spark job's progress file,
-/// Cassandra's analytics), so a data engineer sees records move through every stage.
+/// What each stage of the pipeline has handled, asked of the real services (staging row count,
+/// CDC topic end offsets, the Spark job's progress file, Cassandra's analytics): read by
+/// `serve` (health), `bench` (its samples) and `watch` (one block of lines every few seconds,
+/// so a data engineer sees records move through every stage).
 
 #include <atomic>
 #include <cstdint>
@@ -10,9 +11,11 @@
 #include <ostream>
 #include <string>
 
-#include "stack/layout.h"
+#include "deploy/layout.h"
 
-namespace streamflow::stack {
+namespace streamflow::observe {
+
+using deploy::Layout;
 
 /// What each stage has handled so far; nullopt where the stage did not answer.
 struct PipelineCounts {
@@ -61,4 +64,4 @@ std::string format_pipeline_counts(const PipelineCounts& now,
 void watch_pipeline(const Layout& layout, const std::string& pg_conninfo, double interval_s,
                     int ticks, const std::atomic<bool>& stop, std::ostream& out);
 
-}  // namespace streamflow::stack
+}  // namespace streamflow::observe

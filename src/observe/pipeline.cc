@@ -1,4 +1,4 @@
-#include "stack/watch.h"
+#include "observe/pipeline.h"
 
 #include <fmt/format.h>
 
@@ -13,7 +13,7 @@
 #include "io/kafka.h"
 #include "io/pg.h"
 
-namespace streamflow::stack {
+namespace streamflow::observe {
 
 std::string thousands(std::int64_t v) {
   const auto digits = std::to_string(v < 0 ? -v : v);
@@ -162,4 +162,4 @@ void watch_pipeline(const Layout& layout, const std::string& pg_conninfo, double
   }
 }
 
-}  // namespace streamflow::stack
+}  // namespace streamflow::observe

@@ -1,8 +1,8 @@
-#include "stack/layout.h"
+#include "deploy/layout.h"
 
 #include <unistd.h>
 
-namespace streamflow::stack {
+namespace streamflow::deploy {
 
 Layout Layout::from_settings(const config::Settings& s) {
   Layout l;
@@ -78,4 +78,4 @@ Layout Layout::from_settings(const config::Settings& s) {
   return l;
 }
 
-}  // namespace streamflow::stack
+}  // namespace streamflow::deploy

@@ -1,0 +1,30 @@
+// `streamflow status`: every service with its pid, port, health, version and facts.
+
+#include <iostream>
+
+#include "apps/command.h"
+#include "stack/stack.h"
+
+namespace streamflow::apps {
+namespace {
+
+struct Status final : Command {
+  bool json = false;
+
+  int run(const config::Settings& settings) override {
+    stack::Stack stack(deploy::Layout::from_settings(settings));
+    const auto st = stack.status();
+    std::cout << (json ? stack::format_status_json(st) : stack::format_status_table(st));
+    return st.all_healthy() ? 0 : 3;
+  }
+  void add_options(CLI::App& cmd) override {
+    cmd.add_flag("--json", json, "machine-readable output");
+  }
+};
+
+[[maybe_unused]] const bool kRegistered = register_command<Status>(
+    {30, "status",
+     "each service's pid, port, health and version (exit status 3 unless all are healthy)"});
+
+}  // namespace
+}  // namespace streamflow::apps

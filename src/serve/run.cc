@@ -1,0 +1,46 @@
+#include "serve/run.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "serve/api.h"
+#include "serve/store.h"
+
+namespace streamflow::serve {
+
+base::Result<void> run_until(const deploy::Layout& layout, const RunOptions& options,
+                             ServiceProber prober, const std::atomic<bool>& stop,
+                             std::ostream& out) {
+  HealthMonitor monitor(layout, options.pg_conninfo, std::move(prober), options.refresh_ms);
+  const auto clock = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  cql::ConnectOptions cassandra_options;
+  cassandra_options.contact_point = layout.cassandra_contact_point();
+  CqlStore cassandra(cassandra_options, layout.cassandra_keyspace);
+  CachingStore store(cassandra, options.refresh_ms, clock);
+  Api api(
+      store, [&monitor] { return monitor.latest().first; }, clock);
+  RequestStats stats;
+  Server server(options.server, api, monitor, stats);
+  monitor.start();
+  if (auto r = server.start(); !r) {
+    monitor.stop();
+    return r.error();
+  }
+  out << fmt::format(
+             "serve listening on http://{}:{}/ (dashboard), /api/v1/ (API), /metrics; Ctrl-C "
+             "stops it\n",
+             options.server.host, options.server.port)
+      << std::flush;
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  monitor.stop();  // first: it releases the live-update streams
+  server.stop();
+  return {};
+}
+
+}  // namespace streamflow::serve
