@@ -239,15 +239,50 @@ class LocalStack:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 
+# ---- stacks shared across modules --------------------------------------------------------
+# Started by the first test that asks for one and stopped right after the last one: an idle
+# stack costs a sixth of this machine's CPU, which every module in between would pay.
+
+SHARED_STACKS: dict[str, LocalStack] = {}
+
+# The modules that share a stack run next to each other. Any order passes (each test states what
+# it expects relative to what is already there); this one spares idle stacks.
+MODULE_ORDER = ("e2e/", "serve/", "airflow/", "faults/", "integration/", "spark/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before any shuffling plugin, which then has the last word
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, m in enumerate(MODULE_ORDER) if m in item.nodeid), len(MODULE_ORDER))
+
+    items.sort(key=rank)
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures were torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if not SHARED_STACKS:
+        return
+    items = item.session.items
+    rest = items[items.index(nextitem) :] if nextitem is not None else []
+    for name in list(SHARED_STACKS):
+        if not any(name in getattr(later, "fixturenames", ()) for later in rest):
+            SHARED_STACKS.pop(name).destroy()
+
+
+def shared_stack(fixture: str, stack: LocalStack, timeout: float) -> Iterator[LocalStack]:
+    SHARED_STACKS[fixture] = stack
+    try:
+        stack.up(timeout=timeout)
+        yield stack
+    finally:
+        if SHARED_STACKS.pop(fixture, None) is not None:
+            stack.destroy()
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """The shared, running stack for the integration tests (started once per session)."""
-    s = LocalStack("it")
-    try:
-        s.up()
-        yield s
-    finally:
-        s.destroy()
+    """The running stack of the integration tests: the data services, Connect and the mock API."""
+    yield from shared_stack("stack", LocalStack("it"), timeout=300)
 
 
 @pytest.fixture
@@ -262,9 +297,4 @@ def fresh_stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
 def streaming_stack() -> Iterator[LocalStack]:
     """A running stack with the Spark streaming job and `streamflow serve`: the whole pipeline,
     for the e2e tests and the tests of the API and dashboard."""
-    s = LocalStack("e2e", spark=True, serve=True)
-    try:
-        s.up(timeout=600)
-        yield s
-    finally:
-        s.destroy()
+    yield from shared_stack("streaming_stack", LocalStack("e2e", spark=True, serve=True), timeout=600)

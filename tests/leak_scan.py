@@ -32,6 +32,8 @@ def _grep(needles: list[str], data: bytes | None = None, path: Path | None = Non
         f.flush()
         argv = ["grep", "-aoF", "-f", f.name] + ([str(path)] if path else [])
         proc = subprocess.run(argv, input=data, capture_output=True, timeout=600)
+    if proc.returncode == 2 and path is not None and not path.exists():
+        return set()  # a working file (a state store's write-ahead log) deleted since it was listed
     assert proc.returncode in (0, 1), proc.stderr.decode(errors="replace")
     return {line.decode(errors="replace") for line in proc.stdout.splitlines()}
 

@@ -15,8 +15,13 @@ ANALYTICS_SIGNUP_TABLES = ("signups_by_country_minute", "signups_by_gender_minut
 
 
 def staging_ids(stack: LocalStack) -> set[str]:
+    """The users Cassandra must hold: staging's, and those housekeeping purged from staging once
+    Cassandra had them (a purge is not a delete: Cassandra keeps them)."""
     with stack.pg_connect() as conn:
-        return {str(r[0]) for r in conn.execute("SELECT user_id FROM staging.users")}
+        return {
+            str(r[0])
+            for r in conn.execute("SELECT user_id FROM staging.users UNION SELECT user_id FROM staging.purged_users")
+        }
 
 
 class Cassandra:

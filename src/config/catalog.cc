@@ -141,6 +141,10 @@ const std::vector<SettingSpec>& catalog() {
        "task processes the LocalExecutor runs at once (each is a ~150 MB Python)", false, 1, 64},
       {"airflow.admin_user", Kind::string, "admin",
        "UI login; its password is generated into <state_dir>/airflow/ on first start"},
+      {"airflow.ingest_retry_delay_s", Kind::integer, "5",
+       "seconds before Airflow's first retry of a failed ingest task; each further retry waits "
+       "twice as long (at most 2 minutes), three retries in all",
+       false, 1, 120},
       // `streamflow serve`: REST API, dashboard, health, metrics.
       {"serve.enabled", Kind::boolean, "true", "start `streamflow serve` with the stack"},
       {"serve.host", Kind::string, "127.0.0.1",

@@ -1,9 +1,9 @@
 """Airflow orchestration: the DAG files, and each DAG run with dag.test() on the real stack.
 
 Issue: "Orchestration with Airflow 3". The DagBag tests need no stack. The others share
-`airflow_stack`, the whole pipeline with Airflow, of this module only (housekeeping purges
-staging rows, which other modules' consistency checks must not see). Its DAGs stay paused, so
-only these runs happen. Each test passes alone and in any order: those that need users in the
+`airflow_stack`: the whole pipeline's stack of the e2e and serve tests, with Airflow started on
+it (the other modules' consistency checks count the users housekeeping purges from staging, as
+reconcile does). Its DAGs stay paused, so only these runs happen. Each test passes alone and in any order: those that need users in the
 pipeline ask for `landed_users`.
 """
 
@@ -107,13 +107,14 @@ class Cass:
 
 
 @pytest.fixture(scope="module")
-def airflow_stack() -> Iterator[LocalStack]:
-    s = LocalStack("airflow", spark=True, airflow=True)
-    try:
-        s.up(timeout=600)
-        yield s
-    finally:
-        s.destroy()
+def airflow_stack(streaming_stack: LocalStack) -> LocalStack:
+    """The whole pipeline's stack (the e2e and serve tests'), with Airflow's four components
+    started on it: `up` starts what is enabled and not running."""
+    streaming_stack.env["STREAMFLOW_AIRFLOW_ENABLED"] = "true"
+    # Airflow's retries of a failed ingest wait 1, 2, then 4 s here (5, 10, 20 by default).
+    streaming_stack.env["STREAMFLOW_AIRFLOW_INGEST_RETRY_DELAY_S"] = "1"
+    streaming_stack.up(timeout=600)
+    return streaming_stack
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +213,7 @@ def test_the_ingest_dag_fails_visibly_when_the_api_is_down(airflow_stack: LocalS
     assert run["tasks"]["ingest"]["tries"] == 4
     assert logs.count("`streamflow ingest` exited with status 69") == 4
     assert f"gave up after 1 attempts; last: GET {dead}" in logs
-    assert time.monotonic() - t0 > 5 + 10 + 20
+    assert time.monotonic() - t0 > 1 + 2 + 4
 
 
 def free_port() -> int:

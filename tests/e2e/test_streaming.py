@@ -2,7 +2,8 @@
 Cassandra, and the dead-letter topic.
 
 Issue: "Streaming path: Debezium CDC -> Kafka -> Spark Structured Streaming -> Cassandra",
-end-to-end tests. The tests share one stack with the other e2e and serve tests; each states its
+end-to-end tests. A SIGKILL of the Spark job mid-run is in tests/faults (with every other
+component). The tests share one stack with the other e2e and serve tests; each states its
 own expectations relative to what is already there (`settled_signups`), so it passes alone and in
 any order, and every check of the analytics compares them with the tables' own contents, so a
 double count or a lost change anywhere fails it.
@@ -11,13 +12,9 @@ double count or a lost change anywhere fails it.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,60 +153,3 @@ def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(
     # ... and the stream goes on: new users still arrive.
     ingest(streaming_stack, "-n", "500", "--seed", f"e2e-after-poison-{marker[:6]}")
     wait_until_consistent(streaming_stack, cass, signups + 500, timeout=90)
-
-
-def spark_pid(stack: LocalStack) -> int:
-    st = stack.status()["spark"]
-    assert st["state"] == "healthy", st
-    return int(st["pid"])
-
-
-def test_sigkill_of_the_spark_job_mid_run_loses_nothing_and_counts_nothing_twice(
-    streaming_stack: LocalStack, cass: Cassandra
-) -> None:
-    signups = settled_signups(streaming_stack, cass)
-    before = cass.totals()["signups_by_country_minute"]
-    pid = spark_pid(streaming_stack)
-    ingest_proc = subprocess.Popen(
-        [
-            str(streaming_stack_bin()),
-            "ingest",
-            "-q",
-            "-n",
-            "50000",
-            "--batch-size",
-            "1000",
-            "--seed",
-            f"e2e-sigkill-{uuid.uuid4().hex[:6]}",
-        ],
-        env=streaming_stack.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        # Kill once the job is visibly in the middle of the run.
-        wait_for(
-            lambda: cass.totals()["signups_by_country_minute"] > before + 2000,
-            120,
-            "the job to be part-way through the run",
-            interval=0.5,
-        )
-        os.kill(pid, signal.SIGKILL)
-        out, err = ingest_proc.communicate(timeout=600)
-    finally:
-        if ingest_proc.poll() is None:
-            ingest_proc.kill()
-    assert ingest_proc.returncode == 0, err
-    assert json.loads(out.strip().splitlines()[-1])["inserted"] == 50000
-    # supervisord restarts the job; it resumes from its checkpoints.
-    wait_for(
-        lambda: streaming_stack.status()["spark"].get("pid") not in (None, pid), 60, "supervisord to restart the job"
-    )
-    wait_until_consistent(streaming_stack, cass, signups + 50000, timeout=240)
-
-
-def streaming_stack_bin() -> Path:
-    from conftest import streamflow_bin
-
-    return streamflow_bin()

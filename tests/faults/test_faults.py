@@ -358,25 +358,60 @@ ACCEPTED_CASES = {
 }
 
 
+@dataclass
+class LandedCase:
+    record: dict[str, Any]
+    index: int  # in the one batch every case rode in
+    summary: dict[str, Any]
+
+    @property
+    def user_id(self) -> str:
+        uid: str = self.record["login"]["uuid"]
+        return uid
+
+
+@pytest.fixture(scope="module")
+def landed_cases(faults_stack: LocalStack, api: ScriptedApi) -> dict[str, LandedCase]:
+    """Every case of ACCEPTED_CASES and ABSENT_CASES as one record each, all in one batch of
+    one ingest run (the cases are independent records: one run, one wait for Cassandra)."""
+    seed = "cases-valid-but-unusual"
+    names = list(ACCEPTED_CASES) + list(ABSENT_CASES)
+    records = real_records(faults_stack, seed, len(names))
+    for name, rec in zip(names, records, strict=True):
+        if name in ACCEPTED_CASES:
+            path, value, _ = ACCEPTED_CASES[name]
+            setp(rec, path, value)
+        else:
+            ABSENT_CASES[name][0](rec)
+    api.scripts[seed] = [Reply(body=page(records, seed))]
+    rc, summary, err = ingest(
+        faults_stack, "--url", api.url, "--seed", seed, "-n", str(len(names)), "--batch-size", str(len(names))
+    )
+    assert rc == 0, err
+    summary["rejects"] = rejects_of(faults_stack, seed)
+    return {name: LandedCase(rec, i, summary) for i, (name, rec) in enumerate(zip(names, records, strict=True))}
+
+
+def staged_case(stack: LocalStack, case: LandedCase) -> dict[str, Any]:
+    """The case's staged row; fails when its record was rejected or did not land."""
+    assert not [r for r in case.summary["rejects"] if r[0] == case.index], case.summary["rejects"]
+    found = staged(stack, case.user_id)
+    assert found, f"{case.user_id} is not staged: {case.summary}"
+    return found
+
+
 @pytest.mark.parametrize("name", list(ACCEPTED_CASES))
 def test_unusual_but_valid_text_is_stored_exactly(
-    faults_stack: LocalStack, api: ScriptedApi, cass: Cassandra, name: str
+    faults_stack: LocalStack, landed_cases: dict[str, LandedCase], cass: Cassandra, name: str
 ) -> None:
     with Outcome(name):
-        seed = f"ok-{name}"
-        (rec,) = real_records(faults_stack, seed, 1)
-        path, value, column = ACCEPTED_CASES[name]
-        setp(rec, path, value)
-        api.scripts[seed] = [Reply(body=page([rec], seed))]
-        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "1", "--batch-size", "1")
-        assert rc == 0, err
-        assert (summary["inserted"], summary["rejected"]) == (1, 0), (summary, rejects_of(faults_stack, seed))
-        uid = rec["login"]["uuid"]
-        assert staged(faults_stack, uid)[column] == value
+        case = landed_cases[name]
+        _, value, column = ACCEPTED_CASES[name]
+        assert staged_case(faults_stack, case)[column] == value
         got = wait_for(
-            lambda: cass.rows(f"SELECT {column} FROM users WHERE user_id = %s", uuid.UUID(uid)),
+            lambda: cass.rows(f"SELECT {column} FROM users WHERE user_id = %s", uuid.UUID(case.user_id)),
             90,
-            f"user {uid} in Cassandra",
+            f"user {case.user_id} in Cassandra",
         )
         assert getattr(got[0], column) == value
 
@@ -396,23 +431,18 @@ ABSENT_CASES: dict[str, tuple[Callable[[Any], Any], str]] = {
 
 @pytest.mark.parametrize("name", list(ABSENT_CASES))
 def test_a_record_without_a_field_lands_with_null_there(
-    faults_stack: LocalStack, api: ScriptedApi, cass: Cassandra, name: str
+    faults_stack: LocalStack, landed_cases: dict[str, LandedCase], cass: Cassandra, name: str
 ) -> None:
     with Outcome(name):
-        seed = f"absent-{name}"
-        (rec,) = real_records(faults_stack, seed, 1)
-        drop, column = ABSENT_CASES[name]
-        drop(rec)
-        api.scripts[seed] = [Reply(body=page([rec], seed))]
-        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "1", "--batch-size", "1")
-        assert rc == 0, err
-        assert (summary["inserted"], summary["rejected"]) == (1, 0), (summary, rejects_of(faults_stack, seed))
-        uid = rec["login"]["uuid"]
-        assert staged(faults_stack, uid)[column] is None
+        case = landed_cases[name]
+        column = ABSENT_CASES[name][1]
+        assert staged_case(faults_stack, case)[column] is None
         got = wait_for(
-            lambda: cass.rows(f"SELECT {column}, age_band, country_code FROM users WHERE user_id = %s", uuid.UUID(uid)),
+            lambda: cass.rows(
+                f"SELECT {column}, age_band, country_code FROM users WHERE user_id = %s", uuid.UUID(case.user_id)
+            ),
             90,
-            f"user {uid} in Cassandra",
+            f"user {case.user_id} in Cassandra",
         )
         assert getattr(got[0], column) is None
         assert got[0].age_band and got[0].country_code  # derived from what is there, never null

@@ -50,7 +50,7 @@ import streamflow_cli as cli
 def streamflow_ingest() -> None:
     @task(
         retries=3,
-        retry_delay=timedelta(seconds=5),
+        retry_delay=timedelta(seconds=int(cli.setting("airflow.ingest_retry_delay_s", "5"))),
         retry_exponential_backoff=True,
         max_retry_delay=timedelta(minutes=2),
         execution_timeout=timedelta(minutes=30),
