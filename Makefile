@@ -114,7 +114,7 @@ bench: build ## `streamflow bench` flat out, then at half that rate: per-stage t
 bench-ceiling: build ## the pipeline's two halves measured apart (Spark paused, then alone): CPU per user by service and the highest rate this machine allows, into bench/results/ceiling.json
 	@bash bench/ceiling.sh
 
-test-faults: build-ci ## the fault suite alone (part of `make test`): 65 bad-input cases and SIGKILL of every component
+test-faults: build-ci ## the fault suite alone (part of `make test`): 72 bad-input cases and SIGKILL of every component
 	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests/faults
 
 clean: ## remove build outputs (keeps .deps/, .venv/ and .streamflow/)

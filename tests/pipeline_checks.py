@@ -24,6 +24,15 @@ def staging_ids(stack: LocalStack) -> set[str]:
         }
 
 
+def staged_count(stack: LocalStack) -> int:
+    """len(staging_ids(stack)), counted by PostgreSQL."""
+    with stack.pg_connect() as conn:
+        (n,) = conn.execute(
+            "SELECT count(*) FROM (SELECT user_id FROM staging.users UNION SELECT user_id FROM staging.purged_users) u"
+        ).fetchone() or (0,)
+        return int(n)
+
+
 class Cassandra:
     def __init__(self, stack: LocalStack):
         self.cluster, self.session = stack.cql_session()
@@ -74,25 +83,31 @@ def settled_signups(stack: LocalStack, cass: Cassandra, timeout: float = 180, pe
     state: dict[str, Any] = {}
 
     def snapshot() -> tuple[int, int] | None:
-        pg = staging_ids(stack)
-        ids = cass.user_ids()
-        if len(ids) != len(set(ids)) or set(ids) != pg:
-            return None
-        t = cass.totals()
+        # The totals (a few hundred rows) while they move; every user id once they held.
+        t, staged = cass.totals(), staged_count(stack)
         signups = {t[table] for table in ANALYTICS_SIGNUP_TABLES}
-        if t["users_per_country"] != len(pg) or len(signups) != 1:
+        if t["users_per_country"] != staged or len(signups) != 1:
             return None
-        return (len(pg), signups.pop())
+        return (staged, signups.pop())
+
+    def same_users_on_both_sides() -> bool:
+        ids = cass.user_ids()
+        return len(ids) == len(set(ids)) and set(ids) == staging_ids(stack)
 
     def settled() -> tuple[int, int] | None:
         try:
             now = snapshot()
+            if now is None or now != state.get("last"):
+                state.update(last=now, since=time.monotonic())
+                return None
+            if time.monotonic() - float(state["since"]) < period:
+                return None
+            if same_users_on_both_sides():
+                return now
         except Exception:  # noqa: BLE001 - a service restarting: try again
-            now = None
-        if now is None or now != state.get("last"):
-            state.update(last=now, since=time.monotonic())
-            return None
-        return now if time.monotonic() - float(state["since"]) >= period else None
+            pass
+        state.update(last=None, since=time.monotonic())
+        return None
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -105,13 +120,17 @@ def settled_signups(stack: LocalStack, cass: Cassandra, timeout: float = 180, pe
 
 def wait_until_consistent(stack: LocalStack, cass: Cassandra, created: int, timeout: float) -> float:
     """Seconds until Cassandra and the analytics match staging; fails after `timeout` with the
-    last difference seen."""
+    last difference seen. While the pipeline catches up only the analytics totals and the
+    staging count are read (a few hundred rows); every user id is compared once they agree."""
     start = time.monotonic()
     last = ""
     while time.monotonic() - start < timeout:
         try:
-            assert_consistent(stack, cass, created)
-            return time.monotonic() - start
+            t, staged = cass.totals(), staged_count(stack)
+            if t["users_per_country"] == staged and all(t[table] == created for table in ANALYTICS_SIGNUP_TABLES):
+                assert_consistent(stack, cass, created)
+                return time.monotonic() - start
+            last = f"analytics {t} against {staged} staged users and {created} signups"
         except AssertionError as e:
             last = str(e)[:500]
         except Exception as e:  # noqa: BLE001 - a service restarting: try again

@@ -24,7 +24,8 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
                          {"jmx", ports.cassandra_jmx}},
                .needs_java = true,
                .jars = {{"Cassandra", layout.cassandra_libs, "cassandra-all-"}}}));
-  // Wave 1: Connect keeps its state in Kafka topics and captures PostgreSQL.
+  // Wave 1: Connect keeps its state in Kafka topics and captures PostgreSQL; the Spark job
+  // reads the CDC topic (made with Kafka) and writes Cassandra's tables (made with Cassandra).
   out.push_back(detail::make_connect(
       layout, {.name = "connect",
                .wave = 1,
@@ -38,24 +39,23 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
     out.push_back(detail::make_mock_api(
         layout, {.name = "mock-api", .ports = {{"http", ports.mock_api}}, .runs_self = true}));
   }
-  // Wave 2: the Spark job reads Kafka and writes Cassandra's tables.
   if (layout.spark.enabled) {
     std::vector<NamedPort> ui;
     if (ports.spark_ui != 0) ui.push_back({"ui", ports.spark_ui});
     out.push_back(detail::make_spark(
         layout,
         {.name = "spark",
-         .wave = 2,
+         .wave = 1,
          .ports = std::move(ui),
          .needs_java = true,
          .jars = {{"the Spark connectors", layout.spark.jars_dir, "spark-sql-kafka-0-10_2.12-"}}}));
   }
-  // Wave 3: serve reports on every other stage.
+  // Wave 2: serve reports on every other stage.
   if (layout.serve_enabled) {
     out.push_back(detail::make_serve(
-        layout, {.name = "serve", .wave = 3, .ports = {{"http", ports.serve}}, .runs_self = true}));
+        layout, {.name = "serve", .wave = 2, .ports = {{"http", ports.serve}}, .runs_self = true}));
   }
-  // Airflow: the api-server in wave 2 (after `airflow db migrate`), the rest in wave 3.
+  // Airflow: the api-server in wave 1 (after `airflow db migrate`), the rest in wave 2.
   if (layout.airflow.enabled) {
     for (auto& component : detail::make_airflow(layout)) out.push_back(std::move(component));
   }

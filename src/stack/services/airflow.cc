@@ -13,8 +13,9 @@ namespace {
 
 /// One of Airflow 3's four components, each its own supervisord program (the scheduler's
 /// LocalExecutor and the api-server fork workers, so each is stopped as a process group).
-/// The api-server comes first (wave 2): before it starts, `airflow db migrate` brings the
-/// metadata database up to date; the other three follow once it answers (wave 3).
+/// The api-server comes first (wave 1, once PostgreSQL is up): before it starts, `airflow db
+/// migrate` brings the metadata database up to date; the other three follow once it answers
+/// (wave 2).
 class AirflowService final : public Service {
  public:
   enum class Component { api_server, scheduler, dag_processor, triggerer };
@@ -109,15 +110,15 @@ class AirflowService final : public Service {
   static ServiceSpec spec(const Layout& layout, Component component) {
     switch (component) {
       case Component::api_server:
-        return {.name = "airflow-api", .wave = 2, .ports = {{"http", layout.ports.airflow}}};
+        return {.name = "airflow-api", .wave = 1, .ports = {{"http", layout.ports.airflow}}};
       case Component::scheduler:
-        return {.name = "airflow-scheduler", .wave = 3};
+        return {.name = "airflow-scheduler", .wave = 2};
       case Component::dag_processor:
-        return {.name = "airflow-dags", .wave = 3};
+        return {.name = "airflow-dags", .wave = 2};
       case Component::triggerer:
-        return {.name = "airflow-triggerer", .wave = 3};
+        return {.name = "airflow-triggerer", .wave = 2};
     }
-    return {.name = "airflow", .wave = 3};
+    return {.name = "airflow", .wave = 2};
   }
 
   Component component_;
