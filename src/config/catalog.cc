@@ -35,6 +35,27 @@ const std::vector<SettingSpec>& catalog() {
       {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on 127.0.0.1", false, 1,
        65535},
       {"connect.heap_mb", Kind::integer, "1024", "Kafka Connect JVM max heap", false, 128, 16384},
+      // The schema registry (Apicurio Registry, Confluent-compatible API), storage in PostgreSQL.
+      {"registry.enabled", Kind::boolean, "true",
+       "start the schema registry with the stack (its schemas are kept in PostgreSQL)"},
+      {"registry.port", Kind::integer, "8081",
+       "schema registry REST port on 127.0.0.1 (Confluent-compatible API under /apis/ccompat/v7)",
+       false, 1, 65535},
+      {"registry.management_port", Kind::integer, "9001",
+       "schema registry health and metrics port on 127.0.0.1", false, 1, 65535},
+      {"registry.java_home", Kind::path, "",
+       "Java 21 or newer for the registry; empty: the first of /usr/lib/jvm/temurin-25-jdk-amd64, "
+       "/usr/lib/jvm/java-21-openjdk-amd64 and the JDK `make setup` installs into "
+       "<deps_dir>/jdk when neither is there"},
+      {"registry.heap_mb", Kind::integer, "256", "schema registry JVM max heap", false, 64, 16384},
+      {"registry.database", Kind::string, "streamflow_registry",
+       "PostgreSQL database (and role) holding the registry's schemas"},
+      {"registry.password", Kind::string, "",
+       "password of the registry's PostgreSQL role; generated into <state_dir>/secrets/ when unset",
+       true},
+      {"registry.compatibility", Kind::string, "BACKWARD_TRANSITIVE",
+       "compatibility every subject is held to (BACKWARD, BACKWARD_TRANSITIVE, FULL, "
+       "FULL_TRANSITIVE): a new schema version must read what every older one wrote"},
       // Cassandra.
       {"cassandra.port", Kind::integer, "9042", "Cassandra CQL (native) port on 127.0.0.1", false,
        1, 65535},

@@ -4,6 +4,18 @@
 
 namespace streamflow::deploy {
 
+std::filesystem::path registry_java(const std::filesystem::path& java_home,
+                                    const std::filesystem::path& deps_dir) {
+  if (!java_home.empty()) return java_home / "bin" / "java";
+  const std::filesystem::path candidates[] = {
+      "/usr/lib/jvm/temurin-25-jdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64", deps_dir / "jdk"};
+  std::error_code ec;
+  for (const auto& home : candidates) {
+    if (std::filesystem::exists(home / "bin" / "java", ec)) return home / "bin" / "java";
+  }
+  return deps_dir / "jdk" / "bin" / "java";  // named in check_installed's error
+}
+
 Layout Layout::from_settings(const config::Settings& s) {
   Layout l;
   l.settings = s;
@@ -61,6 +73,14 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.ports.airflow = static_cast<int>(s.get_int("airflow.port"));
   l.serve_enabled = s.get_bool("serve.enabled");
   l.ports.serve = static_cast<int>(s.get_int("serve.port"));
+  l.registry.enabled = s.get_bool("registry.enabled");
+  l.registry.java = registry_java(s.get_path("registry.java_home"), l.deps_dir);
+  l.registry.home = l.deps_dir / "registry";
+  l.registry.heap_mb = static_cast<int>(s.get_int("registry.heap_mb"));
+  l.registry.database = s.get("registry.database");
+  l.registry.compatibility = s.get("registry.compatibility");
+  l.ports.registry = static_cast<int>(s.get_int("registry.port"));
+  l.ports.registry_management = static_cast<int>(s.get_int("registry.management_port"));
   if (geteuid() == 0) l.service_user = s.get("service_user");
   l.kafka_heap_mb = static_cast<int>(s.get_int("kafka.heap_mb"));
   l.kafka_partitions = static_cast<int>(s.get_int("kafka.partitions"));

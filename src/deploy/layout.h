@@ -24,6 +24,8 @@ struct Ports {
   int spark_ui = 4040;  ///< 0: no Spark UI
   int airflow = 8080;
   int serve = 8090;
+  int registry = 8081;
+  int registry_management = 9001;
 };
 
 /// How `up` runs Airflow (settings airflow.*).
@@ -53,6 +55,21 @@ struct SparkJob {
   int write_batch_rows = 20;
   int write_concurrency = 16;
 };
+
+/// How `up` runs the schema registry (settings registry.*).
+struct Registry {
+  bool enabled = true;
+  std::filesystem::path java;  ///< Java 21+ (the registry's own; the others run on Java 17)
+  std::filesystem::path home;  ///< the unpacked Apicurio Registry (quarkus-run.jar)
+  int heap_mb = 256;
+  std::string database;  ///< also the name of its PostgreSQL role
+  std::string compatibility;
+};
+
+/// Java 21+ for the registry: `java_home` when set, else the first that exists of Temurin 25,
+/// OpenJDK 21 and the JDK deps/setup.sh installs into <deps_dir>/jdk.
+std::filesystem::path registry_java(const std::filesystem::path& java_home,
+                                    const std::filesystem::path& deps_dir);
 
 struct Layout {
   std::filesystem::path state_dir;
@@ -91,6 +108,7 @@ struct Layout {
   int mock_api_threads = 4;
   SparkJob spark;
   Airflow airflow;
+  Registry registry;
   bool serve_enabled = true;
   config::Settings settings;  ///< for secrets (config::secret)
   int start_timeout_s = 180;
@@ -129,6 +147,14 @@ struct Layout {
     return airflow_home() / "simple_auth_manager_passwords.json.generated";
   }
   std::string serve_url() const { return "http://127.0.0.1:" + std::to_string(ports.serve) + "/"; }
+  /// The registry's Confluent-compatible API, e.g. for a Confluent client's schema.registry.url.
+  std::string registry_url() const {
+    return "http://127.0.0.1:" + std::to_string(ports.registry) + "/apis/ccompat/v7";
+  }
+  /// Quarkus configuration of the registry (it holds the database password: 0600).
+  std::filesystem::path registry_config_file() const {
+    return state_dir / "registry" / "application.properties";
+  }
   std::string airflow_url() const { return "http://127.0.0.1:" + std::to_string(ports.airflow); }
   /// The CDC topic of staging.users.
   std::string cdc_topic() const { return cdc_topic_prefix + ".staging.users"; }

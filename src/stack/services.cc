@@ -24,7 +24,8 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
                          {"jmx", ports.cassandra_jmx}},
                .needs_java = true,
                .jars = {{"Cassandra", layout.cassandra_libs, "cassandra-all-"}}}));
-  // Wave 1: Connect keeps its state in Kafka topics and captures PostgreSQL; the Spark job
+  // Wave 1: the schema registry keeps its schemas in PostgreSQL (Java 21+: its own, checked in
+  // its file). Connect keeps its state in Kafka topics and captures PostgreSQL; the Spark job
   // reads the CDC topic (made with Kafka) and writes Cassandra's tables (made with Cassandra).
   out.push_back(detail::make_connect(
       layout, {.name = "connect",
@@ -35,6 +36,12 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
                         {"Debezium PostgreSQL connector",
                          layout.connect_plugins / "debezium-connector-postgres",
                          "debezium-connector-postgres-"}}}));
+  if (layout.registry.enabled) {
+    out.push_back(detail::make_registry(
+        layout, {.name = "registry",
+                 .wave = 1,
+                 .ports = {{"http", ports.registry}, {"management", ports.registry_management}}}));
+  }
   if (layout.mock_api_enabled) {
     out.push_back(detail::make_mock_api(
         layout, {.name = "mock-api", .ports = {{"http", ports.mock_api}}, .runs_self = true}));

@@ -19,7 +19,7 @@ from conftest import LocalStack, row, wait_for
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ["postgres", "kafka", "cassandra", "connect", "mock-api"]
+SERVICES = ["postgres", "kafka", "cassandra", "connect", "registry", "mock-api"]
 
 
 def kcat(*args: str, data: str | None = None, timeout: float = 60) -> str:
@@ -51,6 +51,7 @@ def test_status_reports_every_service_healthy_with_pid_port_and_version(stack: L
     assert st["cassandra"]["version"].startswith("5.0.")
     assert "debezium 3.7.0.Final" in st["connect"]["version"]
     assert st["mock-api"]["version"].startswith("streamflow ")
+    assert st["registry"]["version"].startswith("3.")
 
 
 def test_postgres_select_one_as_streamflow_role(stack: LocalStack) -> None:

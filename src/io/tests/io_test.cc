@@ -6,6 +6,7 @@
 #include "io/http.h"
 #include "io/migrations.h"
 #include "io/pg.h"
+#include "io/registry.h"
 
 namespace streamflow::io {
 namespace {
@@ -60,6 +61,32 @@ TEST(Migrations, ListedInVersionOrderAndMisnamedFilesRefused) {
   EXPECT_FALSE(list_migrations(dir).ok());
   std::filesystem::remove_all(dir);
   EXPECT_EQ(list_migrations(dir).error().code, base::Errc::not_found);
+}
+
+TEST(Registry, ParsesSubjectsVersionsAndCompatibility) {
+  auto subjects = parse_subjects(R"(["streamflow.staging.users-key","streamflow.dlq-value"])");
+  ASSERT_TRUE(subjects);
+  EXPECT_EQ(*subjects,
+            (std::vector<std::string>{"streamflow.staging.users-key", "streamflow.dlq-value"}));
+  EXPECT_FALSE(parse_subjects(R"({"subjects": []})"));
+  EXPECT_FALSE(parse_subjects(R"([1, 2])"));
+
+  auto version = parse_schema_version(
+      R"({"subject":"t-value","version":3,"id":7,"schema":"{\"type\":\"string\"}"})");
+  ASSERT_TRUE(version);
+  EXPECT_EQ(version->subject, "t-value");
+  EXPECT_EQ(version->version, 3);
+  EXPECT_EQ(version->id, 7);
+  EXPECT_EQ(version->schema, R"({"type":"string"})");
+  EXPECT_FALSE(parse_schema_version(R"({"subject":"t-value","version":"3","id":7})"));
+  EXPECT_FALSE(parse_schema_version("<html>502</html>"));
+
+  EXPECT_EQ(parse_compatibility(R"({"compatibilityLevel":"BACKWARD"})").value(), "BACKWARD");
+  EXPECT_EQ(parse_compatibility(R"({"compatibility":"FULL"})").value(), "FULL");
+  EXPECT_FALSE(parse_compatibility(R"({"level":"FULL"})"));
+  EXPECT_EQ(encode_path_segment("streamflow.staging.users-value"),
+            "streamflow.staging.users-value");
+  EXPECT_EQ(encode_path_segment("a b/c"), "a%20b%2Fc");
 }
 
 }  // namespace

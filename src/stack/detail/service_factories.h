@@ -19,6 +19,7 @@ using base::Result;
 std::unique_ptr<Service> make_postgres(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_kafka(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_cassandra(const Layout& layout, ServiceSpec spec);
+std::unique_ptr<Service> make_registry(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_connect(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_mock_api(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_spark(const Layout& layout, ServiceSpec spec);

@@ -69,45 +69,26 @@ struct PostgresService final : Service {
     if (!password) return password.error();
     auto conn = io::Connection::open(postgres_admin_conninfo(layout_));
     if (!conn) return conn.error();
-    const auto role = conn->quote_identifier(layout_.postgres_user);
-    auto role_exists =
-        conn->exec("SELECT 1 FROM pg_roles WHERE rolname = $1", {layout_.postgres_user});
-    if (!role_exists) return role_exists.error();
-    if (role_exists->size() == 0) {
-      if (auto r = conn->exec("CREATE ROLE " + role + " LOGIN REPLICATION"); !r) return r.error();
-    }
     // The password is sent over the local socket only; log_statement stays at its default (none).
-    if (auto r = conn->exec("ALTER ROLE " + role + " WITH LOGIN REPLICATION PASSWORD " +
-                            conn->quote_literal(*password));
-        !r) {
-      return r.error();
-    }
-    auto db_exists =
-        conn->exec("SELECT 1 FROM pg_database WHERE datname = $1", {layout_.postgres_database});
-    if (!db_exists) return db_exists.error();
-    if (db_exists->size() == 0) {
-      if (auto r = conn->exec("CREATE DATABASE " +
-                              conn->quote_identifier(layout_.postgres_database) + " OWNER " + role);
-          !r) {
-        return r.error();
-      }
-    }
+    if (auto r = ensure_role(*conn, layout_.postgres_user, "LOGIN REPLICATION", *password); !r)
+      return r;
+    if (auto r = ensure_database(*conn, layout_.postgres_database, layout_.postgres_user); !r)
+      return r;
+    // Airflow's metadata and the registry's schemas: each its own role and database, so their
+    // tables never mix with the pipeline's. Airflow connects over the local socket (no
+    // password); the registry over TCP (JDBC), with its own generated password.
     if (layout_.airflow.enabled) {
-      // Airflow's metadata: its own role (no password: it connects over the local socket) and
-      // database, so its tables never mix with the pipeline's.
       const auto& name = layout_.airflow.database;
-      const auto ident = conn->quote_identifier(name);
-      auto af_role = conn->exec("SELECT 1 FROM pg_roles WHERE rolname = $1", {name});
-      if (!af_role) return af_role.error();
-      if (af_role->size() == 0) {
-        if (auto r = conn->exec("CREATE ROLE " + ident + " LOGIN"); !r) return r.error();
-      }
-      auto af_db = conn->exec("SELECT 1 FROM pg_database WHERE datname = $1", {name});
-      if (!af_db) return af_db.error();
-      if (af_db->size() == 0) {
-        if (auto r = conn->exec("CREATE DATABASE " + ident + " OWNER " + ident); !r)
-          return r.error();
-      }
+      if (auto r = ensure_role(*conn, name, "LOGIN", std::nullopt); !r) return r;
+      if (auto r = ensure_database(*conn, name, name); !r) return r;
+    }
+    if (layout_.registry.enabled) {
+      auto registry_password =
+          config::secret(layout_.settings, "registry.password", "registry.password", true);
+      if (!registry_password) return registry_password.error();
+      const auto& name = layout_.registry.database;
+      if (auto r = ensure_role(*conn, name, "LOGIN", *registry_password); !r) return r;
+      if (auto r = ensure_database(*conn, name, name); !r) return r;
     }
     return migrate(out);
   }
@@ -117,6 +98,36 @@ struct PostgresService final : Service {
  private:
   Result<std::string> pipeline_password() const {
     return config::secret(layout_.settings, "postgres.password", "postgres.password", true);
+  }
+
+  /// A role with `attributes` ("LOGIN REPLICATION"); its password is (re)set when given.
+  static Result<void> ensure_role(io::Connection& conn, const std::string& name,
+                                  const std::string& attributes,
+                                  const std::optional<std::string>& password) {
+    const auto ident = conn.quote_identifier(name);
+    auto role = conn.exec("SELECT 1 FROM pg_roles WHERE rolname = $1", {name});
+    if (!role) return role.error();
+    if (role->size() == 0) {
+      if (auto r = conn.exec("CREATE ROLE " + ident + " " + attributes); !r) return r.error();
+    }
+    if (!password) return {};
+    if (auto r = conn.exec("ALTER ROLE " + ident + " WITH " + attributes + " PASSWORD " +
+                           conn.quote_literal(*password));
+        !r)
+      return r.error();
+    return {};
+  }
+
+  static Result<void> ensure_database(io::Connection& conn, const std::string& name,
+                                      const std::string& owner) {
+    auto db = conn.exec("SELECT 1 FROM pg_database WHERE datname = $1", {name});
+    if (!db) return db.error();
+    if (db->size() != 0) return {};
+    if (auto r = conn.exec("CREATE DATABASE " + conn.quote_identifier(name) + " OWNER " +
+                           conn.quote_identifier(owner));
+        !r)
+      return r.error();
+    return {};
   }
 
   /// Applies the staging schema migrations as the pipeline role (so it owns the tables).
