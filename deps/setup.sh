@@ -53,7 +53,7 @@ MVN_PROPS=(-Dkafka.version="$KAFKA_VERSION" -Dkafka.scala.version="$KAFKA_SCALA_
            -Dlog4j.version="$LOG4J_VERSION" -Dcassandra.version="$CASSANDRA_VERSION"
            -Ddebezium.version="$DEBEZIUM_VERSION" -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
            -Dspark.version="$SPARK_VERSION" -Dspark.cassandra.connector.version="$SPARK_CASSANDRA_CONNECTOR_VERSION"
-           -Dregistry.version="$REGISTRY_VERSION")
+           -Dregistry.version="$REGISTRY_VERSION" -Davro.converter.version="$AVRO_CONVERTER_VERSION")
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}"
 want=$(fingerprint deps/versions.env deps/maven/settings.xml deps/maven/*/pom.xml)
 if [[ -f "$DEPS_DIR/.maven-stamp" && "$(cat "$DEPS_DIR/.maven-stamp")" == "$want" ]]; then
@@ -83,13 +83,19 @@ else
   mvn_run -f deps/maven/debezium/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/connect-plugins.new" \
     -Dmdep.overWriteReleases=true \
     || die "could not resolve the Debezium PostgreSQL plugin ${DEBEZIUM_VERSION} from Maven Central"
-  step "  spark connectors: kafka ${SPARK_VERSION}, cassandra ${SPARK_CASSANDRA_CONNECTOR_VERSION}"
+  step "  spark connectors: kafka and avro ${SPARK_VERSION}, cassandra ${SPARK_CASSANDRA_CONNECTOR_VERSION}"
   # Only what the pyspark wheel lacks: two copies of Scala, Hadoop or slf4j on one classpath break
   # Spark (scala-collection-compat stays: the connector needs a newer one than pyspark bundles).
   mvn_run -f deps/maven/spark/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/spark-jars.new" \
-    -DexcludeGroupIds=org.scala-lang,org.apache.hadoop,org.slf4j,org.lz4,org.xerial.snappy,commons-logging,io.dropwizard.metrics,com.thoughtworks.paranamer,com.google.code.findbugs \
+    -DexcludeGroupIds=org.scala-lang,org.apache.hadoop,org.slf4j,org.lz4,org.xerial.snappy,commons-logging,io.dropwizard.metrics,com.thoughtworks.paranamer,com.google.code.findbugs,org.apache.avro,org.tukaani \
     -DexcludeArtifactIds=commons-lang3,spark-tags_2.12 \
     || die "could not resolve the Spark connectors from Maven Central"
+  step "  avro converter for connect: apicurio-registry-utils-converter ${AVRO_CONVERTER_VERSION}"
+  # Beside Debezium under plugin.path; the worker's own Kafka and slf4j jars must be the only ones.
+  mvn_run -f deps/maven/avro-converter/pom.xml "$DEP_PLUGIN:copy-dependencies" \
+    -DoutputDirectory="$DEPS_DIR/connect-plugins.new/apicurio-avro-converter" \
+    -DexcludeArtifactIds=kafka-clients,connect-api,connect-json -DexcludeGroupIds=org.slf4j \
+    || die "could not resolve the Avro converter ${AVRO_CONVERTER_VERSION} from Maven Central"
   step "  apicurio registry ${REGISTRY_VERSION} (~160 MB)"
   mvn_run -f deps/maven/registry/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/registry.new" \
     -Dmdep.overWriteReleases=true \

@@ -90,7 +90,7 @@ class LocalStack:
     """One local stack: a state directory, a set of ports, and the CLI to drive them."""
 
     def __init__(
-        self, name: str, spark: bool = False, airflow: bool = False, serve: bool = False, registry: bool = False
+        self, name: str, spark: bool = False, airflow: bool = False, serve: bool = False, registry: bool = True
     ):
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
@@ -112,7 +112,7 @@ class LocalStack:
         # `streamflow serve` (light) where a test reads its API or dashboard.
         self.env["STREAMFLOW_SERVE_ENABLED"] = "true" if serve else "false"
         self.env["STREAMFLOW_SERVE_WEB_DIR"] = str(REPO / "web/dist")
-        # The schema registry (a JVM, ~270 MB) where a test reads or writes schemas.
+        # The schema registry (a JVM, ~270 MB): Connect writes Avro with the schemas it holds.
         self.env["STREAMFLOW_REGISTRY_ENABLED"] = "true" if registry else "false"
         self.env.pop("STREAMFLOW_CONFIG", None)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
@@ -294,7 +294,7 @@ def shared_stack(fixture: str, stack: LocalStack, timeout: float) -> Iterator[Lo
 def stack() -> Iterator[LocalStack]:
     """The running stack of the integration tests: the data services, Connect, the schema
     registry and the mock API."""
-    yield from shared_stack("stack", LocalStack("it", registry=True), timeout=300)
+    yield from shared_stack("stack", LocalStack("it"), timeout=300)
 
 
 @pytest.fixture

@@ -139,19 +139,6 @@ def wait_until_consistent(stack: LocalStack, cass: Cassandra, created: int, time
     raise AssertionError(f"Cassandra did not match staging within {timeout} s: {last}")
 
 
-def kcat_consume(stack: LocalStack, topic: str) -> list[dict[str, Any]]:
-    proc = subprocess.run(
-        ["kcat", "-b", stack.kafka_bootstrap(), "-t", topic, "-C", "-o", "beginning", "-e", "-q", "-J"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if "Unknown topic or partition" in proc.stderr:
-        return []
-    assert proc.returncode == 0, proc.stderr
-    return [json.loads(line) for line in proc.stdout.splitlines()]
-
-
 def kcat_topics(stack: LocalStack) -> set[str]:
     """The names of the broker's topics, from its metadata."""
     proc = subprocess.run(
@@ -174,3 +161,193 @@ def kcat_produce(stack: LocalStack, topic: str, key: str, value: str | bytes, pa
             timeout=60,
         )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+
+
+# ---- Avro in the Confluent wire format (the CDC and dead-letter topics) -------------------
+
+
+def registry_get(stack: LocalStack, path: str) -> Any:
+    """One GET of the registry's Confluent-compatible API, decoded."""
+    import urllib.request
+
+    with urllib.request.urlopen(stack.registry_url + path, timeout=10) as res:
+        return json.loads(res.read())
+
+
+def confluent_header(schema_id: int) -> bytes:
+    return b"\x00" + schema_id.to_bytes(4, "big")
+
+
+def _named(schema: Any, found: dict[str, Any]) -> dict[str, Any]:
+    """Every record defined in a schema, by name and full name (a field may refer to one by name)."""
+    if isinstance(schema, list):
+        for branch in schema:
+            _named(branch, found)
+    elif isinstance(schema, dict):
+        if schema.get("type") == "record":
+            found[schema["name"]] = schema
+            if schema.get("namespace"):
+                found[f"{schema['namespace']}.{schema['name']}"] = schema
+            for f in schema["fields"]:
+                _named(f["type"], found)
+        elif isinstance(schema.get("type"), (dict, list)):
+            _named(schema["type"], found)
+    return found
+
+
+def _filled(schema: Any, value: Any, named: dict[str, Any]) -> Any:
+    """`value` completed for fastavro: a record's missing required fields get a zero value of
+    their type (fields with a default are left to it)."""
+    if isinstance(schema, str) and schema in named:
+        schema = named[schema]
+    if isinstance(schema, list):
+        if value is None:
+            return None
+        branch = next(b for b in schema if b != "null")
+        return _filled(branch, value, named)
+    if isinstance(schema, dict) and schema.get("type") == "record":
+        given = dict(value or {})
+        out = {}
+        for f in schema["fields"]:
+            if f["name"] in given:
+                out[f["name"]] = _filled(f["type"], given[f["name"]], named)
+            elif "default" not in f:
+                out[f["name"]] = _filled(f["type"], _zero(f["type"], named), named)
+        return out
+    return value
+
+
+def _zero(schema: Any, named: dict[str, Any]) -> Any:
+    if isinstance(schema, str) and schema in named:
+        schema = named[schema]
+    kind = schema.get("type") if isinstance(schema, dict) else schema
+    if isinstance(schema, list):
+        return None if "null" in schema else _zero(schema[0], named)
+    if kind == "record":
+        return {}
+    if kind == "enum":
+        return schema["symbols"][0]
+    if isinstance(kind, (dict, list)):
+        return _zero(kind, named)
+    return {"string": "", "long": 0, "int": 0, "boolean": False, "bytes": b"", "double": 0.0, "float": 0.0}.get(
+        str(kind), None
+    )
+
+
+class ChangeEncoder:
+    """Writes Debezium change events of staging.users as its Avro converter does, with the
+    schema it registered (the latest version of <topic>-value): for poison that the job must
+    decode before it can find what is wrong."""
+
+    def __init__(self, stack: LocalStack, topic: str = "streamflow.staging.users"):
+        import fastavro
+
+        latest = registry_get(stack, f"/subjects/{topic}-value/versions/latest")
+        self.schema_id = int(latest["id"])
+        self.schema = json.loads(latest["schema"])
+        self._parsed = fastavro.parse_schema(self.schema)
+
+    def encode(self, event: dict[str, Any]) -> bytes:
+        import io
+
+        import fastavro
+
+        buf = io.BytesIO()
+        fastavro.schemaless_writer(buf, self._parsed, _filled(self.schema, event, _named(self.schema, {})))
+        return confluent_header(self.schema_id) + buf.getvalue()
+
+    def change(
+        self, op: str = "c", after: dict[str, Any] | None = None, before: dict[str, Any] | None = None, ts_ms: int = 1
+    ) -> bytes:
+        source = {"ts_ms": ts_ms, "lsn": 1, "snapshot": "false", "table": "users"}
+        return self.encode({"op": op, "after": after, "before": before, "source": source, "ts_ms": ts_ms})
+
+
+def kcat_consume_raw(stack: LocalStack, topic: str) -> list[tuple[int, int, bytes | None, bytes | None]]:
+    """Every message of a topic as (partition, offset, key, value), byte for byte."""
+    proc = subprocess.run(
+        [
+            "kcat",
+            "-b",
+            stack.kafka_bootstrap(),
+            "-t",
+            topic,
+            "-C",
+            "-o",
+            "beginning",
+            "-e",
+            "-q",
+            "-f",
+            "%p %o %K %S\n%k%s",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    if b"Unknown topic or partition" in proc.stderr:
+        return []
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    out: list[tuple[int, int, bytes | None, bytes | None]] = []
+    data, pos = proc.stdout, 0
+    while pos < len(data):
+        end = data.index(b"\n", pos)
+        partition, offset, key_len, value_len = (int(x) for x in data[pos:end].split())
+        pos = end + 1
+        key = data[pos : pos + key_len] if key_len >= 0 else None
+        pos += max(key_len, 0)
+        value = data[pos : pos + value_len] if value_len >= 0 else None
+        pos += max(value_len, 0)
+        out.append((partition, offset, key, value))
+    return out
+
+
+class AvroReader:
+    """Decodes Confluent-framed Avro by the schema id in its header, fetching each id once from
+    the registry (what a Confluent deserializer does)."""
+
+    def __init__(self, stack: LocalStack):
+        self.stack = stack
+        self.schemas: dict[int, Any] = {}
+
+    def decode(self, data: bytes | None) -> Any:
+        import io
+
+        import fastavro
+
+        if data is None:
+            return None
+        assert data[:1] == b"\x00" and len(data) >= 5, f"not Avro in the Confluent wire format: {data[:40]!r}"
+        schema_id = int.from_bytes(data[1:5], "big")
+        if schema_id not in self.schemas:
+            found = registry_get(self.stack, f"/schemas/ids/{schema_id}")
+            self.schemas[schema_id] = fastavro.parse_schema(json.loads(found["schema"]))
+        return fastavro.schemaless_reader(io.BytesIO(data[5:]), self.schemas[schema_id], None)
+
+
+def cdc_events(stack: LocalStack, topic: str = "streamflow.staging.users") -> list[dict[str, Any]]:
+    """Every message of the CDC topic, key and value decoded: {"key", "value" (None for a
+    tombstone), "partition", "offset", "value_bytes"}."""
+    reader = AvroReader(stack)
+    return [
+        {
+            "key": reader.decode(key),
+            "value": reader.decode(value),
+            "partition": partition,
+            "offset": offset,
+            "value_bytes": len(value or b""),
+        }
+        for partition, offset, key, value in kcat_consume_raw(stack, topic)
+    ]
+
+
+def dead_letters(stack: LocalStack, topic: str = "streamflow.dlq") -> list[dict[str, Any]]:
+    """The dead-letter topic's records, decoded through the registry like any Confluent
+    consumer would: by the schema id in each message's header. Each has the record's fields
+    (its `value`, the original bytes) and `message_key`, the Kafka key as text."""
+    reader = AvroReader(stack)
+    out = []
+    for _, _, key, value in kcat_consume_raw(stack, topic):
+        record = reader.decode(value)
+        assert isinstance(record, dict)
+        record["message_key"] = key.decode(errors="replace") if key is not None else None
+        out.append(record)
+    return out

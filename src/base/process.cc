@@ -147,14 +147,17 @@ std::optional<ProcStat> parse_proc_stat(std::string_view line) {
   ProcStat st;
   std::istringstream head{std::string(line.substr(0, open))};
   if (!(head >> st.pid)) return std::nullopt;
-  // Fields from 3 (state) on: ppid is 4, utime 14, stime 15, rss 24.
+  // Fields from 3 (state) on: ppid is 4, utime 14, stime 15, cutime 16, cstime 17, rss 24.
   std::istringstream rest{std::string(line.substr(close + 1))};
   std::vector<std::string> f;
   for (std::string tok; rest >> tok;) f.push_back(std::move(tok));
   if (f.size() < 22) return std::nullopt;
   try {
     st.ppid = static_cast<pid_t>(std::stol(f[1]));
-    st.cpu_ticks = std::stoull(f[11]) + std::stoull(f[12]);
+    // With the children it has reaped: a tree's CPU must not drop when a short-lived child
+    // (a PostgreSQL backend of one connection) exits between two samples.
+    st.cpu_ticks =
+        std::stoull(f[11]) + std::stoull(f[12]) + std::stoull(f[13]) + std::stoull(f[14]);
     st.rss_pages = std::stoull(f[21]);
   } catch (const std::exception&) {
     return std::nullopt;

@@ -49,7 +49,8 @@ std::uint64_t process_tree_rss_bytes(pid_t pid);
 struct ProcStat {
   pid_t pid = 0;
   pid_t ppid = 0;
-  std::uint64_t cpu_ticks = 0;  ///< user + system time, in clock ticks
+  /// user + system time, its own and its reaped children's, in clock ticks
+  std::uint64_t cpu_ticks = 0;
   std::uint64_t rss_pages = 0;
 };
 /// Parses a /proc/<pid>/stat line (the command in field 2 may hold spaces and parentheses).

@@ -115,6 +115,9 @@ const std::vector<SettingSpec>& catalog() {
        "Debezium topic prefix: changes of staging.users go to <prefix>.staging.users"},
       {"cdc.slot", Kind::string, "streamflow_cdc",
        "PostgreSQL replication slot (and publication) of the connector"},
+      {"cdc.format", Kind::string, "avro",
+       "change events on the CDC topic: avro (Confluent wire format, schemas in the registry) or "
+       "json (schemaless)"},
       {"cdc.heartbeat_ms", Kind::integer, "10000",
        "Debezium heartbeat: keeps the slot advancing when tables are idle", false, 1000, 3600000},
       // The Spark Structured Streaming job (pipeline/spark).

@@ -47,6 +47,7 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.cdc_topic_prefix = s.get("cdc.topic_prefix");
   l.cdc_slot = s.get("cdc.slot");
   l.cdc_heartbeat_ms = static_cast<int>(s.get_int("cdc.heartbeat_ms"));
+  l.cdc_format = s.get("cdc.format");
   l.mock_api_threads = static_cast<int>(s.get_int("mock_api.threads"));
   l.ports.mock_api = static_cast<int>(s.get_int("mock_api.port"));
   l.spark.enabled = s.get_bool("spark.enabled");

@@ -105,6 +105,8 @@ struct Layout {
   std::string cdc_topic_prefix;
   std::string cdc_slot;
   int cdc_heartbeat_ms = 10000;
+  std::string cdc_format = "avro";  ///< avro or json (cdc.format)
+  bool cdc_avro() const { return cdc_format == "avro"; }
   int mock_api_threads = 4;
   SparkJob spark;
   Airflow airflow;
@@ -150,6 +152,10 @@ struct Layout {
   /// The registry's Confluent-compatible API, e.g. for a Confluent client's schema.registry.url.
   std::string registry_url() const {
     return "http://127.0.0.1:" + std::to_string(ports.registry) + "/apis/ccompat/v7";
+  }
+  /// The registry's own v2 API, which Connect's Avro converter (Apicurio 2.6) speaks.
+  std::string registry_v2_url() const {
+    return "http://127.0.0.1:" + std::to_string(ports.registry) + "/apis/registry/v2";
   }
   /// Quarkus configuration of the registry (it holds the database password: 0600).
   std::filesystem::path registry_config_file() const {

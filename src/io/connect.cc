@@ -16,6 +16,20 @@ std::string ConnectorState::summary() const {
   return out;
 }
 
+std::string trace_cause(const std::string& trace) {
+  std::string cause;
+  std::size_t start = 0;
+  while (start < trace.size()) {
+    auto end = trace.find('\n', start);
+    if (end == std::string::npos) end = trace.size();
+    const auto line = trace.substr(start, end - start);
+    if (start == 0) cause = line;
+    if (line.rfind("Caused by: ", 0) == 0) cause = line.substr(11);
+    start = end + 1;
+  }
+  return cause.substr(0, 400);
+}
+
 base::Result<ConnectorState> parse_connector_state(const std::string& body) {
   auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -24,11 +38,19 @@ base::Result<ConnectorState> parse_connector_state(const std::string& body) {
   }
   ConnectorState out;
   out.connector = doc.value("/connector/state"_json_pointer, std::string("?"));
+  if (out.connector == "FAILED") {
+    out.failure = trace_cause(doc.value("/connector/trace"_json_pointer, std::string()));
+  }
   std::vector<std::pair<int, std::string>> tasks;
+  std::vector<std::pair<int, std::string>> failures;
   for (const auto& t : doc.value("tasks", nlohmann::json::array())) {
     tasks.emplace_back(t.value("id", 0), t.value("state", std::string("?")));
+    if (tasks.back().second == "FAILED")
+      failures.emplace_back(tasks.back().first, t.value("trace", std::string()));
   }
   std::sort(tasks.begin(), tasks.end());
+  std::sort(failures.begin(), failures.end());
+  if (out.failure.empty() && !failures.empty()) out.failure = trace_cause(failures.front().second);
   for (auto& [id, task_state] : tasks) out.tasks.push_back(std::move(task_state));
   return out;
 }

@@ -25,6 +25,9 @@ struct ConnectAnswer {
 struct ConnectorState {
   std::string connector;
   std::vector<std::string> tasks;  ///< by task id
+  /// Why the first failed part (the connector, else its first failed task) failed: the root
+  /// cause of its trace ("" when nothing failed).
+  std::string failure;
   /// "RUNNING task0=RUNNING": the form `status` shows.
   std::string summary() const;
 };
@@ -51,6 +54,10 @@ class ConnectClient {
  private:
   std::unique_ptr<httplib::Client> client_;
 };
+
+/// The root cause in a Java stack trace: its last "Caused by:" line, else its first line
+/// (at most 400 characters).
+std::string trace_cause(const std::string& trace);
 
 /// The state in a GET /connectors/<name>/status body; invalid_argument when it is not one.
 base::Result<ConnectorState> parse_connector_state(const std::string& body);

@@ -150,11 +150,27 @@ std::string render_debezium_config(const Layout& l) {
       // Larger hand-overs from the WAL reader to Connect under load (defaults 2048 / 8192).
       {"max.batch.size", "8192"},
       {"max.queue.size", "32768"},
-      {"key.converter", "org.apache.kafka.connect.json.JsonConverter"},
-      {"key.converter.schemas.enable", "false"},
-      {"value.converter", "org.apache.kafka.connect.json.JsonConverter"},
-      {"value.converter.schemas.enable", "false"},
   };
+  if (l.cdc_avro()) {
+    // Avro in the Confluent wire format (magic byte 0, 4-byte schema id, Avro body): the key's
+    // and the value's schemas are registered on first use under <topic>-key and <topic>-value,
+    // where the registry holds each new version to its compatibility level. The id on the
+    // wire is the content id, which the registry's Confluent-compatible API serves.
+    for (const std::string side : {"key", "value"}) {
+      const auto p = side + ".converter";
+      c[p] = "io.apicurio.registry.utils.converter.AvroConverter";
+      c[p + ".apicurio.registry.url"] = l.registry_v2_url();
+      c[p + ".apicurio.registry.auto-register"] = "true";
+      c[p + ".apicurio.registry.headers.enabled"] = "false";
+      c[p + ".apicurio.registry.as-confluent"] = "true";
+      c[p + ".apicurio.registry.use-id"] = "contentId";
+    }
+  } else {
+    c["key.converter"] = "org.apache.kafka.connect.json.JsonConverter";
+    c["key.converter.schemas.enable"] = "false";
+    c["value.converter"] = "org.apache.kafka.connect.json.JsonConverter";
+    c["value.converter.schemas.enable"] = "false";
+  }
   return c.dump(2);
 }
 

@@ -20,7 +20,15 @@ from typing import Any
 import pytest
 
 from conftest import LocalStack, row, wait_for
-from pipeline_checks import Cassandra, kcat_consume, kcat_produce, settled_signups, wait_until_consistent
+from pipeline_checks import (
+    Cassandra,
+    ChangeEncoder,
+    confluent_header,
+    dead_letters,
+    kcat_produce,
+    settled_signups,
+    wait_until_consistent,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -113,42 +121,38 @@ def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_stream_goes_on(
 ) -> None:
     signups = settled_signups(streaming_stack, cass)
     marker = uuid.uuid4().hex
-    poison = [
-        ("poison-" + marker, '{"this is": "not a change event", "marker": "' + marker + '"'),  # truncated JSON
-        (
-            "poison2-" + marker,
-            json.dumps({"op": "x", "marker": marker, "after": {"user_id": "nope"}, "source": {"ts_ms": 1}}),
-        ),
-        (
-            "poison3-" + marker,
-            json.dumps(
-                {
-                    "op": "c",
-                    "after": {"user_id": "not-a-uuid", "marker": marker, "password": "hunter2"},
-                    "source": {"ts_ms": 1},
-                }
-            ),
-        ),
+    enc = ChangeEncoder(streaming_stack, TOPIC)
+    poison: list[tuple[str, bytes]] = [
+        # Not Avro: schemaless JSON, credentials and all.
+        ("poison-" + marker, json.dumps({"op": "c", "marker": marker, "password": "hunter2"}).encode()),
+        # Avro with a schema id the registry does not have.
+        ("poison2-" + marker, confluent_header(876543) + enc.change("x", {"user_id": marker})[5:]),
+        ("poison3-" + marker, enc.change("c", {"user_id": "not-a-uuid", "first_name": marker})),
     ]
     for key, value in poison:
         kcat_produce(streaming_stack, TOPIC, key, value)
 
-    def dead_letters() -> list[dict[str, Any]] | None:
-        out = []
-        for m in kcat_consume(streaming_stack, DLQ):
-            v = json.loads(m["payload"])
-            if marker in (v.get("value") or ""):
-                out.append(v)
+    def letters_of_this_test() -> list[dict[str, Any]] | None:
+        out = [v for v in dead_letters(streaming_stack, DLQ) if marker in (v["message_key"] or "")]
         return out if len(out) >= len(poison) else None
 
-    letters = wait_for(dead_letters, 90, "three dead letters")
+    letters = wait_for(letters_of_this_test, 90, "three dead letters")
     reasons = sorted(v["reason"] for v in letters)
-    assert reasons == sorted(["value is not a JSON object", "unknown op 'x'", "user_id is not a uuid"]), reasons
+    assert reasons == sorted(
+        [
+            "value is not Avro in the Confluent wire format (magic byte 0, schema id)",
+            "unknown schema id 876543",
+            "user_id is not a uuid",
+        ]
+    ), reasons
+    sent = dict(poison)
     for v in letters:
         assert v["source_topic"] == TOPIC
         assert v["source_partition"] == 0
         assert isinstance(v["source_offset"], int)
-        assert "hunter2" not in v["value"]  # credentials never reach a second topic
+        assert b"hunter2" not in v["value"]  # credentials never reach a second topic
+        if not v["message_key"].startswith("poison-"):
+            assert v["value"] == sent[v["message_key"]]  # the original bytes
 
     # ... and the stream goes on: new users still arrive.
     ingest(streaming_stack, "-n", "500", "--seed", f"e2e-after-poison-{marker[:6]}")

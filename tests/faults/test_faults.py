@@ -41,7 +41,9 @@ from conftest import LocalStack, REPO, row, streamflow_bin, wait_for
 from pipeline_checks import (
     ANALYTICS_SIGNUP_TABLES,
     Cassandra,
-    kcat_consume,
+    ChangeEncoder,
+    confluent_header,
+    dead_letters,
     kcat_produce,
     kcat_topics,
     staging_ids,
@@ -56,6 +58,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 TOPIC = "streamflow.staging.users"
 DLQ = "streamflow.dlq"
 PARTITIONS = 3  # kafka.partitions
+NOT_AVRO = "value is not Avro in the Confluent wire format (magic byte 0, schema id)"
 CHAOS_JSON = REPO / "bench/results/chaos.json"
 
 # Filled by the tests, written to chaos.json when the module is done (only after a full run).
@@ -562,44 +565,41 @@ STAGED_AFTER: dict[str, Any] = {
 }
 
 
-def change(
-    op: str = "c",
-    after: dict[str, Any] | None = None,
-    before: dict[str, Any] | None = None,
-    ts_ms: int | None = 1,
-    **extra: Any,
-) -> str:
-    env: dict[str, Any] = {
-        "op": op,
-        "before": before,
-        "after": after,
-        "source": {"lsn": 1, **({"ts_ms": ts_ms} if ts_ms else {})},
-    }
-    env.update(extra)
-    return json.dumps(env)
-
-
-POISON_CASES: dict[str, tuple[str | bytes, str]] = {
-    # name: (message value, the dead letter's reason)
-    "poison_truncated_json": (b'{"op": "c", "after": {"user_id": "', "value is not a JSON object"),
-    "poison_not_utf8": (b"\xff\xfe\x00\x80garbage", "value is not a JSON object"),
-    "poison_json_array": (b"[1, 2, 3]", "value is not a JSON object"),
-    "poison_no_op": (json.dumps({"after": STAGED_AFTER, "source": {"ts_ms": 1}}), "no op"),
-    "poison_unknown_op": (change("x", STAGED_AFTER), "unknown op 'x'"),
-    "poison_create_without_after": (change("c", None), "op 'c' without after"),
-    "poison_delete_without_before": (change("d", None), "op 'd' without before"),
-    "poison_missing_commit_time": (change("c", STAGED_AFTER, ts_ms=None), "missing source.ts_ms"),
+# name: (the message value, written with the registered schema where the case needs Avro; the
+# dead letter's reason). A rogue producer's bytes: not Avro, an id the registry does not have, a
+# body cut short; and well-formed Avro whose change event is wrong.
+POISON_CASES: dict[str, tuple[Callable[[ChangeEncoder], bytes], str]] = {
+    "poison_json_not_avro": (
+        lambda enc: json.dumps({"op": "c", "after": STAGED_AFTER, "source": {"ts_ms": 1}}).encode(),
+        NOT_AVRO,
+    ),
+    "poison_not_utf8": (lambda enc: b"\xff\xfe\x00\x80garbage", NOT_AVRO),
+    "poison_too_short_for_a_schema_id": (lambda enc: b"\x00\x00\x01", NOT_AVRO),
+    "poison_unknown_schema_id": (
+        lambda enc: confluent_header(987654) + enc.change("c", STAGED_AFTER)[5:],
+        "unknown schema id 987654",
+    ),
+    "poison_truncated_avro": (lambda enc: enc.change("c", STAGED_AFTER)[:30], "value is not valid Avro for schema id"),
+    "poison_unknown_op": (lambda enc: enc.change("x", STAGED_AFTER), "unknown op 'x'"),
+    "poison_create_without_after": (lambda enc: enc.change("c", None), "op 'c' without after"),
+    "poison_delete_without_before": (lambda enc: enc.change("d", None), "op 'd' without before"),
     "poison_user_id_not_a_uuid": (
-        change("c", {**STAGED_AFTER, "user_id": "42'; DROP KEYSPACE x"}),
+        lambda enc: enc.change("c", {**STAGED_AFTER, "user_id": "42'; DROP KEYSPACE x"}),
         "user_id is not a uuid",
     ),
-    "poison_missing_user_id": (
-        change("c", {k: v for k, v in STAGED_AFTER.items() if k != "user_id"}),
-        "missing user_id",
+    "poison_missing_user_id": (lambda enc: enc.change("c", {**STAGED_AFTER, "user_id": ""}), "missing user_id"),
+    "poison_bad_nat": (
+        lambda enc: enc.change("c", {**STAGED_AFTER, "nat": "Great Britain"}),
+        "nat is not a two-letter code",
     ),
-    "poison_bad_nat": (change("c", {**STAGED_AFTER, "nat": "Great Britain"}), "nat is not a two-letter code"),
-    "poison_dob_not_a_timestamp": (change("c", {**STAGED_AFTER, "dob": "yesterday"}), "dob is not a timestamp"),
-    "poison_huge_message": (change("c", {**STAGED_AFTER, "user_id": "u" * 600_000}), "user_id is not a uuid"),
+    "poison_dob_not_a_timestamp": (
+        lambda enc: enc.change("c", {**STAGED_AFTER, "dob": "yesterday"}),
+        "dob is not a timestamp",
+    ),
+    "poison_huge_message": (
+        lambda enc: enc.change("c", {**STAGED_AFTER, "user_id": "u" * 600_000}),
+        "user_id is not a uuid",
+    ),
 }
 
 
@@ -607,18 +607,19 @@ def test_poison_on_every_partition_of_the_cdc_topic_is_dead_lettered_with_its_re
     faults_stack: LocalStack, cass: Cassandra
 ) -> None:
     marker = uuid.uuid4().hex
+    enc = ChangeEncoder(faults_stack, TOPIC)
     for name, (value, _) in POISON_CASES.items():
         for p in range(PARTITIONS):
-            kcat_produce(faults_stack, TOPIC, f"{marker}-{name}-{p}", value, partition=p)
+            kcat_produce(faults_stack, TOPIC, f"{marker}-{name}-{p}", value(enc), partition=p)
 
     found: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + 120
     while len(found) < len(POISON_CASES) * PARTITIONS and time.monotonic() < deadline:
         time.sleep(2)
-        for m in kcat_consume(faults_stack, DLQ):
-            if (m.get("key") or "").startswith(marker):
-                found[m["key"]] = json.loads(m["payload"])
-    for name, (_, reason) in POISON_CASES.items():
+        for letter in dead_letters(faults_stack, DLQ):
+            if (letter["message_key"] or "").startswith(marker):
+                found[letter["message_key"]] = letter
+    for name, (value, reason) in POISON_CASES.items():
         with Outcome(name):
             for p in range(PARTITIONS):
                 v = found.get(f"{marker}-{name}-{p}")
@@ -626,6 +627,8 @@ def test_poison_on_every_partition_of_the_cdc_topic_is_dead_lettered_with_its_re
                 assert reason in v["reason"], (name, v["reason"])
                 assert (v["source_topic"], v["source_partition"]) == (TOPIC, p)
                 assert isinstance(v["source_offset"], int)
+                assert v["key"] == f"{marker}-{name}-{p}".encode()
+                assert v["value"] == value(enc)  # the original bytes
     # The user in the poison messages never reached Cassandra (none of them was valid).
     assert not cass.rows("SELECT user_id FROM users WHERE user_id = %s", uuid.UUID(STAGED_AFTER["user_id"]))
 

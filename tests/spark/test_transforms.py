@@ -32,11 +32,14 @@ from streamflow_stream.sinks import analytics_statements, delete_statements  # n
 pytestmark = pytest.mark.unit
 
 GOLDEN = REPO / "tests/golden"
+AVRO_JARS = sorted((REPO / ".deps/spark-jars").glob("spark-avro_*.jar"))
+if not AVRO_JARS:
+    pytest.exit(f"no spark-avro jar in {REPO / '.deps/spark-jars'}: run `make setup`", returncode=2)
 TOPIC = "streamflow.staging.users"
 
 
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
+def local_session() -> SparkSession:
+    """The one local Spark session of the unit tier (test_avro.py shares it)."""
     s = (
         SparkSession.builder.master("local[1]")
         .appName("streamflow-transforms-test")
@@ -46,9 +49,17 @@ def spark() -> Iterator[SparkSession]:
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.streaming.stateStore.providerClass", ROCKSDB_STATE_STORE)
+        # from_avro/to_avro, as the job has them.
+        .config("spark.jars", ",".join(str(p) for p in AVRO_JARS))
         .getOrCreate()
     )
     s.sparkContext.setLogLevel("ERROR")
+    return s
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    s = local_session()
     yield s
     s.stop()
 

@@ -29,7 +29,8 @@ from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from . import sinks
-from .transforms import ANALYTICS_ENVELOPE, analytics_groups, parse_events
+from .registry import Registry, WriterSchemas, unknown_schema_id, wait_for_registry
+from .transforms import ANALYTICS_ENVELOPE, DEAD_LETTER_SCHEMA, analytics_groups, parse_events
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,6 +43,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
     p.add_argument("--topic", default="streamflow.staging.users", help="the Debezium CDC topic")
     p.add_argument("--dlq-topic", default="streamflow.dlq", help="dead-letter topic for invalid events")
+    p.add_argument(
+        "--format",
+        choices=("avro", "json"),
+        default="avro",
+        help="change events on the topic: Avro in the Confluent wire format (schemas in the "
+        "registry; dead letters in Avro too) or schemaless JSON",
+    )
+    p.add_argument(
+        "--registry-url",
+        default="http://127.0.0.1:8081/apis/ccompat/v7",
+        help="the schema registry's Confluent-compatible API (--format avro)",
+    )
     p.add_argument("--cassandra-host", default="127.0.0.1")
     p.add_argument("--cassandra-port", type=int, default=9042)
     p.add_argument("--keyspace", default="streamflow")
@@ -162,41 +175,105 @@ def start_in_pool(sc: SparkContext, pool: str, writer: DataStreamWriter) -> Stre
         sc.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]
 
 
-def start_queries(spark: SparkSession, a: argparse.Namespace) -> list[tuple[StreamingQuery, sinks.Counters]]:
-    raw = (
-        spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", a.bootstrap)
-        .option("subscribe", a.topic)
-        .option("startingOffsets", a.starting_offsets)
-        .option("maxOffsetsPerTrigger", str(a.max_offsets_per_trigger))
-        # A topic trimmed by retention must not stop the pipeline; the gap is logged by Spark.
-        .option("failOnDataLoss", "false")
-        .load()
+class Queries:
+    """The job's two streaming queries, each with its sink's counters. With Avro, the analytics
+    query's plan holds the writer schemas it knew when it started: when it stops on a schema id
+    it does not know, the registry is asked for the id and the query started again from its
+    checkpoint (the users query re-plans each batch by itself)."""
+
+    def __init__(
+        self, spark: SparkSession, a: argparse.Namespace, schemas: WriterSchemas | None, dlq_schema_id: int | None
+    ):
+        self.spark = spark
+        self.a = a
+        self.schemas = schemas
+        self.raw = (
+            spark.readStream.format("kafka")
+            .option("kafka.bootstrap.servers", a.bootstrap)
+            .option("subscribe", a.topic)
+            .option("startingOffsets", a.starting_offsets)
+            .option("maxOffsetsPerTrigger", str(a.max_offsets_per_trigger))
+            # A topic trimmed by retention must not stop the pipeline; the gap is logged by Spark.
+            .option("failOnDataLoss", "false")
+            .load()
+        )
+        self.ckpt = Path(a.checkpoint_dir)
+        users_sink = sinks.UsersSink(
+            spark, a.keyspace, a.bootstrap, a.dlq_topic, a.write_batch_rows, schemas, dlq_schema_id
+        )
+        users = start_in_pool(
+            spark.sparkContext,
+            "users",
+            self.raw.writeStream.queryName("users")
+            .foreachBatch(users_sink)
+            .option("checkpointLocation", str(self.ckpt / "users"))
+            .trigger(processingTime=a.trigger),
+        )
+        self.analytics_sink = sinks.AnalyticsSink(spark, a.keyspace)
+        self.all: list[tuple[StreamingQuery, sinks.Counters]] = [
+            (users, users_sink.counters),
+            (self._start_analytics(), self.analytics_sink.counters),
+        ]
+
+    def _start_analytics(self) -> StreamingQuery:
+        avro = self.schemas.writers() if self.schemas is not None else None
+        groups = analytics_groups(parse_events(self.raw, ANALYTICS_ENVELOPE, avro), self.a.watermark)
+        return start_in_pool(
+            self.spark.sparkContext,
+            "analytics",
+            groups.writeStream.queryName("analytics")
+            .outputMode("update")
+            .foreachBatch(self.analytics_sink)
+            # "-v2": the query de-duplicates before it aggregates (two stateful operators); the
+            # state of the one-operator query it replaced cannot be resumed.
+            .option("checkpointLocation", str(self.ckpt / "analytics-v2"))
+            .trigger(processingTime=self.a.analytics_trigger),
+        )
+
+    def recover(self, q: StreamingQuery) -> bool:
+        """Starts the analytics query again if it stopped on a schema id it did not know."""
+        schema_id = unknown_schema_id(str(q.exception())) if self.schemas is not None else None
+        if q.name != "analytics" or self.schemas is None or schema_id is None:
+            return False
+        known = self.schemas.resolve(schema_id)
+        print(
+            f"query analytics: schema id {schema_id} is "
+            + (
+                "a new version of the schema; starting the query again with it"
+                if known
+                else "not in the registry; starting the query again, its messages are dead letters"
+            ),
+            flush=True,
+        )
+        self.all[1] = (self._start_analytics(), self.analytics_sink.counters)
+        return True
+
+
+def avro_schemas(a: argparse.Namespace, stop: threading.Event) -> tuple[WriterSchemas, int] | None:
+    """The CDC topic's writer schemas known so far and the dead-letter schema's id, once the
+    registry answers; None if the job was stopped first."""
+    registry = Registry(a.registry_url)
+    schemas = WriterSchemas(registry, f"{a.topic}-value")
+    dlq_id: list[int] = []
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    if not wait_for_registry(schemas.load_subject, f"the schemas of {a.topic}", stop, log):
+        return None
+    if not wait_for_registry(
+        lambda: dlq_id.append(registry.register(f"{a.dlq_topic}-value", DEAD_LETTER_SCHEMA)),
+        f"registering the schema of {a.dlq_topic}",
+        stop,
+        log,
+    ):
+        return None
+    print(
+        f"schema registry {a.registry_url}: {len(schemas.writers().by_id)} schema(s) of {a.topic}-value; "
+        f"dead letters with schema id {dlq_id[0]}",
+        flush=True,
     )
-    ckpt = Path(a.checkpoint_dir)
-    users_sink = sinks.UsersSink(spark, a.keyspace, a.bootstrap, a.dlq_topic, a.write_batch_rows)
-    users = start_in_pool(
-        spark.sparkContext,
-        "users",
-        raw.writeStream.queryName("users")
-        .foreachBatch(users_sink)
-        .option("checkpointLocation", str(ckpt / "users"))
-        .trigger(processingTime=a.trigger),
-    )
-    analytics_sink = sinks.AnalyticsSink(spark, a.keyspace)
-    groups = analytics_groups(parse_events(raw, ANALYTICS_ENVELOPE), a.watermark)
-    analytics = start_in_pool(
-        spark.sparkContext,
-        "analytics",
-        groups.writeStream.queryName("analytics")
-        .outputMode("update")
-        .foreachBatch(analytics_sink)
-        # "-v2": the query de-duplicates before it aggregates (two stateful operators); the
-        # state of the one-operator query it replaced cannot be resumed.
-        .option("checkpointLocation", str(ckpt / "analytics-v2"))
-        .trigger(processingTime=a.analytics_trigger),
-    )
-    return [(users, users_sink.counters), (analytics, analytics_sink.counters)]
+    return schemas, dlq_id[0]
 
 
 def _write_json_atomically(path: Path, doc: dict[str, Any]) -> None:
@@ -317,8 +394,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"another streaming job already uses {a.checkpoint_dir}; stop it first", file=sys.stderr)
         return 75
     started = time.time()
+    schemas, dlq_schema_id = None, None
+    if a.format == "avro":
+        found = avro_schemas(a, stop)
+        if found is None:
+            return 0
+        schemas, dlq_schema_id = found
     spark = build_session(a)
-    queries = start_queries(spark, a)
+    running = Queries(spark, a, schemas, dlq_schema_id)
     print(
         f"streaming {a.topic} -> cassandra {a.cassandra_host}:{a.cassandra_port}/{a.keyspace} "
         f"(dead letters: {a.dlq_topic}; checkpoints: {a.checkpoint_dir}; master {a.master})",
@@ -329,19 +412,19 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         while not stop.is_set():
-            for q, _ in queries:
-                if not q.isActive:
+            for q, _ in list(running.all):
+                if not q.isActive and not running.recover(q):
                     err = q.exception()
                     print(f"query {q.name} stopped: {err}", file=sys.stderr, flush=True)
                     code = 1
                     stop.set()
             stop.wait(0.5)
             if time.monotonic() >= next_report:
-                report(queries, progress_file, started)
+                report(running.all, progress_file, started)
                 next_report = time.monotonic() + a.progress_interval
     finally:
         jvm = getattr(SparkContext._gateway, "proc", None)  # the JVM pyspark launched
-        if not stop_within(spark, [q for q, _ in queries], a.stop_timeout):
+        if not stop_within(spark, [q for q, _ in running.all], a.stop_timeout):
             print(
                 f"Spark did not stop within {a.stop_timeout:g} s; killing its JVM (pid "
                 f"{getattr(jvm, 'pid', '?')}). The checkpoints replay whatever was cut short.",

@@ -22,12 +22,15 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from . import transforms as T
+from .registry import WriterSchemas, unknown_schema_id
 
 CASSANDRA = "org.apache.spark.sql.cassandra"
 # Statements per unlogged batch: one partition (a day, or the single users_per_country
 # partition) per batch keeps each a single-partition write.
 STATEMENTS_PER_BATCH = 50
 USER_IDS_PER_DELETE = 100
+# A batch that meets new schema ids is planned again once per id: a handful at most.
+MAX_SCHEMA_ATTEMPTS = 20
 
 
 @dataclass
@@ -176,7 +179,20 @@ class UsersSink:
     """foreachBatch target of the `users` query: raw Kafka rows -> users (upserts and deletes)
     and the dead-letter topic."""
 
-    def __init__(self, spark: SparkSession, keyspace: str, bootstrap: str, dlq_topic: str, batch_rows: int = 40):
+    def __init__(
+        self,
+        spark: SparkSession,
+        keyspace: str,
+        bootstrap: str,
+        dlq_topic: str,
+        batch_rows: int = 40,
+        schemas: WriterSchemas | None = None,
+        dlq_schema_id: int | None = None,
+    ):
+        """`schemas`: the CDC topic carries Avro, decoded with these writer schemas (None:
+        schemaless JSON); `dlq_schema_id`: dead letters are Avro with this registered schema."""
+        self.schemas = schemas
+        self.dlq_schema_id = dlq_schema_id
         self.keyspace = keyspace
         self.batch_rows = batch_rows
         self.bootstrap = bootstrap
@@ -189,6 +205,32 @@ class UsersSink:
         writer.options(**(options or {})).mode("append").save()
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        # A schema id the plan does not know stops the attempt before anything is counted (the
+        # writes are idempotent); the registry is asked for it and the batch planned again.
+        for attempt in range(MAX_SCHEMA_ATTEMPTS):
+            avro = self.schemas.writers() if self.schemas is not None else None
+            try:
+                self._process(batch, batch_id, attempt, avro)
+                return
+            except Exception as err:
+                schema_id = unknown_schema_id(err)
+                if self.schemas is None or schema_id is None:
+                    raise
+                known = self.schemas.resolve(schema_id)
+                print(
+                    f"users batch {batch_id}: schema id {schema_id} is "
+                    + (
+                        "a new version of the schema, decoding with it"
+                        if known
+                        else "not in the registry: dead letters"
+                    ),
+                    flush=True,
+                )
+        raise RuntimeError(
+            f"users batch {batch_id}: still meeting unknown schema ids after {MAX_SCHEMA_ATTEMPTS} tries"
+        )
+
+    def _process(self, batch: DataFrame, batch_id: int, attempt: int, avro: T.AvroWriters | None) -> None:
         timer = StepTimer()
         kind, op = F.col("kind"), F.col("op")
         is_valid = kind == T.VALID
@@ -198,8 +240,8 @@ class UsersSink:
 
         # One Spark job per batch in the common case: the batch's counters are observed on
         # the way to the write (Dataset.observe), not computed by a job of their own.
-        events = T.parse_events(batch).drop("value_text", "key_text", "after")
-        batch_stats = Observation(f"users_batch_{batch_id}")
+        events = T.parse_events(batch, avro=avro).drop("value", "value_text", "key", "after")
+        batch_stats = Observation(f"users_batch_{batch_id}_{attempt}")
         observed = events.observe(
             batch_stats,
             F.count(F.lit(1)).alias("events"),
@@ -212,7 +254,7 @@ class UsersSink:
         )
         # A user changed twice in one batch: only its last change counts.
         last_changes = T.latest_per_user(observed.filter(is_valid))
-        upserted_stats = Observation(f"users_upserted_{batch_id}")
+        upserted_stats = Observation(f"users_upserted_{batch_id}_{attempt}")
         upserts = (
             T.derive_users(last_changes.filter(op != "d"))
             .withColumn("processed_at", T.processing_time())
@@ -237,7 +279,7 @@ class UsersSink:
         if stats["invalid"]:
             with timer.step("dead_letters"):
                 (
-                    T.dead_letters(T.parse_events(batch), F.lit(batch_id))
+                    T.dead_letters(T.parse_events(batch, avro=avro), F.lit(batch_id), self.dlq_schema_id)
                     .write.format("kafka")
                     .option("kafka.bootstrap.servers", self.bootstrap)
                     .option("topic", self.dlq_topic)

@@ -43,7 +43,7 @@ TEST(ProcStat, ParsesACommandWithSpacesAndParentheses) {
   ASSERT_TRUE(st.has_value());
   EXPECT_EQ(st->pid, 4242);
   EXPECT_EQ(st->ppid, 17);
-  EXPECT_EQ(st->cpu_ticks, 300u);  // utime + stime, not the children's
+  EXPECT_EQ(st->cpu_ticks, 307u);  // utime + stime, and the reaped children's cutime + cstime
   EXPECT_EQ(st->rss_pages, 131072u);
   EXPECT_FALSE(parse_proc_stat("garbage").has_value());
   EXPECT_FALSE(parse_proc_stat("12 (short) S 1 2").has_value());

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/connect.h"
 #include "io/http.h"
 #include "io/migrations.h"
 #include "io/pg.h"
@@ -87,6 +88,35 @@ TEST(Registry, ParsesSubjectsVersionsAndCompatibility) {
   EXPECT_EQ(encode_path_segment("streamflow.staging.users-value"),
             "streamflow.staging.users-value");
   EXPECT_EQ(encode_path_segment("a b/c"), "a%20b%2Fc");
+}
+
+}  // namespace
+}  // namespace streamflow::io
+
+namespace streamflow::io {
+namespace {
+
+TEST(Connect, StatusSaysWhichPartFailedAndWhy) {
+  const std::string body =
+      R"json({"name":"c","connector":{"state":"RUNNING","worker_id":"w"},"tasks":[)json"
+      R"json({"id":1,"state":"RUNNING","worker_id":"w"},)json"
+      R"json({"id":0,"state":"FAILED","worker_id":"w","trace":)json"
+      R"json("org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded\n\tat x.y(Z.java:1)\n)json"
+      R"json(Caused by: org.apache.kafka.connect.errors.DataException: streamflow\n\tat a.b(C.java:2)\n)json"
+      R"json(Caused by: io.apicurio.registry.rest.client.exception.RuleViolationException: )json"
+      R"json(Incompatible artifact\n\tat d.e(F.java:3)"}]})json";
+  auto state = parse_connector_state(body);
+  ASSERT_TRUE(state) << state.error().message;
+  EXPECT_EQ(state->summary(), "RUNNING task0=FAILED task1=RUNNING");
+  EXPECT_EQ(state->failure,
+            "io.apicurio.registry.rest.client.exception.RuleViolationException: Incompatible "
+            "artifact");
+  auto fine = parse_connector_state(R"({"connector":{"state":"RUNNING"},"tasks":[]})");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->failure, "");
+  EXPECT_EQ(trace_cause("java.lang.IllegalStateException: slot in use\n\tat a.b(C.java:1)"),
+            "java.lang.IllegalStateException: slot in use");
+  EXPECT_FALSE(parse_connector_state("<html>"));
 }
 
 }  // namespace

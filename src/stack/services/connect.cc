@@ -8,6 +8,7 @@
 
 #include "config/secrets.h"
 #include "io/pg.h"
+#include "io/registry.h"
 #include "stack/detail/service_factories.h"
 #include "stack/probes.h"
 #include "stack/render.h"
@@ -20,6 +21,28 @@ namespace {
 /// connector that captures staging.users.
 struct ConnectService final : Service {
   using Service::Service;
+
+  /// cdc.format says which converter the connector writes with; Avro needs the registry.
+  Result<void> check_files() const override {
+    if (!layout_.cdc_enabled) return {};
+    if (layout_.cdc_format != "avro" && layout_.cdc_format != "json") {
+      return make_error(Errc::invalid_argument,
+                        "cdc.format must be avro or json, not '" + layout_.cdc_format + "'");
+    }
+    if (!layout_.cdc_avro()) return {};
+    if (!layout_.registry.enabled) {
+      return make_error(Errc::invalid_argument,
+                        "cdc.format=avro needs the schema registry, and registry.enabled is "
+                        "false: enable the registry, or set cdc.format=json");
+    }
+    const auto converter = layout_.connect_plugins / "apicurio-avro-converter";
+    if (!fs::exists(converter)) {
+      return make_error(Errc::failed_precondition,
+                        "Connect's Avro converter is missing: no " + converter.string() +
+                            ". Run `make setup` to resolve it from Maven Central");
+    }
+    return {};
+  }
 
   Result<void> prepare(std::ostream&) const override {
     if (auto r = base::write_file(layout_.conf_dir / "connect.properties",
@@ -63,6 +86,22 @@ struct ConnectService final : Service {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(layout_.start_timeout_s);
     const auto config = render_debezium_config(layout_);
+    if (layout_.cdc_avro()) {
+      // The converter registers the schemas when the first event goes out: a registry that
+      // is still starting would fail the task.
+      io::RegistryClient registry("127.0.0.1", layout_.ports.registry);
+      auto level = registry.compatibility();
+      while (!level && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        level = registry.compatibility();
+      }
+      if (!level) {
+        return make_error(Errc::unavailable,
+                          "the connector writes Avro, and the schema registry "
+                          "does not answer at " +
+                              layout_.registry_url() + ": " + level.error().message);
+      }
+    }
     auto res = client.put_config(name, config);
     while ((!res || res->status == 409 || res->status >= 500) &&
            std::chrono::steady_clock::now() < deadline) {
@@ -118,8 +157,10 @@ struct ConnectService final : Service {
     if (!layout_.cdc_enabled) return {};
     std::vector<std::pair<std::string, std::string>> out;
     auto client = rest();
-    const auto states = connector_states(client);
-    out.emplace_back("connector", states.empty() ? "not registered" : states);
+    auto state = client.state(layout_.cdc_connector);
+    out.emplace_back("connector", state ? state->summary() : "not registered");
+    // A refused schema (Avro), a lost slot: why, without reading Connect's log.
+    if (state && !state->failure.empty()) out.emplace_back("failure", state->failure);
     if (auto conn =
             io::Connection::open(postgres_admin_conninfo(layout_, layout_.postgres_database))) {
       auto slot = conn->exec(

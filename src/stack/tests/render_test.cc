@@ -128,13 +128,31 @@ TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
   EXPECT_EQ(config["topic.prefix"], "streamflow");
   EXPECT_EQ(config["slot.name"], "streamflow_cdc");
   EXPECT_EQ(config["publication.autocreate.mode"], "filtered");  // all_tables needs a superuser
-  EXPECT_EQ(config["value.converter.schemas.enable"], "false");
   EXPECT_EQ(config["max.batch.size"], "8192");
   EXPECT_EQ(config["max.queue.size"], "32768");  // Debezium wants it above max.batch.size
   EXPECT_EQ(config["database.password"],
             "${file:/srv/sf/.streamflow/connect/secrets.properties:postgres.password}");
   auto connect = render_connect_properties(test_layout());
   EXPECT_TRUE(has_line(connect, "config.providers=file"));
+}
+
+TEST(Render, DebeziumWritesAvroWithItsSchemasInTheRegistryOrSchemalessJson) {
+  auto layout = test_layout();
+  layout.ports.registry = 18081;
+  auto avro = nlohmann::json::parse(render_debezium_config(layout));
+  for (const std::string side : {"key", "value"}) {
+    EXPECT_EQ(avro[side + ".converter"], "io.apicurio.registry.utils.converter.AvroConverter");
+    EXPECT_EQ(avro[side + ".converter.apicurio.registry.url"],
+              "http://127.0.0.1:18081/apis/registry/v2");
+    EXPECT_EQ(avro[side + ".converter.apicurio.registry.as-confluent"], "true");
+    EXPECT_EQ(avro[side + ".converter.apicurio.registry.headers.enabled"], "false");
+    EXPECT_EQ(avro[side + ".converter.apicurio.registry.use-id"], "contentId");
+  }
+  layout.cdc_format = "json";
+  auto json = nlohmann::json::parse(render_debezium_config(layout));
+  EXPECT_EQ(json["value.converter"], "org.apache.kafka.connect.json.JsonConverter");
+  EXPECT_EQ(json["value.converter.schemas.enable"], "false");
+  EXPECT_FALSE(json.contains("value.converter.apicurio.registry.url"));
 }
 
 TEST(Render, PropertiesEscapeWhatJavaPropertiesParse) {
