@@ -12,7 +12,7 @@ start_isolated_stack() {
   local ports
   read -r -a ports < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(11)]
+socks = [socket.socket() for _ in range(13)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
   export STREAMFLOW_STATE_DIR="$STATE" STREAMFLOW_DEPS_DIR="$ROOT/.deps"
@@ -22,7 +22,8 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
          STREAMFLOW_CASSANDRA_PORT=${ports[4]} STREAMFLOW_CASSANDRA_STORAGE_PORT=${ports[5]} \
          STREAMFLOW_CASSANDRA_JMX_PORT=${ports[6]} STREAMFLOW_MOCK_API_PORT=${ports[7]} \
          STREAMFLOW_SPARK_UI_PORT=${ports[8]} STREAMFLOW_AIRFLOW_PORT=${ports[9]} \
-         STREAMFLOW_SERVE_PORT=${ports[10]}
+         STREAMFLOW_SERVE_PORT=${ports[10]} STREAMFLOW_REGISTRY_PORT=${ports[11]} \
+         STREAMFLOW_REGISTRY_MANAGEMENT_PORT=${ports[12]}
   export STREAMFLOW_CASSANDRA_MIGRATIONS_DIR="$ROOT/pipeline/cql"
   export STREAMFLOW_SPARK_PYTHON="$ROOT/.venv/bin/python" STREAMFLOW_SPARK_JOB_DIR="$ROOT/pipeline/spark"
   export STREAMFLOW_SERVE_WEB_DIR="$ROOT/web/dist" STREAMFLOW_AIRFLOW_VENV="$ROOT/.venv-airflow" \
