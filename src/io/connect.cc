@@ -30,6 +30,15 @@ std::string trace_cause(const std::string& trace) {
   return cause.substr(0, 400);
 }
 
+std::string failure_advice(const std::string& failure) {
+  if (failure.find("RuleViolationException") != std::string::npos ||
+      failure.find("Incompatible artifact") != std::string::npos) {
+    return "the schema registry refused a staging change: revert it with a new migration, "
+           "then run `streamflow resync`";
+  }
+  return "";
+}
+
 base::Result<ConnectorState> parse_connector_state(const std::string& body) {
   auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -89,6 +98,22 @@ base::Result<ConnectAnswer> ConnectClient::put_config(const std::string& name,
 base::Result<ConnectAnswer> ConnectClient::restart_failed(const std::string& name) {
   const auto path = "/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true";
   return answer(client_->Post(path), "POST " + path);
+}
+
+base::Result<ConnectAnswer> ConnectClient::stop(const std::string& name) {
+  const auto path = "/connectors/" + name + "/stop";
+  return answer(client_->Put(path), "PUT " + path);
+}
+
+base::Result<ConnectAnswer> ConnectClient::resume(const std::string& name) {
+  const auto path = "/connectors/" + name + "/resume";
+  return answer(client_->Put(path), "PUT " + path);
+}
+
+base::Result<ConnectAnswer> ConnectClient::patch_offsets(const std::string& name,
+                                                         const std::string& body_json) {
+  const auto path = "/connectors/" + name + "/offsets";
+  return answer(client_->Patch(path, body_json, "application/json"), "PATCH " + path);
 }
 
 base::Result<ConnectorState> ConnectClient::state(const std::string& name) {

@@ -46,6 +46,12 @@ class ConnectClient {
   base::Result<ConnectAnswer> put_config(const std::string& name, const std::string& config_json);
   /// Restarts the connector's failed parts (its failed tasks included).
   base::Result<ConnectAnswer> restart_failed(const std::string& name);
+  /// Stops the connector and its tasks, keeping its config and offsets (PUT .../stop): 202.
+  base::Result<ConnectAnswer> stop(const std::string& name);
+  /// Starts a stopped or paused connector again (PUT .../resume): 202.
+  base::Result<ConnectAnswer> resume(const std::string& name);
+  /// Replaces offsets of a stopped connector (PATCH .../offsets with {"offsets": [...]}): 200.
+  base::Result<ConnectAnswer> patch_offsets(const std::string& name, const std::string& body_json);
   /// GET /connectors/<name>/status: nullopt-like error (not_found) when it is not registered.
   base::Result<ConnectorState> state(const std::string& name);
   /// The worker's own version (GET /), or "" when it does not say.
@@ -58,6 +64,10 @@ class ConnectClient {
 /// The root cause in a Java stack trace: its last "Caused by:" line, else its first line
 /// (at most 400 characters).
 std::string trace_cause(const std::string& trace);
+
+/// What an operator does about a connector failure, when StreamFlow knows ("" otherwise): a
+/// schema change the registry refused is reverted, then `streamflow resync`.
+std::string failure_advice(const std::string& failure);
 
 /// The state in a GET /connectors/<name>/status body; invalid_argument when it is not one.
 base::Result<ConnectorState> parse_connector_state(const std::string& body);

@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "config/secrets.h"
-#include "cql/cql.h"
 #include "io/pg.h"
+#include "ops/reconcile.h"
 
 namespace streamflow::ops {
 
@@ -99,21 +99,8 @@ namespace {
 base::Result<void> purge(const config::Settings& settings, io::Connection& conn,
                          const HousekeepingOptions& o, HousekeepingReport& report) {
   // Cassandra's view first: which users it holds, and the commit time of their last change.
-  cql::ConnectOptions options;
-  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
-  auto session = cql::Session::connect(options);
-  if (!session) return session.error();
-  auto rows = session->query("SELECT user_id, committed_at FROM " +
-                             settings.get("cassandra.keyspace") + ".users");
-  if (!rows) return rows.error();
-  std::string copy;
-  for (const auto& row : rows->rows) {
-    if (row.size() < 2 || !row[0] || !row[1]) continue;
-    io::copy_field(copy, *row[0]);
-    copy += '\t';
-    io::copy_field(copy, *row[1]);
-    copy += '\n';
-  }
+  auto copy = cassandra_versions(settings);
+  if (!copy) return copy.error();
   const std::string retention = std::to_string(o.staging_retention_h) + " hours";
   if (auto r = conn.exec("BEGIN"); !r) return r.error();
   auto rollback = [&](base::Error e) -> base::Result<void> {
@@ -126,7 +113,7 @@ base::Result<void> purge(const config::Settings& settings, io::Connection& conn,
       !r) {
     return rollback(r.error());
   }
-  if (auto r = conn.copy_in("COPY confirmed FROM STDIN", copy); !r) return rollback(r.error());
+  if (auto r = conn.copy_in("COPY confirmed FROM STDIN", *copy); !r) return rollback(r.error());
   auto counts = conn.exec(
       "SELECT count(*), count(*) FILTER (WHERE c.committed_at >= "
       "date_trunc('milliseconds', u.updated_at)) FROM staging.users u LEFT JOIN confirmed c "

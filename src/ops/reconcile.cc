@@ -118,6 +118,25 @@ base::Result<std::vector<std::string>> cassandra_ids(const config::Settings& set
 
 }  // namespace
 
+base::Result<std::string> cassandra_versions(const config::Settings& settings) {
+  cql::ConnectOptions options;
+  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
+  auto session = cql::Session::connect(options);
+  if (!session) return session.error();
+  auto rows = session->query("SELECT user_id, committed_at FROM " +
+                             settings.get("cassandra.keyspace") + ".users");
+  if (!rows) return rows.error();
+  std::string copy;
+  for (const auto& row : rows->rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    io::copy_field(copy, *row[0]);
+    copy += '\t';
+    io::copy_field(copy, *row[1]);
+    copy += '\n';
+  }
+  return copy;
+}
+
 base::Result<Report> reconcile(const config::Settings& settings, int freshness_s) {
   auto ids = cassandra_ids(settings);
   if (!ids) return ids.error();

@@ -54,6 +54,10 @@ struct Report {
 /// The comparison itself: pure, so that it is unit-tested without a stack.
 Report compare(const Snapshot& snapshot, int freshness_s, std::size_t max_listed = 20);
 
+/// Every user in Cassandra `users` with the PostgreSQL commit time of the version it holds, as
+/// COPY text rows "user_id<TAB>committed_at" (for a temp table in staging's database).
+base::Result<std::string> cassandra_versions(const config::Settings& settings);
+
 /// Reads Cassandra's ids first, then staging (so that a user landing during the run shows as
 /// in flight, never as unexpected), compares, and adds reject and dead-letter counts.
 base::Result<Report> reconcile(const config::Settings& settings, int freshness_s);

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "io/connect.h"
+
 namespace streamflow::serve {
 
 namespace {
@@ -70,6 +72,7 @@ HealthSnapshot evaluate(const Readings& r, const std::optional<Readings>& b,
   h.rejects = r.counts.staging_rejects;
   h.failed_batches = r.counts.failed_batches;
   h.connector = r.connector;
+  h.connector_failure = r.connector_failure;
   h.slot_active = r.slot_active;
   h.slot_retained_wal_bytes = r.slot_retained_wal_bytes;
   const double dt = b ? static_cast<double>(r.at_ms - b->at_ms) / 1000.0 : 0;
@@ -106,6 +109,10 @@ HealthSnapshot evaluate(const Readings& r, const std::optional<Readings>& b,
   } else if (!connector_running(r.connector)) {
     cdc.detail =
         r.connector.empty() ? "the connector is not registered" : "connector " + r.connector;
+    // Why, and what to do, on the dashboard's card: a refused schema change, say.
+    if (!r.connector_failure.empty()) cdc.detail += ": " + r.connector_failure;
+    if (auto advice = io::failure_advice(r.connector_failure); !advice.empty())
+      cdc.detail += " (" + advice + ")";
   } else if (r.slot_active && !*r.slot_active) {
     cdc.detail = "the replication slot is inactive";
   } else if (r.slot_retained_wal_bytes &&
@@ -184,6 +191,7 @@ nlohmann::json HealthSnapshot::to_json() const {
           {"rejects", opt(rejects)},
           {"failed_batches", opt(failed_batches)},
           {"connector", connector},
+          {"connector_failure", connector_failure},
           {"replication_slot",
            {{"active", opt(slot_active)}, {"retained_wal_bytes", opt(slot_retained_wal_bytes)}}}};
 }
@@ -229,6 +237,7 @@ void read_services(Readings& r, const std::vector<ServiceReading>& services) {
     if (svc.name != "connect" || !svc.healthy) continue;
     for (const auto& [k, v] : svc.facts) {
       if (k == "connector") r.connector = v == "not registered" ? "" : v;
+      if (k == "failure") r.connector_failure = v;
       if (k == "slot") r.slot_active = v.size() >= 7 && v.compare(v.size() - 7, 7, " active") == 0;
       if (k == "slot_retained_wal_bytes") {
         try {

@@ -25,7 +25,7 @@ struct ServiceReading {
   bool healthy = false;
   std::string detail;
   /// Service-specific facts of a healthy service, as `status` shows them (for Kafka Connect:
-  /// "connector", "slot", "slot_retained_wal_bytes").
+  /// "connector", "failure", "slot", "slot_retained_wal_bytes").
   std::vector<std::pair<std::string, std::string>> facts = {};
 };
 
@@ -39,7 +39,8 @@ struct Readings {
   std::int64_t at_ms = 0;
   std::vector<ServiceReading> services;
   observe::PipelineCounts counts;
-  std::string connector;  ///< "RUNNING task0=RUNNING"; "" when unknown or not registered
+  std::string connector;          ///< "RUNNING task0=RUNNING"; "" when unknown or not registered
+  std::string connector_failure;  ///< why its failed part failed (the root cause), or ""
   std::optional<bool> slot_active;
   std::optional<std::int64_t> slot_retained_wal_bytes;
   bool spark_enabled = true;
@@ -75,6 +76,7 @@ struct HealthSnapshot {
   std::optional<std::int64_t> rejects;
   std::optional<std::int64_t> failed_batches;
   std::string connector;
+  std::string connector_failure;
   std::optional<bool> slot_active;
   std::optional<std::int64_t> slot_retained_wal_bytes;
   nlohmann::json to_json() const;

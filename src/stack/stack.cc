@@ -411,6 +411,24 @@ Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool
 }
 
 Result<void> Stack::migrate(std::ostream& out) const {
+  // Cassandra first: a column that a staging migration adds is carried to Cassandra by the
+  // streaming job only once Cassandra has it, so a pair of migrations lands in that order.
+  if (base::tcp_port_open("127.0.0.1", layout_.ports.cassandra, std::chrono::milliseconds(1000))) {
+    cql::ConnectOptions options;
+    options.contact_point = layout_.cassandra_contact_point();
+    auto session = cql::Session::connect(options);
+    if (!session) return session.error();
+    auto cql_applied =
+        cql::apply_migrations(*session, layout_.cql_migrations_dir,
+                              {layout_.cassandra_keyspace, layout_.cassandra_replication});
+    if (!cql_applied) return cql_applied.error();
+    for (const auto& v : *cql_applied) out << "  cassandra  applied migration V" << v << "\n";
+    out << cql_applied->size() << " CQL migration(s) applied (keyspace "
+        << layout_.cassandra_keyspace << ")\n";
+  } else {
+    out << "Cassandra is not running on " << layout_.cassandra_contact_point()
+        << ": CQL migrations not applied (run `streamflow migrate` again once it is up)\n";
+  }
   auto conninfo = config::pipeline_conninfo(layout_.settings, "streamflow-migrate");
   if (!conninfo) return conninfo.error();
   auto conn = io::Connection::open(*conninfo);
@@ -418,22 +436,6 @@ Result<void> Stack::migrate(std::ostream& out) const {
   auto applied = io::apply_migrations(*conn, layout_.migrations_dir);
   if (!applied) return applied.error();
   out << applied->size() << " migration(s) applied\n";
-  if (!base::tcp_port_open("127.0.0.1", layout_.ports.cassandra, std::chrono::milliseconds(1000))) {
-    out << "Cassandra is not running on " << layout_.cassandra_contact_point()
-        << ": CQL migrations not applied\n";
-    return {};
-  }
-  cql::ConnectOptions options;
-  options.contact_point = layout_.cassandra_contact_point();
-  auto session = cql::Session::connect(options);
-  if (!session) return session.error();
-  auto cql_applied =
-      cql::apply_migrations(*session, layout_.cql_migrations_dir,
-                            {layout_.cassandra_keyspace, layout_.cassandra_replication});
-  if (!cql_applied) return cql_applied.error();
-  for (const auto& v : *cql_applied) out << "  cassandra  applied migration V" << v << "\n";
-  out << cql_applied->size() << " CQL migration(s) applied (keyspace " << layout_.cassandra_keyspace
-      << ")\n";
   return {};
 }
 

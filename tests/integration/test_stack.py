@@ -276,6 +276,7 @@ COMMANDS = (
     "mock-api",
     "ingest",
     "reconcile",
+    "resync",
     "housekeeping",
     "serve",
     "airflow",

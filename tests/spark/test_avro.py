@@ -224,3 +224,104 @@ def test_avro_dead_letters_carry_reason_coordinates_and_original_bytes(spark: Sp
     assert second["reason"] == "value is not Avro in the Confluent wire format (magic byte 0, schema id)"
     assert b"hunter2" not in second["value"]  # credentials never reach a second topic
     assert json.loads(second["value"])["after"]["login"]["password"] == "[removed]"
+
+
+# ---- columns added to staging after the job was written (schema evolution) ----------------------
+
+
+def with_columns(schema: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with row columns of the given Avro types added (nullable, as Debezium writes a
+    column that a migration added)."""
+    out: dict[str, Any] = json.loads(json.dumps(schema))
+    value = out["fields"][0]["type"][1]
+    value["fields"] += [{"name": n, "type": ["null", t], "default": None} for n, t in columns.items()]
+    return out
+
+
+def test_derive_users_writes_the_columns_users_columns_names() -> None:
+    spark = local_session()
+    u = staging_row(golden_user())
+    derived = T.derive_users(T.parse_events(kafka_rows(spark, [("k", envelope("c", None, u, 1000))])))
+    assert derived.columns + ["processed_at"] == list(T.USER_COLUMNS)
+
+
+def test_added_columns_are_carried_when_cassandra_has_them_and_never_secrets() -> None:
+    v3 = with_columns(
+        V2,
+        {
+            "loyalty_tier": "int",
+            "id_hash": "string",
+            "ssn": "string",
+            "password_sha1": "string",
+            "age": "int",
+            "first_seen": {"type": "int", "connect.name": "io.debezium.time.Date"},
+            "tags": {"type": "array", "items": "string"},
+        },
+    )
+    added = T.added_columns(T.AvroWriters({11: json.dumps(V1), 12: json.dumps(V2), 13: json.dumps(v3)}))
+    # id_hash is staging's own (never carried, not new); cell is dropped by V2 but still in
+    # STAGING_ROW: neither is an added column.
+    assert set(added) == {"nickname", "loyalty_tier", "ssn", "password_sha1", "age", "first_seen", "tags"}
+    everything = set(added) | {"user_id"}
+    carried, skipped = T.carried_columns(added, everything - {"loyalty_tier"})
+    assert [c.name for c in carried] == ["first_seen", "nickname"]
+    assert carried[0].connect_name == "io.debezium.time.Date"
+    assert set(skipped) == {"loyalty_tier", "ssn", "password_sha1", "age", "tags"}
+    assert "CQL migration" in skipped["loyalty_tier"]
+    assert "never carried" in skipped["ssn"] and "never carried" in skipped["password_sha1"]
+    assert "derives" in skipped["age"]
+    assert "not carried" in skipped["tags"]
+    # Nothing added: the users query parses what it always did.
+    assert T.added_columns(T.AvroWriters({11: json.dumps(V1)})) == {}
+    assert T.users_envelope(()) == T.ENVELOPE
+
+
+def test_a_carried_column_reaches_the_users_rows_and_is_null_before_it_existed(spark: SparkSession) -> None:
+    v3 = with_columns(V2, {"first_seen": {"type": "int", "connect.name": "io.debezium.time.Date"}})
+    writers = T.AvroWriters({11: json.dumps(V1), 12: json.dumps(V2), 13: json.dumps(v3)})
+    carried, _ = T.carried_columns(T.added_columns(writers), {"nickname", "first_seen"})
+    a, b, c = (staging_row(golden_user()) for _ in range(3))
+    b["user_id"], c["user_id"] = "0" * 8 + a["user_id"][8:], "1" * 8 + a["user_id"][8:]
+    msgs: list[tuple[bytes | None, bytes | None]] = [
+        (b"a", encode(V1, 11, change(V1, "c", None, a))),
+        (b"b", encode(V2, 12, change(V2, "c", None, dict(b, nickname="Ada")))),
+        (b"c", encode(v3, 13, change(v3, "c", None, dict(c, nickname="Bo", first_seen=20000)))),
+    ]
+    events = T.parse_events(binary_rows(spark, msgs), T.users_envelope(carried), writers)
+    rows = {r.user_id: r for r in T.derive_users(events, carried).collect()}
+    assert (rows[a["user_id"]].nickname, rows[a["user_id"]].first_seen) == (None, None)
+    assert (rows[b["user_id"]].nickname, rows[b["user_id"]].first_seen) == ("Ada", None)
+    assert rows[c["user_id"]].nickname == "Bo"
+    assert str(rows[c["user_id"]].first_seen) == "2024-10-04"  # day 20000 after 1970-01-01
+    assert rows[c["user_id"]].email == c["email"]
+
+
+class FakeColumns:
+    def __init__(self, columns: set[str]):
+        self.columns = columns
+        self.reads = 0
+
+    def __call__(self) -> set[str]:
+        self.reads += 1
+        return set(self.columns)
+
+
+def test_cassandra_columns_are_read_again_while_an_added_column_waits_for_its_cql_migration(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from streamflow_stream.sinks import CarriedColumns
+
+    now = [0.0]
+    cql = FakeColumns({"user_id"})
+    carried = CarriedColumns(cql, "ks", clock=lambda: now[0])
+    writers = T.AvroWriters({11: json.dumps(V1), 12: json.dumps(V2)})
+    assert carried.for_writers(writers) == ()
+    assert "staging column nickname: not carried to ks.users" in capsys.readouterr().out
+    assert carried.for_writers(writers) == () and cql.reads == 1  # not asked again at once
+    cql.columns.add("nickname")  # the CQL migration
+    now[0] += CarriedColumns.RECHECK_S
+    assert [c.name for c in carried.for_writers(writers)] == ["nickname"]
+    assert "staging column nickname: carried to ks.users" in capsys.readouterr().out
+    now[0] += 100
+    carried.for_writers(writers)
+    assert cql.reads == 2  # nothing waits any more: no more reads until the schemas change

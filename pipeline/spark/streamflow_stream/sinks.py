@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,6 +175,43 @@ class Cql:
             session.close()
 
 
+class CarriedColumns:
+    """Which columns added to staging after the job was written the users query carries to
+    Cassandra (transforms.carried_columns): Cassandra's columns of `users` are read again when
+    the writer schemas change, and every RECHECK_S while an added column has no Cassandra column
+    (a CQL migration applied after the staging one). Each change of the verdict is printed."""
+
+    RECHECK_S = 10.0
+
+    def __init__(self, columns: Callable[[], set[str]], keyspace: str, clock: Callable[[], float] = time.monotonic):
+        """`columns`: reads the columns of Cassandra `users`."""
+        self.columns = columns
+        self.keyspace = keyspace
+        self.clock = clock
+        self._ids: frozenset[int] | None = None
+        self._checked = 0.0
+        self._carried: tuple[T.AddedColumn, ...] = ()
+        self._skipped: dict[str, str] = {}
+
+    def for_writers(self, writers: T.AvroWriters) -> tuple[T.AddedColumn, ...]:
+        ids = frozenset(writers.by_id)
+        waiting = any("CQL migration" in why for why in self._skipped.values())
+        if ids == self._ids and not (waiting and self.clock() - self._checked >= self.RECHECK_S):
+            return self._carried
+        added = T.added_columns(writers)
+        columns = self.columns() if added else set()
+        carried, skipped = T.carried_columns(added, columns)
+        self._ids, self._checked = ids, self.clock()
+        for c in carried:
+            if c not in self._carried:
+                print(f"staging column {c.name}: carried to {self.keyspace}.users", flush=True)
+        for name, why in skipped.items():
+            if self._skipped.get(name) != why:
+                print(f"staging column {name}: not carried to {self.keyspace}.users: {why}", flush=True)
+        self._carried, self._skipped = carried, skipped
+        return carried
+
+
 class UsersSink:
     """foreachBatch target of the `users` query: raw Kafka rows -> users (upserts and deletes)
     and the dead-letter topic."""
@@ -198,6 +235,11 @@ class UsersSink:
         self.bootstrap = bootstrap
         self.dlq_topic = dlq_topic
         self.cql = Cql(spark)
+        # The table's columns as the connector sees them (its driver follows schema changes).
+        self.carried = CarriedColumns(
+            lambda: set(spark.read.format(CASSANDRA).options(keyspace=keyspace, table="users").load().columns),
+            keyspace,
+        )
         self.counters = Counters()
 
     def _write(self, df: DataFrame, table: str, options: dict[str, str] | None = None) -> None:
@@ -240,7 +282,9 @@ class UsersSink:
 
         # One Spark job per batch in the common case: the batch's counters are observed on
         # the way to the write (Dataset.observe), not computed by a job of their own.
-        events = T.parse_events(batch, avro=avro).drop("value", "value_text", "key", "after")
+        # Columns added to staging since (Avro only: the JSON path has no schema to learn them).
+        carried = self.carried.for_writers(avro) if avro is not None else ()
+        events = T.parse_events(batch, T.users_envelope(carried), avro).drop("value", "value_text", "key", "after")
         batch_stats = Observation(f"users_batch_{batch_id}_{attempt}")
         observed = events.observe(
             batch_stats,
@@ -256,7 +300,7 @@ class UsersSink:
         last_changes = T.latest_per_user(observed.filter(is_valid))
         upserted_stats = Observation(f"users_upserted_{batch_id}_{attempt}")
         upserts = (
-            T.derive_users(last_changes.filter(op != "d"))
+            T.derive_users(last_changes.filter(op != "d"), carried)
             .withColumn("processed_at", T.processing_time())
             .observe(upserted_stats, F.count(F.lit(1)).alias("upserted"))
         )

@@ -22,6 +22,12 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
+    BinaryType,
+    BooleanType,
+    DataType,
+    DecimalType,
+    DoubleType,
+    FloatType,
     IntegerType,
     LongType,
     StringType,
@@ -203,6 +209,175 @@ def _avro_record_fields(schema: Any, named: dict[str, set[str]]) -> set[str]:
     if isinstance(schema, dict):
         return _avro_record_fields(schema.get("type"), named)
     return set()
+
+
+# ---- columns added to staging after STAGING_ROW (schema evolution) ------------------------------
+# A nullable column added to staging.users by a later migration reaches the topic as a new
+# version of the value schema. The Avro path carries such a column to Cassandra `users` as it is
+# when that table has a column of the same name (a CQL migration adds it), converting Debezium's
+# time types; the JSON path has no schema to learn it from and leaves it in staging.
+
+# What derive_users writes (and the sink's processed_at): an added staging column of one of
+# these names would clash with a derived value, so it is not carried.
+USER_COLUMNS = (
+    "user_id",
+    "gender",
+    "title",
+    "first_name",
+    "last_name",
+    "full_name",
+    "street_number",
+    "street_name",
+    "city",
+    "state",
+    "country",
+    "country_code",
+    "postcode",
+    "latitude",
+    "longitude",
+    "tz_offset",
+    "tz_description",
+    "email",
+    "email_domain",
+    "username",
+    "dob",
+    "age",
+    "age_band",
+    "registered",
+    "phone",
+    "cell",
+    "picture_large",
+    "picture_medium",
+    "picture_thumbnail",
+    "nat",
+    "ingested_at",
+    "committed_at",
+    "processed_at",
+)
+# Staging columns that are not in STAGING_ROW on purpose and are never carried: the national
+# id's hash and name (nothing downstream of staging needs them). A column added later with the
+# name of a credential or national id is not carried either.
+STAGING_ONLY = frozenset({"id_hash", "id_name"})
+_SECRET_NAME = re.compile(rf"(?i)^(?:{CREDENTIAL_NAMES}|{NATIONAL_ID_NAMES})$")
+_AVRO_PRIMITIVES: dict[str, DataType] = {
+    "string": StringType(),
+    "int": IntegerType(),
+    "long": LongType(),
+    "boolean": BooleanType(),
+    "float": FloatType(),
+    "double": DoubleType(),
+    "bytes": BinaryType(),
+}
+# Debezium's time types as they are on the wire -> a Spark timestamp or date.
+_DEBEZIUM_TIME: dict[str, Callable[[Column], Column]] = {
+    "io.debezium.time.ZonedTimestamp": lambda c: c.cast("timestamp"),
+    "io.debezium.time.Timestamp": F.timestamp_millis,
+    "io.debezium.time.MicroTimestamp": F.timestamp_micros,
+    "io.debezium.time.Date": F.date_from_unix_date,
+}
+
+
+@dataclass(frozen=True)
+class AddedColumn:
+    """A staging column that the writer schemas have and STAGING_ROW has not."""
+
+    name: str
+    decoded: DataType  # what from_avro gives for it
+    connect_name: str | None = None  # Debezium's semantic type, if any
+
+    def value(self, col: Column) -> Column:
+        """The value as written to Cassandra: Debezium's time types as timestamps and dates,
+        everything else as decoded (the connector converts to the CQL column's type)."""
+        convert = _DEBEZIUM_TIME.get(self.connect_name or "")
+        return convert(col) if convert else col
+
+
+def _named_record_defs(schema: Any, found: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Every record defined in a schema, by name and full name -> its definition."""
+    found = {} if found is None else found
+    if isinstance(schema, list):
+        for branch in schema:
+            _named_record_defs(branch, found)
+    elif isinstance(schema, dict) and schema.get("type") == "record":
+        found[schema["name"]] = schema
+        if schema.get("namespace"):
+            found[f"{schema['namespace']}.{schema['name']}"] = schema
+        for f in schema.get("fields", []):
+            _named_record_defs(f["type"], found)
+    elif isinstance(schema, dict) and isinstance(schema.get("type"), (dict, list)):
+        _named_record_defs(schema["type"], found)
+    return found
+
+
+def _row_fields(writer: str) -> dict[str, Any]:
+    """The row record's fields (the `after` image's) of an envelope schema: name -> Avro type."""
+    top = json.loads(writer)
+    named = _named_record_defs(top)
+    after = next((f["type"] for f in top.get("fields", []) if f["name"] == "after"), None)
+    for branch in after if isinstance(after, list) else [after]:
+        record = named.get(branch) if isinstance(branch, str) else branch
+        if isinstance(record, dict) and record.get("type") == "record":
+            return {f["name"]: f["type"] for f in record.get("fields", [])}
+    return {}
+
+
+def _added_column(name: str, avro_type: Any) -> AddedColumn | str:
+    """The column's decoded type, or why it is not carried."""
+    if isinstance(avro_type, list):
+        branches = [b for b in avro_type if b != "null"]
+        if len(branches) != 1:
+            return f"its Avro type {json.dumps(avro_type)} is a union"
+        avro_type = branches[0]
+    spec = avro_type if isinstance(avro_type, dict) else {"type": avro_type}
+    base = spec.get("type")
+    if spec.get("logicalType") == "decimal" and base == "bytes":
+        precision, scale = int(spec.get("precision", 0)), int(spec.get("scale", 0))
+        if 0 < precision <= 38:
+            return AddedColumn(name, DecimalType(precision, scale))
+        return "a decimal without a precision (numeric without one) is not carried"
+    if not isinstance(base, str) or base not in _AVRO_PRIMITIVES:
+        return f"its Avro type {json.dumps(avro_type)} is not carried (only primitive types)"
+    return AddedColumn(name, _AVRO_PRIMITIVES[base], spec.get("connect.name"))
+
+
+def added_columns(writers: AvroWriters) -> dict[str, AddedColumn | str]:
+    """The row columns of the writer schemas beyond STAGING_ROW, each with its type as the
+    newest writer that has it gives it, or why it cannot be carried."""
+    known = set(STAGING_ROW.fieldNames()) | STAGING_ONLY
+    out: dict[str, AddedColumn | str] = {}
+    for schema_id in sorted(writers.by_id):
+        for name, avro_type in _row_fields(writers.by_id[schema_id]).items():
+            if name not in known:
+                out[name] = _added_column(name, avro_type)
+    return out
+
+
+def carried_columns(
+    added: Mapping[str, AddedColumn | str], cassandra_columns: set[str]
+) -> tuple[tuple[AddedColumn, ...], dict[str, str]]:
+    """Which added columns go to Cassandra `users` (in name order), and why each other does not."""
+    carried: list[AddedColumn] = []
+    skipped: dict[str, str] = {}
+    for name in sorted(added):
+        column = added[name]
+        if _SECRET_NAME.match(name):
+            skipped[name] = "a national id or credential column is never carried"
+        elif name in USER_COLUMNS:
+            skipped[name] = "the job derives a users column of that name"
+        elif isinstance(column, str):
+            skipped[name] = column
+        elif name not in cassandra_columns:
+            skipped[name] = "Cassandra users has no column of that name (a CQL migration adds it)"
+        else:
+            carried.append(column)
+    return tuple(carried), skipped
+
+
+def users_envelope(carried: tuple[AddedColumn, ...] = ()) -> StructType:
+    """The envelope the users query parses: STAGING_ROW and the carried columns."""
+    if not carried:
+        return ENVELOPE
+    return envelope_schema(StructType(STAGING_ROW.fields + [StructField(c.name, c.decoded) for c in carried]))
 
 
 def _project(struct: Column, present: set[str], target: StructType) -> Column:
@@ -439,8 +614,9 @@ def coordinate(text: Column, limit: float) -> Column:
     return F.when(F.abs(value) <= limit, value)
 
 
-def derive_users(events: DataFrame) -> DataFrame:
-    """Valid create/update/read events -> rows of Cassandra `users` (pipeline/cql/V001).
+def derive_users(events: DataFrame, carried: tuple[AddedColumn, ...] = ()) -> DataFrame:
+    """Valid create/update/read events -> rows of Cassandra `users` (pipeline/cql/V001), with
+    the `carried` added columns (parsed with users_envelope(carried)).
 
     The image is the row after the change. `processed_at` is left to the sink (processing_time())."""
     image = field_of("image")
@@ -470,6 +646,7 @@ def derive_users(events: DataFrame) -> DataFrame:
         *kept("phone", "cell", "picture_large", "picture_medium", "picture_thumbnail", "nat"),
         image("ingested_at").cast("timestamp").alias("ingested_at"),
         F.col("committed_at"),
+        *[c.value(image(c.name)).alias(c.name) for c in carried],
     )
 
 

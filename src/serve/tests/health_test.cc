@@ -68,6 +68,28 @@ TEST(Health, AFailedConnectorTaskOrInactiveSlotIsDown) {
   EXPECT_EQ(evaluate(now, std::nullopt).stage("cdc")->state, StageState::down);
 }
 
+TEST(Health, ARefusedSchemaChangeSaysWhyAndWhatToDoOnTheCdcStage) {
+  std::vector<ServiceReading> services = {
+      {"connect",
+       true,
+       "REST up",
+       {{"connector", "RUNNING task0=FAILED"},
+        {"failure",
+         "io.apicurio.registry.rest.client.exception.RuleViolationException: Incompatible "
+         "artifact: streamflow.staging.users-value [AVRO]"},
+        {"slot", "streamflow_cdc inactive"}}}};
+  auto now = healthy_readings(3000, 10);
+  read_services(now, services);
+  EXPECT_EQ(now.connector, "RUNNING task0=FAILED");
+  auto h = evaluate(now, std::nullopt);
+  const auto* cdc = h.stage("cdc");
+  EXPECT_EQ(cdc->state, StageState::down);
+  EXPECT_NE(cdc->detail.find("RuleViolationException"), std::string::npos) << cdc->detail;
+  EXPECT_NE(cdc->detail.find("streamflow resync"), std::string::npos) << cdc->detail;
+  EXPECT_NE(h.to_json()["connector_failure"].get<std::string>().find("Incompatible"),
+            std::string::npos);
+}
+
 TEST(Health, FallingBehindIsBehindNotDown) {
   auto now = healthy_readings(3000, 100000);
   now.counts.spark_consumed = 50000;

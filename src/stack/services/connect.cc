@@ -160,7 +160,11 @@ struct ConnectService final : Service {
     auto state = client.state(layout_.cdc_connector);
     out.emplace_back("connector", state ? state->summary() : "not registered");
     // A refused schema (Avro), a lost slot: why, without reading Connect's log.
-    if (state && !state->failure.empty()) out.emplace_back("failure", state->failure);
+    if (state && !state->failure.empty()) {
+      out.emplace_back("failure", state->failure);
+      if (auto advice = io::failure_advice(state->failure); !advice.empty())
+        out.emplace_back("next", advice);
+    }
     if (auto conn =
             io::Connection::open(postgres_admin_conninfo(layout_, layout_.postgres_database))) {
       auto slot = conn->exec(
