@@ -45,12 +45,12 @@ std::string render_supervisord_conf(const Layout& l, const std::vector<ProgramSp
     for (const auto& a : p.argv) command += (command.empty() ? "" : " ") + supervisor_quote(a);
     out += fmt::format(
         "\n[program:{}]\ncommand={}\ndirectory={}\nautostart=false\nautorestart={}\n"
-        "startsecs=0\nstartretries=0\nstopsignal={}\nstopwaitsecs={}\nstopasgroup={}\n"
+        "startsecs={}\nstartretries={}\nstopsignal={}\nstopwaitsecs={}\nstopasgroup={}\n"
         "killasgroup=true\nredirect_stderr=true\nstdout_logfile={}\n"
         "stdout_logfile_maxbytes=50MB\nstdout_logfile_backups=3\n",
         p.name, command, supervisor_escape(p.directory), p.restart_on_exit ? "true" : "false",
-        p.stop_signal, p.stop_wait_s, p.stop_as_group ? "true" : "false",
-        supervisor_escape(p.log_file));
+        p.start_secs, p.start_retries, p.stop_signal, p.stop_wait_s,
+        p.stop_as_group ? "true" : "false", supervisor_escape(p.log_file));
     if (!p.user.empty()) out += "user=" + p.user + "\n";
     if (!p.env.empty()) {
       out += "environment=";

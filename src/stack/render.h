@@ -20,8 +20,13 @@ struct ProgramSpec {
   std::string user;  ///< empty: run as supervisord's own user
   std::string stop_signal = "TERM";
   bool stop_as_group = true;
-  /// supervisord starts it again whenever it exits (not when stopped by `down`).
-  bool restart_on_exit = false;
+  /// supervisord starts it again whenever it exits (not when stopped by `down`), every node
+  /// of every service: a process that exits within `start_secs` of its start is retried after
+  /// 1, 2, 3... s, and after `start_retries` such tries in a row it is given up (FATAL; `status`
+  /// says so, `up` tries again).
+  bool restart_on_exit = true;
+  int start_secs = 10;
+  int start_retries = 5;
   int stop_wait_s = 60;
   std::string log_file;
   std::vector<std::pair<std::string, std::string>> env;

@@ -127,7 +127,12 @@ Result<void> Stack::up(std::ostream& out) {
       }
     }
     auto st = before.find(svc->name());
-    if (st != before.end() && st->second.state == ProgramState::running) continue;
+    // Running, or being started again by supervisord after it exited: not ours to start.
+    if (st != before.end() &&
+        (st->second.state == ProgramState::running || st->second.state == ProgramState::starting ||
+         st->second.state == ProgramState::backoff)) {
+      continue;
+    }
     to_start.push_back(svc.get());
   }
   for (Service* svc : to_start) {
@@ -209,8 +214,11 @@ Result<void> Stack::up(std::ostream& out) {
       for (auto it = pending.begin(); it != pending.end();) {
         Service* svc = *it;
         auto st = states.find(svc->name());
+        // BACKOFF: it exited at once and supervisord tries again shortly (a PostgreSQL whose
+        // killed predecessor's backends still hold its shared memory, say).
         if (st == states.end() || (st->second.state != ProgramState::running &&
-                                   st->second.state != ProgramState::starting)) {
+                                   st->second.state != ProgramState::starting &&
+                                   st->second.state != ProgramState::backoff)) {
           return fail(*svc,
                       "died during start-up" +
                           (st == states.end() ? std::string() : " (" + st->second.detail + ")"));
@@ -280,7 +288,8 @@ Result<void> Stack::down(std::ostream& out) {
     const auto& name = (*it)->name();
     auto st = states.find(name);
     if (st == states.end() ||
-        (st->second.state != ProgramState::running && st->second.state != ProgramState::starting)) {
+        (st->second.state != ProgramState::running && st->second.state != ProgramState::starting &&
+         st->second.state != ProgramState::backoff)) {
       continue;
     }
     const auto t0 = Clock::now();
@@ -302,6 +311,7 @@ StackStatus Stack::status() const {
   Supervisor sup(layout_);
   result.supervisor_pid = sup.daemon_pid();
   auto states = sup.status();
+  const auto history = sup.restart_history();
   for (const auto& svc : make_services(layout_)) {
     ServiceStatus s;
     s.name = svc->name();
@@ -309,7 +319,14 @@ StackStatus Stack::status() const {
     s.ports = ports_text(*svc);
     s.log_file = layout_.log_file(s.name).string();
     auto st = states.find(s.name);
-    if (st != states.end() && st->second.state == ProgramState::running) {
+    std::optional<RestartHistory> restarts;
+    if (auto h = history.find(s.name); h != history.end() && h->second.restarts > 0) {
+      restarts = h->second;
+      s.restarts = h->second.restarts;
+    }
+    // STARTING: supervisord's first `startsecs` of a process; the probe says how it is.
+    if (st != states.end() &&
+        (st->second.state == ProgramState::running || st->second.state == ProgramState::starting)) {
       s.pid = st->second.pid;
       if (s.pid) s.rss_bytes = base::process_tree_rss_bytes(*s.pid);
       auto probe = svc->probe();
@@ -325,6 +342,19 @@ StackStatus Stack::status() const {
                      ? (result.supervisor_pid ? "not configured" : "stack not running")
                      : std::string(to_string(st->second.state)) +
                            (st->second.detail.empty() ? "" : ": " + st->second.detail);
+      if (st != states.end() && st->second.state == ProgramState::fatal) {
+        s.detail = fmt::format(
+            "not restarted any more: it exited within {} s of each of its last starts; see "
+            "`streamflow logs {}`, then `streamflow up`",
+            svc->program().start_secs, s.name);
+      } else if (st != states.end() && st->second.state == ProgramState::backoff) {
+        s.detail = "exited at once; supervisord starts it again shortly";
+      }
+    }
+    // A node that died and was started again by supervisord (any service, any layout).
+    if (restarts) {
+      s.facts.emplace_back("restarts",
+                           fmt::format("{} (last: {})", restarts->restarts, restarts->last));
     }
     result.services.push_back(std::move(s));
   }
@@ -362,6 +392,7 @@ std::string format_status_json(const StackStatus& st) {
                              {"port", s.port},
                              {"ports", s.ports},
                              {"rss_bytes", s.rss_bytes},
+                             {"restarts", s.restarts},
                              {"version", s.version},
                              {"detail", s.detail},
                              {"facts", facts},

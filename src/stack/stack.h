@@ -27,6 +27,7 @@ struct ServiceStatus {
   std::string version;
   std::string log_file;
   std::uint64_t rss_bytes = 0;
+  int restarts = 0;  ///< exits supervisord restarted it after, since the stack's log began
   std::vector<std::pair<std::string, std::string>>
       facts;  ///< service-specific (connector state...)
 };

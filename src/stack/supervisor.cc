@@ -1,5 +1,9 @@
 #include "stack/supervisor.h"
 
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -129,18 +133,108 @@ std::map<std::string, ProgramStatus> Supervisor::status() const {
   if (!daemon_pid()) return {};
   auto out = ctl({"status"}, 15);
   if (!out) return {};
-  return parse_supervisor_status(*out);
+  auto states = parse_supervisor_status(*out);
+  // A program within its first `startsecs` has a process already: `status` does not show it.
+  for (auto& [name, st] : states) {
+    if (st.state != ProgramState::starting) continue;
+    auto pid = ctl({"pid", name}, 15);
+    if (!pid) continue;
+    try {
+      if (const long value = std::stol(*pid); value > 0) st.pid = static_cast<pid_t>(value);
+    } catch (const std::exception&) {
+    }
+  }
+  return states;
+}
+
+namespace {
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+/// supervisord's fault code for "already started".
+constexpr const char* kAlreadyStarted = "<int>60</int>";
+
+}  // namespace
+
+std::string start_process_request(const std::string& program) {
+  return "<?xml version=\"1.0\"?>\n<methodCall><methodName>supervisor.startProcess</methodName>"
+         "<params><param><value><string>" +
+         xml_escape(program) +
+         "</string></value></param><param><value><boolean>0</boolean></value></param></params>"
+         "</methodCall>\n";
+}
+
+std::map<std::string, RestartHistory> parse_restart_history(const std::string& log) {
+  std::map<std::string, RestartHistory> out;
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // "2026-12-04 03:58:58,267 WARN exited: kafka (terminated by SIGKILL; not expected)"
+    if (auto at = line.find(" exited: "); at != std::string::npos) {
+      const auto rest = line.substr(at + 9);
+      const auto open = rest.find(" (");
+      if (open == std::string::npos) continue;
+      auto& h = out[rest.substr(0, open)];
+      ++h.restarts;
+      auto why = rest.substr(open + 2);
+      if (auto semi = why.find(';'); semi != std::string::npos) why.resize(semi);
+      if (!why.empty() && why.back() == ')') why.pop_back();
+      h.last = line.substr(0, std::min<std::size_t>(19, line.size())) + " " + why;
+      h.gave_up = false;
+    } else if (auto gave = line.find(" gave up: "); gave != std::string::npos) {
+      const auto rest = line.substr(gave + 10);
+      out[rest.substr(0, rest.find(' '))].gave_up = true;
+    } else if (auto spawned = line.find(" spawned: '"); spawned != std::string::npos) {
+      const auto rest = line.substr(spawned + 11);
+      if (auto it = out.find(rest.substr(0, rest.find('\''))); it != out.end())
+        it->second.gave_up = false;
+    }
+  }
+  return out;
 }
 
 base::Result<void> Supervisor::start(const std::string& program) {
-  auto out = ctl({"start", program});
-  if (!out) return out.error();
-  if (out->find("ERROR") != std::string::npos &&
-      out->find("already started") == std::string::npos) {
-    return make_error(Errc::unavailable, "supervisord could not start " + program + ": " + *out,
+  httplib::Client client(layout_.supervisor_socket().string());
+  client.set_address_family(AF_UNIX);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(30, 0);
+  auto res = client.Post("/RPC2", start_process_request(program), "text/xml");
+  if (!res) {
+    return make_error(Errc::unavailable, "supervisord did not answer on " +
+                                             layout_.supervisor_socket().string() + ": " +
+                                             httplib::to_string(res.error()));
+  }
+  if (res->status != 200 || (res->body.find("<fault>") != std::string::npos &&
+                             res->body.find(kAlreadyStarted) == std::string::npos)) {
+    return make_error(Errc::unavailable,
+                      "supervisord could not start " + program + ": " + res->body.substr(0, 400),
                       "log=" + layout_.log_file(program).string());
   }
   return {};
+}
+
+std::map<std::string, RestartHistory> Supervisor::restart_history() const {
+  auto text = base::read_file(layout_.logs_dir / "supervisord.log");
+  if (!text) return {};
+  return parse_restart_history(*text);
 }
 
 base::Result<void> Supervisor::stop(const std::string& program) {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -434,9 +435,10 @@ def test_the_dashboard_in_chromium_rises_live_and_marks_a_stopped_stage_down(
         wait_for(lambda: lines, 150, "the dashboard's counters to rise")
         assert lines[0]["step"] == "rising", lines[0]
         assert lines[0]["second"] > lines[0]["first"]
-        # Stop Kafka Connect (not restarted by supervisord): the CDC stage must turn red.
+        # Freeze Kafka Connect (a killed one would be restarted by supervisord within seconds):
+        # the CDC stage must turn red.
         connect_pid = streaming_stack.status()["connect"]["pid"]
-        os.kill(connect_pid, 9)
+        os.kill(connect_pid, signal.SIGSTOP)
         node_in.write("go\n")
         node_in.close()
         node.wait(timeout=120)
@@ -450,4 +452,5 @@ def test_the_dashboard_in_chromium_rises_live_and_marks_a_stopped_stage_down(
         if node.poll() is None:
             node.kill()
         node_log.close()
+        os.kill(connect_pid, signal.SIGCONT)
         streaming_stack.up(timeout=600)  # Connect back, for whatever runs next

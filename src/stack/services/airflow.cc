@@ -79,7 +79,6 @@ class AirflowService final : public Service {
     }
     p.env = environment();
     p.stop_as_group = true;
-    p.restart_on_exit = true;
     return p;
   }
   Probe probe() const override {

@@ -79,7 +79,6 @@ struct RegistryService final : Service {
               "-XX:+UseSerialGC", "-XX:CICompilerCount=2", "-Djava.net.preferIPv4Stack=true",
               "-Dquarkus.config.locations=file:" + layout_.registry_config_file().string(), "-jar",
               (r.home / "quarkus-run.jar").string()};
-    p.restart_on_exit = true;
     return p;
   }
 

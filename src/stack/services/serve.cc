@@ -21,7 +21,6 @@ struct ServeService final : Service {
     // Its settings from the environment, like an Airflow task: exactly what `up` saw.
     p.argv = {layout_.self_exe.string(), "serve"};
     for (auto& kv : layout_.settings.as_environment(true)) p.env.push_back(std::move(kv));
-    p.restart_on_exit = true;
     return p;
   }
   Probe probe() const override { return probe_serve(layout_); }

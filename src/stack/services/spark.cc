@@ -97,7 +97,6 @@ struct SparkService final : Service {
     // (killing one that does not exit in time) and exits. A crash or SIGKILL is safe too: the
     // checkpoints replay what was cut short.
     p.stop_as_group = false;
-    p.restart_on_exit = true;  // supervised: a crashed or killed job resumes from its checkpoint
     return p;
   }
   Probe probe() const override { return probe_spark(layout_); }

@@ -97,7 +97,7 @@ TEST(Render, SupervisorQuotingSurvivesSpacesAndPercent) {
   EXPECT_EQ(supervisor_escape("/logs/x%y"), "/logs/x%%y");
 }
 
-TEST(Render, SupervisordProgramsNeverAutostartOrAutorestart) {
+TEST(Render, SupervisordProgramsStartWithUpAndRestartWithBackoff) {
   ProgramSpec p;
   p.name = "kafka";
   p.argv = {"/usr/bin/java", "-cp", "/deps/kafka/*", "kafka.Kafka"};
@@ -109,8 +109,11 @@ TEST(Render, SupervisordProgramsNeverAutostartOrAutorestart) {
   auto text = render_supervisord_conf(test_layout(), {p});
   EXPECT_TRUE(has_line(text, "[program:kafka]"));
   EXPECT_TRUE(has_line(text, "command=/usr/bin/java -cp /deps/kafka/* kafka.Kafka"));
-  EXPECT_TRUE(has_line(text, "autostart=false"));
-  EXPECT_TRUE(has_line(text, "autorestart=false"));
+  EXPECT_TRUE(has_line(text, "autostart=false"));  // `up` starts the waves in order
+  // A node that dies is started again; one that keeps dying at once is given up.
+  EXPECT_TRUE(has_line(text, "autorestart=true"));
+  EXPECT_TRUE(has_line(text, "startsecs=10"));
+  EXPECT_TRUE(has_line(text, "startretries=5"));
   EXPECT_TRUE(has_line(text, "stopsignal=INT"));
   EXPECT_TRUE(has_line(text, "killasgroup=true"));
   EXPECT_TRUE(has_line(text, "user=streamflow"));
