@@ -18,10 +18,12 @@ them). The expected counts and reasons are stated here, independently of the C++
 from __future__ import annotations
 
 import copy
+import atexit
 import filecmp
 import hashlib
 import json
 import sys
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -30,6 +32,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 CHECK = "--check" in sys.argv[1:]
 OUT = Path(tempfile.mkdtemp(prefix="sf-corpus-")) if CHECK else HERE
+if CHECK:  # the comparison's scratch copy goes when the check ends, whatever its verdict
+    atexit.register(shutil.rmtree, OUT, ignore_errors=True)
 FILES = OUT / "files"
 NO_UUID = "login.uuid: missing (API versions before 1.2 served no uuid; a user cannot be identified without one)"
 

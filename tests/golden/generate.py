@@ -9,7 +9,7 @@ Each expected.json also has `derived`: what the Spark job computes from each use
 (pipeline/spark/streamflow_stream/transforms.py), for a change committed at `derived_at`.
 """
 
-import json, hmac, hashlib, os, copy, filecmp, sys, tempfile
+import atexit, json, hmac, hashlib, os, copy, filecmp, shutil, sys, tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 from datetime import datetime, timezone
@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK = "--check" in sys.argv[1:]
 OUT = tempfile.mkdtemp(prefix="sf-golden-") if CHECK else HERE
+if CHECK:  # the comparison's scratch copy goes when the check ends, whatever its verdict
+    atexit.register(shutil.rmtree, OUT, ignore_errors=True)
 KEY = b"streamflow-golden-key"
 
 
