@@ -98,12 +98,16 @@ std::string Report::to_text() const {
   return out;
 }
 
+base::Result<cql::Session> cassandra_session(const config::Settings& settings) {
+  cql::ConnectOptions options;
+  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
+  return cql::Session::connect(options);
+}
+
 namespace {
 
 base::Result<std::vector<std::string>> cassandra_ids(const config::Settings& settings) {
-  cql::ConnectOptions options;
-  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
-  auto session = cql::Session::connect(options);
+  auto session = cassandra_session(settings);
   if (!session) return session.error();
   auto rows =
       session->query("SELECT user_id FROM " + settings.get("cassandra.keyspace") + ".users");
@@ -119,9 +123,7 @@ base::Result<std::vector<std::string>> cassandra_ids(const config::Settings& set
 }  // namespace
 
 base::Result<std::string> cassandra_versions(const config::Settings& settings) {
-  cql::ConnectOptions options;
-  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
-  auto session = cql::Session::connect(options);
+  auto session = cassandra_session(settings);
   if (!session) return session.error();
   auto rows = session->query("SELECT user_id, committed_at FROM " +
                              settings.get("cassandra.keyspace") + ".users");

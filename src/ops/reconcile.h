@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "config/settings.h"
+#include "cql/cql.h"
 
 namespace streamflow::ops {
 
@@ -53,6 +54,9 @@ struct Report {
 
 /// The comparison itself: pure, so that it is unit-tested without a stack.
 Report compare(const Snapshot& snapshot, int freshness_s, std::size_t max_listed = 20);
+
+/// A CQL session with the stack's Cassandra (cassandra.port on 127.0.0.1).
+base::Result<cql::Session> cassandra_session(const config::Settings& settings);
 
 /// Every user in Cassandra `users` with the PostgreSQL commit time of the version it holds, as
 /// COPY text rows "user_id<TAB>committed_at" (for a temp table in staging's database).

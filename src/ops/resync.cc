@@ -201,9 +201,7 @@ base::Result<Resent> skip_and_resend(io::Connection& conn, const std::string& sl
 
 base::Result<std::vector<GoneUser>> cassandra_keys(const config::Settings& settings,
                                                    const std::vector<std::string>& ids) {
-  cql::ConnectOptions options;
-  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
-  auto session = cql::Session::connect(options);
+  auto session = cassandra_session(settings);
   if (!session) return session.error();
   std::vector<GoneUser> out;
   constexpr std::size_t kPerStatement = 100;

@@ -178,23 +178,27 @@ UNKNOWN_SCHEMA_ID = "streamflow-unknown-schema-id:"
 UNKNOWN_SCHEMA_ID_RE = re.compile(re.escape(UNKNOWN_SCHEMA_ID) + r"(-?[0-9]+)")
 
 
-def _avro_named_records(schema: Any, found: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
-    """Every record defined in a schema, by name and full name -> its field names (a later
-    field may refer to a record by name only, as Debezium's `after` refers to `Value`)."""
+def _named_record_defs(schema: Any, found: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Every record defined in a schema, by name and full name -> its definition."""
     found = {} if found is None else found
     if isinstance(schema, list):
         for branch in schema:
-            _avro_named_records(branch, found)
+            _named_record_defs(branch, found)
     elif isinstance(schema, dict) and schema.get("type") == "record":
-        names = {f["name"] for f in schema.get("fields", [])}
-        found[schema["name"]] = names
+        found[schema["name"]] = schema
         if schema.get("namespace"):
-            found[f"{schema['namespace']}.{schema['name']}"] = names
+            found[f"{schema['namespace']}.{schema['name']}"] = schema
         for f in schema.get("fields", []):
-            _avro_named_records(f["type"], found)
+            _named_record_defs(f["type"], found)
     elif isinstance(schema, dict) and isinstance(schema.get("type"), (dict, list)):
-        _avro_named_records(schema["type"], found)
+        _named_record_defs(schema["type"], found)
     return found
+
+
+def _avro_named_records(schema: Any) -> dict[str, set[str]]:
+    """Every record defined in a schema, by name and full name -> its field names (a later
+    field may refer to a record by name only, as Debezium's `after` refers to `Value`)."""
+    return {name: {f["name"] for f in rec.get("fields", [])} for name, rec in _named_record_defs(schema).items()}
 
 
 def _avro_record_fields(schema: Any, named: dict[str, set[str]]) -> set[str]:
@@ -290,23 +294,6 @@ class AddedColumn:
         everything else as decoded (the connector converts to the CQL column's type)."""
         convert = _DEBEZIUM_TIME.get(self.connect_name or "")
         return convert(col) if convert else col
-
-
-def _named_record_defs(schema: Any, found: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """Every record defined in a schema, by name and full name -> its definition."""
-    found = {} if found is None else found
-    if isinstance(schema, list):
-        for branch in schema:
-            _named_record_defs(branch, found)
-    elif isinstance(schema, dict) and schema.get("type") == "record":
-        found[schema["name"]] = schema
-        if schema.get("namespace"):
-            found[f"{schema['namespace']}.{schema['name']}"] = schema
-        for f in schema.get("fields", []):
-            _named_record_defs(f["type"], found)
-    elif isinstance(schema, dict) and isinstance(schema.get("type"), (dict, list)):
-        _named_record_defs(schema["type"], found)
-    return found
 
 
 def _row_fields(writer: str) -> dict[str, Any]:
