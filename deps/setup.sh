@@ -53,7 +53,9 @@ MVN_PROPS=(-Dkafka.version="$KAFKA_VERSION" -Dkafka.scala.version="$KAFKA_SCALA_
            -Dlog4j.version="$LOG4J_VERSION" -Dcassandra.version="$CASSANDRA_VERSION"
            -Ddebezium.version="$DEBEZIUM_VERSION" -Ddependency.plugin.version="$MAVEN_DEPENDENCY_PLUGIN_VERSION"
            -Dspark.version="$SPARK_VERSION" -Dspark.cassandra.connector.version="$SPARK_CASSANDRA_CONNECTOR_VERSION"
-           -Dregistry.version="$REGISTRY_VERSION" -Davro.converter.version="$AVRO_CONVERTER_VERSION")
+           -Dregistry.version="$REGISTRY_VERSION" -Davro.converter.version="$AVRO_CONVERTER_VERSION"
+           -Dzookeeper.version="$ZOOKEEPER_VERSION" -Dzookeeper.metrics.version="$ZOOKEEPER_METRICS_VERSION"
+           -Dzookeeper.snappy.version="$ZOOKEEPER_SNAPPY_VERSION" -Dzookeeper.logback.version="$ZOOKEEPER_LOGBACK_VERSION")
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:${MAVEN_DEPENDENCY_PLUGIN_VERSION}"
 want=$(fingerprint deps/versions.env deps/maven/settings.xml deps/maven/*/pom.xml)
 if [[ -f "$DEPS_DIR/.maven-stamp" && "$(cat "$DEPS_DIR/.maven-stamp")" == "$want" ]]; then
@@ -72,7 +74,7 @@ else
   # The unpack goal keeps "already unpacked" markers in deps/maven/*/target (not settable from the
   # command line): a run that stopped half-way would leave an empty output next time.
   rm -rf "$DEPS_DIR/kafka.new" "$DEPS_DIR/cassandra.new" "$DEPS_DIR/connect-plugins.new" "$DEPS_DIR/spark-jars.new" \
-    "$DEPS_DIR/registry.new" deps/maven/*/target
+    "$DEPS_DIR/registry.new" "$DEPS_DIR/zookeeper.new" deps/maven/*/target
   step "  kafka ${KAFKA_VERSION} + connect"
   mvn_run -f deps/maven/kafka/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/kafka.new" \
     || die "could not resolve Kafka ${KAFKA_VERSION} from Maven Central"
@@ -96,6 +98,11 @@ else
     -DoutputDirectory="$DEPS_DIR/connect-plugins.new/apicurio-avro-converter" \
     -DexcludeArtifactIds=kafka-clients,connect-api,connect-json -DexcludeGroupIds=org.slf4j \
     || die "could not resolve the Avro converter ${AVRO_CONVERTER_VERSION} from Maven Central"
+  step "  zookeeper ${ZOOKEEPER_VERSION} (the cluster layout's ensemble)"
+  # No TLS between nodes here: netty's native TLS for five platforms stays out (~15 MB).
+  mvn_run -f deps/maven/zookeeper/pom.xml "$DEP_PLUGIN:copy-dependencies" -DoutputDirectory="$DEPS_DIR/zookeeper.new" \
+    -DexcludeArtifactIds=netty-tcnative-boringssl-static,netty-tcnative-classes \
+    || die "could not resolve ZooKeeper ${ZOOKEEPER_VERSION} from Maven Central"
   step "  apicurio registry ${REGISTRY_VERSION} (~160 MB)"
   mvn_run -f deps/maven/registry/pom.xml "$DEP_PLUGIN:unpack" -DoutputDirectory="$DEPS_DIR/registry.new" \
     -Dmdep.overWriteReleases=true \
@@ -105,7 +112,7 @@ else
   rm -rf deps/maven/*/target
   ls "$DEPS_DIR"/connect-plugins.new/debezium-connector-postgres/debezium-connector-postgres-*.jar >/dev/null 2>&1 \
     || die "the Debezium plugin archive did not unpack into $DEPS_DIR/connect-plugins.new/debezium-connector-postgres"
-  for d in kafka cassandra connect-plugins spark-jars registry; do
+  for d in kafka cassandra connect-plugins spark-jars registry zookeeper; do
     rm -rf "${DEPS_DIR:?}/$d" && mv "$DEPS_DIR/$d.new" "$DEPS_DIR/$d"
   done
   chmod -R a+rX "$DEPS_DIR"

@@ -41,7 +41,36 @@ PORT_SETTINGS = [
     "SERVE_PORT",
     "REGISTRY_PORT",
     "REGISTRY_MANAGEMENT_PORT",
+    # The cluster layout's engines (unused by the single layout).
+    "ZOOKEEPER_PORT",
+    "ZOOKEEPER_QUORUM_PORT",
+    "ZOOKEEPER_ELECTION_PORT",
+    "SPARK_MASTER_PORT",
+    "SPARK_MASTER_UI_PORT",
+    "SPARK_WORKER_PORT",
+    "SPARK_WORKER_UI_PORT",
 ]
+
+
+def topology_hosts(topology: Path) -> dict[str, list[str]]:
+    """The addresses each engine's nodes have in a topology file, keyed "kafka", "cassandra",
+    "spark.masters"...: a reader of the flow lists our files use (`nodes: [a, b]`), enough for
+    the tests (the binary parses the file in full)."""
+    hosts: dict[str, list[str]] = {}
+    section = ""
+    for line in topology.read_text().splitlines():
+        text = line.split("#", 1)[0].rstrip()
+        if not text:
+            continue
+        if not text.startswith(" "):
+            section = text.rstrip(":").strip()
+            continue
+        key, _, value = text.strip().partition(":")
+        value = value.strip()
+        if value.startswith("[") and value.endswith("]"):
+            name = section if key == "nodes" else f"{section}.{key}"
+            hosts[name] = [h.strip() for h in value[1:-1].split(",") if h.strip()]
+    return hosts
 
 
 def streamflow_bin() -> Path:
@@ -90,8 +119,20 @@ class LocalStack:
     """One local stack: a state directory, a set of ports, and the CLI to drive them."""
 
     def __init__(
-        self, name: str, spark: bool = False, airflow: bool = False, serve: bool = False, registry: bool = True
+        self,
+        name: str,
+        spark: bool = False,
+        airflow: bool = False,
+        serve: bool = False,
+        registry: bool = True,
+        topology: Path | None = None,
     ):
+        # Where the engines' nodes are: one of each on 127.0.0.1, or what the topology file says.
+        self.topology = topology
+        hosts = topology_hosts(topology) if topology else {}
+        self.kafka_hosts = hosts.get("kafka", ["127.0.0.1"])
+        self.cassandra_hosts = hosts.get("cassandra", ["127.0.0.1"])
+        self.connect_hosts = hosts.get("connect", ["127.0.0.1"])
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
         self.state_dir.chmod(0o755)
@@ -115,6 +156,9 @@ class LocalStack:
         # The schema registry (a JVM, ~270 MB): Connect writes Avro with the schemas it holds.
         self.env["STREAMFLOW_REGISTRY_ENABLED"] = "true" if registry else "false"
         self.env.pop("STREAMFLOW_CONFIG", None)
+        self.env.pop("STREAMFLOW_TOPOLOGY", None)
+        if topology:
+            self.env["STREAMFLOW_TOPOLOGY"] = str(topology)
         # Smaller heaps: several stacks may run in one test session on a 2-core box.
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
         self.env.setdefault("STREAMFLOW_KAFKA_HEAP_MB", "512")
@@ -179,9 +223,16 @@ class LocalStack:
         from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
         from cassandra.policies import WhiteListRoundRobinPolicy
 
-        profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy(["127.0.0.1"]))
+        from cassandra import ConsistencyLevel
+
+        # LOCAL_QUORUM, as the pipeline writes: on a ring, a read then sees every write that was
+        # acknowledged, with one node down or just back.
+        profile = ExecutionProfile(
+            load_balancing_policy=WhiteListRoundRobinPolicy(self.cassandra_hosts),
+            consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        )
         cluster = Cluster(
-            ["127.0.0.1"],
+            self.cassandra_hosts,
             port=self.ports["cassandra_port"],
             execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             protocol_version=5,
@@ -220,7 +271,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports['registry_port']}/apis/ccompat/v7"
 
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.ports['kafka_port']}"
+        return ",".join(f"{host}:{self.ports['kafka_port']}" for host in self.kafka_hosts)
 
     def diagnosis(
         self, services: tuple[str, ...] = ("connect", "kafka", "spark", "cassandra", "postgres"), lines: int = 40
@@ -258,7 +309,7 @@ SHARED_STACKS: dict[str, LocalStack] = {}
 
 # The modules that share a stack run next to each other. Any order passes (each test states what
 # it expects relative to what is already there); this one spares idle stacks.
-MODULE_ORDER = ("e2e/", "serve/", "airflow/", "faults/", "integration/", "spark/")
+MODULE_ORDER = ("e2e/", "serve/", "airflow/", "faults/", "cluster/", "integration/", "spark/")
 
 
 @pytest.hookimpl(tryfirst=True)  # before any shuffling plugin, which then has the last word

@@ -24,6 +24,12 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file,
                  "YAML config file (default: $STREAMFLOW_CONFIG or ./streamflow.yaml)");
   app.add_option("--set", overrides, "override one setting, name=value (repeatable)");
+  std::optional<std::string> topology;
+  app.add_option("--topology", topology,
+                 "topology file: which nodes of which engine run where (the `topology` setting; "
+                 "deploy/cluster-local.yaml is a cluster on this machine)");
+  // `streamflow up --topology FILE` as well as `streamflow --topology FILE up`.
+  app.fallthrough();
   app.add_flag("--print-config", print_config,
                "print every setting with its value and origin, then exit");
 
@@ -31,6 +37,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (topology) overrides.push_back("topology=" + *topology);
   std::optional<std::filesystem::path> config_path;
   if (config_file) config_path = *config_file;
   auto settings = sf::config::load_settings(config_path, overrides);

@@ -13,7 +13,9 @@ class StackCommand final : public Command {
  public:
   explicit StackCommand(StackOperation operation) : operation_(std::move(operation)) {}
   int run(const config::Settings& settings) override {
-    stack::Stack stack(deploy::Layout::from_settings(settings));
+    auto layout = deploy::Layout::load(settings);
+    if (!layout) return report(layout.error());
+    stack::Stack stack(std::move(*layout));
     auto r = operation_(stack, std::cout);
     return r ? 0 : report(r.error());
   }

@@ -6,9 +6,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -49,13 +51,48 @@ bool tcp_port_open(const std::string& host, int port, std::chrono::milliseconds 
   return open;
 }
 
+std::optional<std::string> tcp_exchange(const std::string& host, int port,
+                                        const std::string& request,
+                                        std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
+    return std::nullopt;
+  const int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    freeaddrinfo(res);
+    return std::nullopt;
+  }
+  timeval tv{};
+  tv.tv_sec = static_cast<long>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<long>((timeout.count() % 1000) * 1000);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  const bool connected = connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+  freeaddrinfo(res);
+  std::optional<std::string> reply;
+  if (connected && send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+                       static_cast<ssize_t>(request.size())) {
+    std::string text;
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    if (n == 0) reply = std::move(text);  // closed by the peer: the whole reply
+  }
+  close(fd);
+  return reply;
+}
+
 std::string PortHolder::describe() const {
   if (!pid) return "an unknown process (run `ss -ltnp` as root to see it)";
   std::string cmd = command.size() > 120 ? command.substr(0, 117) + "..." : command;
   return "pid " + std::to_string(*pid) + (cmd.empty() ? "" : " (" + cmd + ")");
 }
 
-std::optional<unsigned long> parse_proc_net_tcp_listener(const std::string& line, int port) {
+std::optional<unsigned long> parse_proc_net_tcp_listener(const std::string& line, int port,
+                                                         const std::string& host) {
   // "  0: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000  0 12345 ..."
   std::istringstream in(line);
   std::string slot, local, remote, state, queues, timer, retrans, uid, timeout;
@@ -69,18 +106,27 @@ std::optional<unsigned long> parse_proc_net_tcp_listener(const std::string& line
   if (colon == std::string::npos) return std::nullopt;
   int local_port = static_cast<int>(std::stoul(local.substr(colon + 1), nullptr, 16));
   if (local_port != port) return std::nullopt;
-  return inode;
+  if (host.empty()) return inode;
+  const auto address = local.substr(0, colon);
+  if (address.find_first_not_of('0') == std::string::npos) return inode;  // the wildcard
+  in_addr wanted{};
+  if (inet_pton(AF_INET, host.c_str(), &wanted) != 1) return inode;  // a name: any address
+  // /proc/net/tcp prints the address as the hex of its in-memory 32-bit value.
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08X", static_cast<unsigned>(wanted.s_addr));
+  if (address == hex) return inode;
+  return std::nullopt;
 }
 
 namespace {
 
-std::optional<unsigned long> listener_inode(int port) {
+std::optional<unsigned long> listener_inode(int port, const std::string& host) {
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
     std::string line;
     std::getline(in, line);  // header
     while (std::getline(in, line)) {
-      if (auto inode = parse_proc_net_tcp_listener(line, port)) return inode;
+      if (auto inode = parse_proc_net_tcp_listener(line, port, host)) return inode;
     }
   }
   return std::nullopt;
@@ -104,8 +150,8 @@ std::optional<pid_t> pid_of_socket_inode(unsigned long inode) {
 
 }  // namespace
 
-std::optional<PortHolder> find_port_holder(int port) {
-  if (auto inode = listener_inode(port)) {
+std::optional<PortHolder> find_port_holder(int port, const std::string& host) {
+  if (auto inode = listener_inode(port, host)) {
     PortHolder holder;
     holder.pid = pid_of_socket_inode(*inode);
     if (holder.pid) holder.command = process_command_line(*holder.pid);

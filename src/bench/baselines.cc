@@ -77,7 +77,7 @@ base::Result<double> postgres_copy_rate(const std::string& conninfo, const Basel
 /// leave its whole input (hundreds of MB in a full run) on the broker until retention.
 base::Result<double> kafka_produce_rate(const deploy::Layout& l, const BaselineInput& in,
                                         std::ostream& progress) {
-  const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);
+  const auto bootstrap = l.kafka_bootstrap();
   const auto topic = l.cdc_topic_prefix + ".bench";
   if (auto r = io::ensure_topics(bootstrap, {{topic, l.kafka_partitions, 1, {}}}); !r) {
     return r.error();

@@ -11,6 +11,9 @@ const std::vector<SettingSpec>& catalog() {
        "JVM artifacts resolved by deps/setup.sh (Kafka, Connect, Debezium, Cassandra)"},
       {"service_user", Kind::string, "streamflow",
        "unprivileged account the services run as when streamflow runs as root"},
+      {"topology", Kind::path, "",
+       "topology file saying which nodes of which engine run where (empty: one of each on "
+       "127.0.0.1; deploy/cluster-local.yaml: the cluster layout on this machine)"},
       {"java_home", Kind::path, "/usr/lib/jvm/java-17-openjdk-amd64",
        "Java 17 installation used for Kafka, Connect and Cassandra"},
       // PostgreSQL.
@@ -31,6 +34,13 @@ const std::vector<SettingSpec>& catalog() {
        "partitions of the CDC and dead-letter topics `up` creates (the Spark job reads them in "
        "parallel)",
        false, 1, 1000},
+      // ZooKeeper (cluster layout only: the Spark masters' leader election and recovery).
+      {"zookeeper.port", Kind::integer, "2181", "ZooKeeper client port on each node's address",
+       false, 1, 65535},
+      {"zookeeper.quorum_port", Kind::integer, "2888",
+       "ZooKeeper followers' port to the leader, on each node's address", false, 1, 65535},
+      {"zookeeper.election_port", Kind::integer, "3888",
+       "ZooKeeper leader-election port on each node's address", false, 1, 65535},
       // Kafka Connect (distributed mode) with Debezium.
       {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on 127.0.0.1", false, 1,
        65535},
@@ -131,6 +141,16 @@ const std::vector<SettingSpec>& catalog() {
       {"spark.driver_memory", Kind::string, "1536m",
        "Spark driver JVM heap (in local mode the whole job runs in it)"},
       {"spark.ui_port", Kind::integer, "4040", "Spark UI port on 127.0.0.1 (0: no UI)", false, 0,
+       65535},
+      {"spark.master_port", Kind::integer, "7077",
+       "Spark standalone master port on each master's address (cluster layout)", false, 1, 65535},
+      {"spark.master_ui_port", Kind::integer, "8180",
+       "Spark standalone master web UI port on each master's address (cluster layout)", false, 1,
+       65535},
+      {"spark.worker_port", Kind::integer, "7078",
+       "Spark standalone worker port on each worker's address (cluster layout)", false, 1, 65535},
+      {"spark.worker_ui_port", Kind::integer, "8181",
+       "Spark standalone worker web UI port on each worker's address (cluster layout)", false, 1,
        65535},
       {"spark.dlq_topic", Kind::string, "streamflow.dlq",
        "dead-letter topic: invalid change events, with the reason and where they came from"},

@@ -36,7 +36,7 @@ struct Page {
 };
 
 struct ConnectOptions {
-  std::string contact_point = "127.0.0.1:9042";  ///< "host:port"
+  std::string contact_point = "127.0.0.1:9042";  ///< "host:port", or several: "h1:p,h2:p"
   int connect_timeout_ms = 5000;                 ///< per connection attempt
   int request_timeout_ms = 12000;                ///< per request, schema agreement at least 10 s
 };

@@ -16,20 +16,50 @@ std::filesystem::path registry_java(const std::filesystem::path& java_home,
   return deps_dir / "jdk" / "bin" / "java";  // named in check_installed's error
 }
 
-Layout Layout::from_settings(const config::Settings& s) {
+namespace {
+
+std::string host_ports(const std::vector<Node>& nodes, int port) {
+  std::string out;
+  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + n.host + ":" + std::to_string(port);
+  return out;
+}
+
+}  // namespace
+
+std::string Layout::kafka_bootstrap() const { return host_ports(topology.kafka, ports.kafka); }
+std::string Layout::cassandra_contact_point() const {
+  return host_ports(topology.cassandra, ports.cassandra);
+}
+std::string Layout::zookeeper_connect() const {
+  return host_ports(topology.zookeeper, ports.zookeeper);
+}
+std::string Layout::spark_master_url() const {
+  if (topology.spark_masters.empty()) return spark.master;
+  return "spark://" + host_ports(topology.spark_masters, ports.spark_master);
+}
+
+base::Result<Layout> Layout::load(const config::Settings& settings) {
+  const auto file = settings.get_path("topology");
+  if (file.empty()) return from_settings(settings);
+  auto topology = load_topology(file);
+  if (!topology) return topology.error();
+  return from_settings(settings, std::move(*topology));
+}
+
+Layout Layout::from_settings(const config::Settings& s, Topology topology) {
   Layout l;
   l.settings = s;
+  l.topology = std::move(topology);
   l.state_dir = s.get_path("state_dir");
   l.conf_dir = l.state_dir / "conf";
   l.logs_dir = l.state_dir / "logs";
   l.run_dir = l.state_dir / "run";
   l.secrets_dir = l.state_dir / "secrets";
   l.postgres_data = l.state_dir / "postgres" / "data";
-  l.kafka_data = l.state_dir / "kafka" / "data";
-  l.cassandra_data = l.state_dir / "cassandra";
   l.deps_dir = s.get_path("deps_dir");
   l.kafka_libs = l.deps_dir / "kafka";
   l.cassandra_libs = l.deps_dir / "cassandra";
+  l.zookeeper_libs = l.deps_dir / "zookeeper";
   l.connect_plugins = l.deps_dir / "connect-plugins";
   l.java = s.get_path("java_home") / "bin" / "java";
   l.postgres_bin_dir = s.get_path("postgres.bin_dir");
@@ -96,6 +126,23 @@ Layout Layout::from_settings(const config::Settings& s) {
   l.ports.cassandra = static_cast<int>(s.get_int("cassandra.port"));
   l.ports.cassandra_storage = static_cast<int>(s.get_int("cassandra.storage_port"));
   l.ports.cassandra_jmx = static_cast<int>(s.get_int("cassandra.jmx_port"));
+  l.ports.zookeeper = static_cast<int>(s.get_int("zookeeper.port"));
+  l.ports.zookeeper_quorum = static_cast<int>(s.get_int("zookeeper.quorum_port"));
+  l.ports.zookeeper_election = static_cast<int>(s.get_int("zookeeper.election_port"));
+  l.ports.spark_master = static_cast<int>(s.get_int("spark.master_port"));
+  l.ports.spark_master_ui = static_cast<int>(s.get_int("spark.master_ui_port"));
+  l.ports.spark_worker = static_cast<int>(s.get_int("spark.worker_port"));
+  l.ports.spark_worker_ui = static_cast<int>(s.get_int("spark.worker_ui_port"));
+  const auto& t = l.topology;
+  if (t.kafka_heap_mb > 0) l.kafka_heap_mb = t.kafka_heap_mb;
+  if (t.cassandra_heap_mb > 0) l.cassandra_heap_mb = t.cassandra_heap_mb;
+  if (t.connect_heap_mb > 0) l.connect_heap_mb = t.connect_heap_mb;
+  if (t.clustered()) {
+    // Every topic and the keyspace replicated as the topology says (an existing keyspace keeps
+    // its own). datacenter1 is the data centre of Cassandra's SimpleSnitch.
+    l.cassandra_replication = "{'class': 'NetworkTopologyStrategy', 'datacenter1': " +
+                              std::to_string(t.cassandra_replication_factor) + "}";
+  }
   return l;
 }
 

@@ -1,14 +1,17 @@
 #pragma once
 /// Where everything of a StreamFlow deployment lives and which ports it uses, derived once from
-/// the settings: what `up` starts, and what every other command (serve, bench, watch, ingest
-/// through Airflow) needs to find the services. A plain value: cheap to copy, no I/O.
+/// the settings and the topology (which node of which engine runs where): what `up` starts, and
+/// what every other command (serve, bench, watch, ingest through Airflow) needs to find the
+/// services. A plain value: cheap to copy; only `load` reads a file (the topology).
 
 #include <filesystem>
 #include <optional>
 #include <string>
 
 #include "base/fs.h"
+#include "base/result.h"
 #include "config/settings.h"
+#include "deploy/topology.h"
 
 namespace streamflow::deploy {
 
@@ -26,6 +29,14 @@ struct Ports {
   int serve = 8090;
   int registry = 8081;
   int registry_management = 9001;
+  // Every node of an engine uses these on its own address (the cluster layout).
+  int zookeeper = 2181;
+  int zookeeper_quorum = 2888;
+  int zookeeper_election = 3888;
+  int spark_master = 7077;
+  int spark_master_ui = 8180;
+  int spark_worker = 7078;
+  int spark_worker_ui = 8181;
 };
 
 /// How `up` runs Airflow (settings airflow.*).
@@ -78,11 +89,10 @@ struct Layout {
   std::filesystem::path run_dir;      ///< supervisord socket and pid, PostgreSQL socket
   std::filesystem::path secrets_dir;  ///< generated passwords, mode 0700
   std::filesystem::path postgres_data;
-  std::filesystem::path kafka_data;
-  std::filesystem::path cassandra_data;
   std::filesystem::path deps_dir;
   std::filesystem::path kafka_libs;  ///< broker, tools and Connect jars
   std::filesystem::path cassandra_libs;
+  std::filesystem::path zookeeper_libs;
   std::filesystem::path connect_plugins;  ///< Connect plugin.path (Debezium)
   std::filesystem::path java;             ///< the java binary
   std::filesystem::path postgres_bin_dir;
@@ -116,8 +126,13 @@ struct Layout {
   int start_timeout_s = 180;
   int stop_timeout_s = 60;
   Ports ports;
+  Topology topology;
 
-  static Layout from_settings(const config::Settings& settings);
+  /// The layout of `topology` (default: one of each on 127.0.0.1); its per-engine heaps, when
+  /// set, replace the settings'.
+  static Layout from_settings(const config::Settings& settings, Topology topology = {});
+  /// from_settings with the file of the `topology` setting, if set, read and checked.
+  static base::Result<Layout> load(const config::Settings& settings);
   /// Whether postgres.password comes from the environment (else from the secrets file).
   bool postgres_password_from_env() const { return !settings.get("postgres.password").empty(); }
 
@@ -129,10 +144,32 @@ struct Layout {
   std::filesystem::path supervisor_socket() const { return run_dir / "supervisor.sock"; }
   std::filesystem::path supervisor_pidfile() const { return run_dir / "supervisord.pid"; }
   std::filesystem::path postgres_password_file() const { return secrets_dir / "postgres.password"; }
-  /// Where CQL clients connect: "127.0.0.1:<cassandra.port>".
-  std::string cassandra_contact_point() const {
-    return "127.0.0.1:" + std::to_string(ports.cassandra);
+  /// A node's supervisord program name and state directory name: the engine's own name in the
+  /// single layout ("kafka"), "<engine>-<id>" in a cluster ("kafka-2").
+  std::string node_name(const std::string& engine, const Node& node) const {
+    return topology.clustered() ? engine + "-" + std::to_string(node.id) : engine;
   }
+  std::filesystem::path node_dir(const std::string& engine, const Node& node) const {
+    return state_dir / node_name(engine, node);
+  }
+  std::filesystem::path kafka_data(const Node& node) const {
+    return node_dir("kafka", node) / "data";
+  }
+  std::filesystem::path cassandra_data(const Node& node) const {
+    return node_dir("cassandra", node);
+  }
+  /// Cassandra's JMX listens on 127.0.0.1 whatever the node's address: one port per node.
+  int cassandra_jmx_port(const Node& node) const { return ports.cassandra_jmx + node.id - 1; }
+  /// Every broker, "host:port,host:port": a client's bootstrap list.
+  std::string kafka_bootstrap() const;
+  /// Where CQL clients connect: every node, "host:port,host:port".
+  std::string cassandra_contact_point() const;
+  /// The ZooKeeper ensemble, "host:port,host:port" (empty in the single layout).
+  std::string zookeeper_connect() const;
+  /// What the job's driver submits to: every master, "spark://h1:p,h2:p", or spark.master.
+  std::string spark_master_url() const;
+  /// The host of the single-node services (PostgreSQL, the registry, serve...).
+  const std::string& single_host() const { return topology.single_host; }
   /// Secrets Kafka Connect reads through its FileConfigProvider (owned by the service account).
   std::filesystem::path connect_secrets_file() const {
     return state_dir / "connect" / "secrets.properties";

@@ -70,7 +70,7 @@ PipelineCounts PipelineReader::read() {
         *handles_->pg, "SELECT count(*) FROM staging.ingest_batches WHERE status = 'failed'");
     if (!c.staging_users) handles_->pg.reset();  // reconnect next time
   }
-  const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);
+  const auto bootstrap = l.kafka_bootstrap();
   if (auto e = io::topic_end_offsets(bootstrap, l.cdc_topic())) c.cdc_events = *e;
   if (l.spark.enabled) {
     if (auto e = io::topic_end_offsets(bootstrap, l.spark.dlq_topic)) c.dead_letters = *e;
@@ -99,7 +99,7 @@ PipelineCounts PipelineReader::read() {
   }
   if (!handles_->cql) {
     cql::ConnectOptions options;
-    options.contact_point = fmt::format("127.0.0.1:{}", l.ports.cassandra);
+    options.contact_point = l.cassandra_contact_point();
     options.connect_timeout_ms = 2000;
     options.request_timeout_ms = 3000;
     if (auto session = cql::Session::connect(options)) handles_->cql.emplace(std::move(*session));

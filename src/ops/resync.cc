@@ -224,9 +224,11 @@ base::Result<std::vector<GoneUser>> cassandra_keys(const config::Settings& setti
 }  // namespace
 
 base::Result<ResyncReport> resync(const config::Settings& settings, const ResyncOptions& o) {
-  const auto layout = deploy::Layout::from_settings(settings);
+  auto loaded = deploy::Layout::load(settings);
+  if (!loaded) return loaded.error();
+  const auto layout = std::move(*loaded);
   const auto name = layout.cdc_connector;
-  io::ConnectClient connect("127.0.0.1", layout.ports.connect, 10);
+  io::ConnectClient connect(layout.topology.connect.front().host, layout.ports.connect, 10);
   auto state = connect.state(name);
   if (!state) return state.error();
   ResyncReport report;

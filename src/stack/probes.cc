@@ -49,10 +49,10 @@ std::string postgres_server_version(const Layout& l) {
   return v.substr(0, v.find(' '));
 }
 
-Probe probe_kafka(const Layout& l) {
+Probe probe_kafka(const Layout& l, const deploy::Node& node) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  const auto bootstrap = fmt::format("127.0.0.1:{}", l.ports.kafka);
+  const auto bootstrap = fmt::format("{}:{}", node.host, l.ports.kafka);
   if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err)) !=
           RD_KAFKA_CONF_OK ||
       rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err)) != RD_KAFKA_CONF_OK) {
@@ -64,8 +64,16 @@ Probe probe_kafka(const Layout& l) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t rc = rd_kafka_metadata(rk, 0, nullptr, &md, 3000);
   Probe probe;
-  if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && md != nullptr && md->broker_cnt > 0) {
+  bool registered = false;
+  if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && md != nullptr) {
+    for (int i = 0; i < md->broker_cnt; ++i)
+      registered = registered || md->brokers[i].id == node.id;
+  }
+  if (registered) {
     probe = {true, fmt::format("{} broker(s), {} topic(s)", md->broker_cnt, md->topic_cnt)};
+  } else if (rc == RD_KAFKA_RESP_ERR_NO_ERROR && md != nullptr) {
+    probe = {false, fmt::format("answers, but broker {} is not registered yet ({} broker(s))",
+                                node.id, md->broker_cnt)};
   } else {
     probe = {false,
              fmt::format("metadata request to {} failed: {}", bootstrap, rd_kafka_err2str(rc))};
@@ -75,10 +83,11 @@ Probe probe_kafka(const Layout& l) {
   return probe;
 }
 
-Probe probe_connect(const Layout& l) {
-  io::ConnectClient client("127.0.0.1", l.ports.connect);
+Probe probe_connect(const Layout& l, const deploy::Node& node) {
+  io::ConnectClient client(node.host, l.ports.connect);
   auto connectors = client.get("/connectors");
-  if (!connectors) return {false, fmt::format("no answer on http://127.0.0.1:{}", l.ports.connect)};
+  if (!connectors)
+    return {false, fmt::format("no answer on http://{}:{}", node.host, l.ports.connect)};
   if (connectors->status != 200) {
     return {false, fmt::format("GET /connectors answered {} (worker still joining its group?)",
                                connectors->status)};
@@ -112,11 +121,71 @@ Probe probe_serve(const Layout& l) {
   return {false, fmt::format("no answer on http://127.0.0.1:{}/healthz", l.ports.serve)};
 }
 
-Probe probe_cassandra(const Layout& l) {
-  if (base::tcp_port_open("127.0.0.1", l.ports.cassandra, std::chrono::milliseconds(1000))) {
+Probe probe_cassandra(const Layout& l, const deploy::Node& node) {
+  if (base::tcp_port_open(node.host, l.ports.cassandra, std::chrono::milliseconds(1000))) {
     return {true, "CQL port open"};
   }
-  return {false, fmt::format("CQL port 127.0.0.1:{} not open yet", l.ports.cassandra)};
+  return {false, fmt::format("CQL port {}:{} not open yet", node.host, l.ports.cassandra)};
+}
+
+Probe probe_zookeeper(const Layout& l, const deploy::Node& node) {
+  const auto reply =
+      base::tcp_exchange(node.host, l.ports.zookeeper, "srvr", std::chrono::milliseconds(2000));
+  const auto where = fmt::format("{}:{}", node.host, l.ports.zookeeper);
+  if (!reply) return {false, "no answer on " + where};
+  const auto mode = reply->find("Mode: ");
+  if (mode == std::string::npos) {
+    // "This ZooKeeper instance is not currently serving requests": no quorum yet.
+    return {false, "not serving yet (no quorum): " + reply->substr(0, 80)};
+  }
+  const auto end = reply->find('\n', mode);
+  return {true, reply->substr(mode + 6, end == std::string::npos ? end : end - mode - 6)};
+}
+
+namespace {
+
+std::optional<nlohmann::json> get_json(const std::string& host, int port, const std::string& path) {
+  httplib::Client client(host, port);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(3, 0);
+  auto res = client.Get(path);
+  if (!res || res->status != 200) return std::nullopt;
+  auto doc = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  return doc;
+}
+
+}  // namespace
+
+Probe probe_spark_master(const Layout& l, const deploy::Node& node) {
+  auto doc = get_json(node.host, l.ports.spark_master_ui, "/json/");
+  if (!doc) {
+    return {false,
+            fmt::format("no answer on http://{}:{}/json/", node.host, l.ports.spark_master_ui)};
+  }
+  const auto status = doc->value("status", std::string("unknown"));
+  if (status == "ALIVE") {
+    int alive = 0;
+    if (doc->contains("workers") && (*doc)["workers"].is_array()) {
+      for (const auto& w : (*doc)["workers"]) alive += w.value("state", "") == "ALIVE";
+    }
+    return {true, fmt::format("ALIVE (leader), {} worker(s) alive", alive)};
+  }
+  if (status == "STANDBY") return {true, "STANDBY"};
+  return {false, "master is " + status};
+}
+
+Probe probe_spark_worker(const Layout& l, const deploy::Node& node) {
+  auto doc = get_json(node.host, l.ports.spark_worker_ui, "/json/");
+  if (!doc) {
+    return {false,
+            fmt::format("no answer on http://{}:{}/json/", node.host, l.ports.spark_worker_ui)};
+  }
+  const auto master = doc->value("masterurl", std::string());
+  // The worker names its master once it has registered with it.
+  if (master.empty()) return {false, "not registered with a master yet"};
+  return {true, fmt::format("registered with {}, {} core(s) in use of {}", master,
+                            doc->value("coresused", 0), doc->value("cores", 0))};
 }
 
 namespace {
@@ -204,6 +273,17 @@ std::string venv_package_version(const std::filesystem::path& python, std::strin
 
 std::string pyspark_version(const Layout& l) {
   return venv_package_version(l.spark.python, "pyspark");
+}
+
+std::filesystem::path spark_home(const Layout& l) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& py :
+       fs::directory_iterator(l.spark.python.parent_path().parent_path() / "lib", ec)) {
+    const auto home = py.path() / "site-packages" / "pyspark";
+    if (fs::exists(home / "jars", ec)) return home;
+  }
+  return {};
 }
 
 std::string airflow_version(const Layout& l) {

@@ -25,6 +25,7 @@ using deploy::Layout;
 struct NamedPort {
   std::string name;  ///< e.g. "cql", "controller"
   int port = 0;
+  std::string host = "127.0.0.1";  ///< the address it listens on (its node's)
 };
 
 /// Jars a service cannot start without: a file "<prefix><version>.jar" in `dir`.
@@ -45,6 +46,11 @@ struct ServiceSpec {
   std::vector<RequiredJars> jars = {};
   /// It runs this very `streamflow` binary (Layout::self_exe).
   bool runs_self = false;
+  /// The node of its engine it is (the single layout's one node by default).
+  deploy::Node node = {};
+  /// Within its wave, it starts once this service is healthy (a Cassandra node joins the ring
+  /// once the previous one is up); empty: with the wave.
+  std::string start_after = {};
 };
 
 class Service {
@@ -56,6 +62,7 @@ class Service {
 
   const std::string& name() const { return spec_.name; }
   int wave() const { return spec_.wave; }
+  const std::string& start_after() const { return spec_.start_after; }
   const std::vector<NamedPort>& ports() const { return spec_.ports; }
   /// Java, the jars and whatever check_files() asks for are where they should be
   /// (failed_precondition says how to fix it).
@@ -96,6 +103,9 @@ class Service {
   /// Generates the pipeline's secrets if needed and hands their folder (0700) to the service
   /// account, for services that run `streamflow` commands as that account.
   base::Result<void> share_secrets() const;
+
+  /// The node of its engine this service runs.
+  const deploy::Node& node() const { return spec_.node; }
 
   const Layout& layout_;
 

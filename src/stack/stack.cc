@@ -116,14 +116,14 @@ Result<void> Stack::up(std::ostream& out) {
 
   // Which services need starting, and are their ports free? Nothing starts if one is taken.
   std::vector<Service*> to_start;
-  std::map<int, std::string> port_owner;
+  std::map<std::pair<std::string, int>, std::string> port_owner;
   for (const auto& svc : services) {
     for (const auto& p : svc->ports()) {
-      auto [it, fresh] = port_owner.emplace(p.port, svc->name() + " " + p.name);
+      auto [it, fresh] = port_owner.emplace(std::pair{p.host, p.port}, svc->name() + " " + p.name);
       if (!fresh) {
         return make_error(Errc::invalid_argument,
-                          fmt::format("port {} is configured twice: for {} and for {} {}", p.port,
-                                      it->second, svc->name(), p.name));
+                          fmt::format("port {}:{} is configured twice: for {} and for {} {}",
+                                      p.host, p.port, it->second, svc->name(), p.name));
       }
     }
     auto st = before.find(svc->name());
@@ -137,13 +137,13 @@ Result<void> Stack::up(std::ostream& out) {
   }
   for (Service* svc : to_start) {
     for (const auto& p : svc->ports()) {
-      if (auto holder = base::find_port_holder(p.port)) {
+      if (auto holder = base::find_port_holder(p.port, p.host)) {
         return make_error(
             Errc::conflict,
-            fmt::format("port {} ({} {}) is already in use by {}. Stop that process, or give "
+            fmt::format("port {}:{} ({} {}) is already in use by {}. Stop that process, or give "
                         "StreamFlow another port (see `streamflow --print-config`); "
                         "nothing was started",
-                        p.port, svc->name(), p.name, holder->describe()),
+                        p.host, p.port, svc->name(), p.name, holder->describe()),
             fmt::format("port={}", p.port));
       }
     }
@@ -195,8 +195,16 @@ Result<void> Stack::up(std::ostream& out) {
       if (svc->wave() == wave) members.push_back(svc.get());
     }
     const auto wave_t0 = Clock::now();
+    // Which of this wave's services wait for another one to be healthy before they start.
+    std::set<Service*> waiting;
     for (Service* svc : members) {
-      if (std::find(to_start.begin(), to_start.end(), svc) == to_start.end()) continue;
+      if (svc->start_after().empty()) continue;
+      for (Service* other : members) {
+        if (other->name() == svc->start_after()) waiting.insert(svc);
+      }
+    }
+    auto start = [&](Service* svc) -> Result<void> {
+      if (std::find(to_start.begin(), to_start.end(), svc) == to_start.end()) return {};
       out << "  " << fmt::format("{:<17}", svc->name()) << " starting (" << ports_text(*svc)
           << ")\n";
       out.flush();
@@ -205,14 +213,25 @@ Result<void> Stack::up(std::ostream& out) {
       if (auto r = sup.start(svc->name()); !r)
         return fail(*svc, "could not be started: " + r.error().message);
       started.push_back(svc);
+      return {};
+    };
+    for (Service* svc : members) {
+      if (waiting.count(svc)) continue;
+      if (auto r = start(svc); !r) return r;
     }
     std::set<Service*> pending(members.begin(), members.end());
-    const auto deadline = wave_t0 + std::chrono::seconds(layout_.start_timeout_s);
+    // Each service gets stack.start_timeout_s from its start: one started after another
+    // moves the wave's deadline.
+    auto deadline = wave_t0 + std::chrono::seconds(layout_.start_timeout_s);
     auto last_progress = Clock::now();
     while (!pending.empty()) {
       auto states = sup.status();
       for (auto it = pending.begin(); it != pending.end();) {
         Service* svc = *it;
+        if (waiting.count(svc)) {
+          ++it;
+          continue;
+        }
         auto st = states.find(svc->name());
         // BACKOFF: it exited at once and supervisord tries again shortly (a PostgreSQL whose
         // killed predecessor's backends still hold its shared memory, say).
@@ -234,6 +253,14 @@ Result<void> Stack::up(std::ostream& out) {
             << fmt::format("{:.1f}", seconds_since(wave_t0)) << " s (" << probe.detail << ")\n";
         out.flush();
         it = pending.erase(it);
+        for (Service* next : members) {
+          if (!waiting.count(next) || next->start_after() != svc->name()) continue;
+          waiting.erase(next);
+          if (auto r = start(next); !r) return r;
+          deadline =
+              std::max(deadline, Clock::now() + std::chrono::seconds(layout_.start_timeout_s));
+          states = sup.status();
+        }
       }
       if (pending.empty()) break;
       if (Clock::now() > deadline) {
@@ -257,12 +284,13 @@ Result<void> Stack::up(std::ostream& out) {
   out << format_status_table(status());
   out << fmt::format(
       "PostgreSQL: postgresql://{}@127.0.0.1:{}/{} (password: STREAMFLOW_POSTGRES_PASSWORD or {})\n"
-      "Kafka: 127.0.0.1:{}   Connect: http://127.0.0.1:{}/   Cassandra CQL: 127.0.0.1:{}\n"
+      "Kafka: {}   Connect: http://{}:{}/   Cassandra CQL: {}\n"
       "Logs: streamflow logs [service]   Stop: streamflow down\n",
       layout_.postgres_user, layout_.ports.postgres, layout_.postgres_database,
       layout_.postgres_password_from_env() ? std::string("(from the environment)")
                                            : layout_.postgres_password_file().string(),
-      layout_.ports.kafka, layout_.ports.connect, layout_.ports.cassandra);
+      layout_.kafka_bootstrap(), layout_.topology.connect.front().host, layout_.ports.connect,
+      layout_.cassandra_contact_point());
   if (layout_.airflow.enabled) {
     out << "Airflow UI: " << layout_.airflow_url() << "/ (user " << layout_.airflow.admin_user
         << ", password in " << layout_.airflow_passwords_file().string() << ")\n";
@@ -444,7 +472,12 @@ Result<void> Stack::logs(const std::vector<std::string>& wanted, int lines, bool
 Result<void> Stack::migrate(std::ostream& out) const {
   // Cassandra first: a column that a staging migration adds is carried to Cassandra by the
   // streaming job only once Cassandra has it, so a pair of migrations lands in that order.
-  if (base::tcp_port_open("127.0.0.1", layout_.ports.cassandra, std::chrono::milliseconds(1000))) {
+  bool cassandra_up = false;
+  for (const auto& node : layout_.topology.cassandra) {
+    cassandra_up = cassandra_up || base::tcp_port_open(node.host, layout_.ports.cassandra,
+                                                       std::chrono::milliseconds(1000));
+  }
+  if (cassandra_up) {
     cql::ConnectOptions options;
     options.contact_point = layout_.cassandra_contact_point();
     auto session = cql::Session::connect(options);

@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="http://127.0.0.1:8081/apis/ccompat/v7",
         help="the schema registry's Confluent-compatible API (--format avro)",
     )
-    p.add_argument("--cassandra-host", default="127.0.0.1")
+    p.add_argument("--cassandra-host", default="127.0.0.1", help="Cassandra address(es), comma-separated")
     p.add_argument("--cassandra-port", type=int, default=9042)
     p.add_argument("--keyspace", default="streamflow")
     p.add_argument("--checkpoint-dir", required=True, help="where the queries keep their checkpoints")
@@ -93,6 +93,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--write-concurrency", type=int, default=16, help="Cassandra write requests in flight per Spark task"
     )
     p.add_argument("--driver-memory", default="1536m")
+    p.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another Spark setting (repeatable), e.g. the executors' memory on a cluster",
+    )
     p.add_argument("--ui-port", type=int, default=0, help="Spark UI port on 127.0.0.1 (0: no UI)")
     p.add_argument("--progress-interval", type=float, default=5.0)
     p.add_argument(
@@ -154,8 +161,14 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         .config("spark.cassandra.connection.host", a.cassandra_host)
         .config("spark.cassandra.connection.port", str(a.cassandra_port))
         .config("spark.cassandra.output.consistency.level", "LOCAL_QUORUM")
+        .config("spark.cassandra.input.consistency.level", "LOCAL_QUORUM")
         .config("spark.cassandra.output.concurrent.writes", str(a.write_concurrency))
     )
+    for setting in a.conf:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            sys.exit(f"--conf {setting!r}: expected KEY=VALUE")
+        b = b.config(key, value)
     if a.ui_port:
         b = b.config("spark.ui.enabled", "true").config("spark.ui.port", str(a.ui_port))
     else:

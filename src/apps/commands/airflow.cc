@@ -17,7 +17,9 @@ struct Airflow final : Command {
   bool python = false;
 
   int run(const config::Settings& settings) override {
-    auto argv = stack::airflow_command(deploy::Layout::from_settings(settings), args, python);
+    auto layout = deploy::Layout::load(settings);
+    if (!layout) return report(layout.error());
+    auto argv = stack::airflow_command(*layout, args, python);
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);

@@ -27,7 +27,9 @@ struct Bench final : Command {
       std::cerr << "bench: no " << plot_script << " here: no chart (run from the repository)\n";
       options.plot_script.clear();
     }
-    const auto layout = deploy::Layout::from_settings(settings);
+    auto loaded = deploy::Layout::load(settings);
+    if (!loaded) return report(loaded.error());
+    const auto layout = std::move(*loaded);
     // What is running, as `streamflow status` sees it: the processes the bench samples.
     bench::ServiceLister services = [layout] {
       std::vector<bench::ServiceProcess> out;

@@ -23,7 +23,9 @@ struct Cql final : Command {
   int concurrency = 64;
 
   int run(const config::Settings& settings) override {
-    const auto layout = deploy::Layout::from_settings(settings);
+    auto found = deploy::Layout::load(settings);
+    if (!found) return report(found.error());
+    const auto layout = std::move(*found);
     cql::ConnectOptions options;
     options.contact_point = layout.cassandra_contact_point();
     auto session = cql::Session::connect(options);

@@ -14,7 +14,9 @@ struct Logs final : Command {
   bool follow = false;
 
   int run(const config::Settings& settings) override {
-    stack::Stack stack(deploy::Layout::from_settings(settings));
+    auto layout = deploy::Layout::load(settings);
+    if (!layout) return report(layout.error());
+    stack::Stack stack(std::move(*layout));
     auto r = stack.logs(services, lines, follow, std::cout);
     return r ? 0 : report(r.error());
   }

@@ -15,7 +15,9 @@ struct Serve final : Command {
   std::optional<int> port;
 
   int run(const config::Settings& settings) override {
-    const auto layout = deploy::Layout::from_settings(settings);
+    auto loaded = deploy::Layout::load(settings);
+    if (!loaded) return report(loaded.error());
+    const auto layout = std::move(*loaded);
     auto conninfo = config::pipeline_conninfo(settings, "streamflow-serve");
     if (!conninfo) return report(conninfo.error());
     serve::RunOptions options;

@@ -12,7 +12,9 @@ struct Status final : Command {
   bool json = false;
 
   int run(const config::Settings& settings) override {
-    stack::Stack stack(deploy::Layout::from_settings(settings));
+    auto layout = deploy::Layout::load(settings);
+    if (!layout) return report(layout.error());
+    stack::Stack stack(std::move(*layout));
     const auto st = stack.status();
     std::cout << (json ? stack::format_status_json(st) : stack::format_status_table(st));
     return st.all_healthy() ? 0 : 3;

@@ -17,8 +17,9 @@ struct Watch final : Command {
     auto conninfo = config::pipeline_conninfo(settings, "streamflow-watch");
     if (!conninfo) return report(conninfo.error());
     StopSignal stop;
-    observe::watch_pipeline(deploy::Layout::from_settings(settings), *conninfo, interval_s, ticks,
-                            stop.flag(), std::cout);
+    auto layout = deploy::Layout::load(settings);
+    if (!layout) return report(layout.error());
+    observe::watch_pipeline(*layout, *conninfo, interval_s, ticks, stop.flag(), std::cout);
     return 0;
   }
   void add_options(CLI::App& cmd) override {

@@ -20,6 +20,17 @@ TEST(ProcNetTcp, FindsListenerOnPort) {
   EXPECT_FALSE(parse_proc_net_tcp_listener(line, 9093).has_value());
 }
 
+TEST(ProcNetTcp, AHostClashesWithItsOwnAddressAndTheWildcardOnly) {
+  const std::string on_127_0_0_1 =
+      "   0: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000  0 4242 1";
+  const std::string on_wildcard =
+      "   1: 00000000:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000  0 4243 1";
+  EXPECT_TRUE(parse_proc_net_tcp_listener(on_127_0_0_1, 9092, "127.0.0.1").has_value());
+  EXPECT_FALSE(parse_proc_net_tcp_listener(on_127_0_0_1, 9092, "127.0.0.2").has_value());
+  EXPECT_TRUE(parse_proc_net_tcp_listener(on_wildcard, 9092, "127.0.0.2").has_value());
+  EXPECT_TRUE(parse_proc_net_tcp_listener(on_127_0_0_1, 9092).has_value());
+}
+
 TEST(ProcNetTcp, IgnoresEstablishedSockets) {
   const std::string line =
       "   3: 0100007F:2384 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 "

@@ -17,6 +17,9 @@ using base::make_error;
 using base::Result;
 
 std::unique_ptr<Service> make_postgres(const Layout& layout, ServiceSpec spec);
+std::unique_ptr<Service> make_zookeeper(const Layout& layout, ServiceSpec spec);
+std::unique_ptr<Service> make_spark_master(const Layout& layout, ServiceSpec spec);
+std::unique_ptr<Service> make_spark_worker(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_kafka(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_cassandra(const Layout& layout, ServiceSpec spec);
 std::unique_ptr<Service> make_registry(const Layout& layout, ServiceSpec spec);

@@ -14,42 +14,47 @@ namespace streamflow::stack::detail {
 
 namespace {
 
-/// Cassandra 5.0 from cassandra-all on Java 17, single node on loopback.
+/// Cassandra 5.0 from cassandra-all on Java 17: the single node, or one node of a ring (each
+/// joins once the previous one is up: services.cc orders them).
 struct CassandraService final : Service {
   using Service::Service;
 
   Result<void> prepare(std::ostream&) const override {
-    if (auto r = base::ensure_owned_dir(layout_.cassandra_data, account()); !r) return r;
-    if (auto r =
-            base::write_file(layout_.conf_dir / "cassandra.yaml", render_cassandra_yaml(layout_));
+    if (auto r = base::ensure_owned_dir(layout_.cassandra_data(node()), account()); !r) return r;
+    if (auto r = base::write_file(node_config(layout_, "cassandra", node(), ".yaml"),
+                                  render_cassandra_yaml(layout_, node()));
         !r)
       return r;
     return base::write_file(layout_.conf_dir / "cassandra-logback.xml",
-                            render_cassandra_logback_xml());
+                            render_logback_xml("Cassandra"));
   }
 
   ProgramSpec program() const override {
     auto p = base_program();
     const auto jamm = jar_version(layout_.cassandra_libs, "jamm-");
     p.argv = cassandra_argv(
-        layout_, jamm.empty() ? "" : (layout_.cassandra_libs / ("jamm-" + jamm + ".jar")).string());
+        layout_, node(),
+        jamm.empty() ? "" : (layout_.cassandra_libs / ("jamm-" + jamm + ".jar")).string());
     return p;
   }
-  Probe probe() const override { return probe_cassandra(layout_); }
+  Probe probe() const override { return probe_cassandra(layout_, node()); }
   std::string version() const override {
     return jar_version(layout_.cassandra_libs, "cassandra-all-");
   }
 
   /// Opens a CQL session through the bridge (the first real CQL round trip, so an open port
   /// that does not serve CQL fails `up` here) and applies the keyspace's CQL migrations.
+  /// In a ring, the last node does it, once every node has joined.
   Result<void> after_ready(std::ostream& out) const override {
+    if (node().id != layout_.topology.cassandra.back().id) return {};
     auto session = connect_cql(std::chrono::seconds(layout_.start_timeout_s));
     if (!session) return session.error();
     auto applied =
         cql::apply_migrations(*session, layout_.cql_migrations_dir,
                               {layout_.cassandra_keyspace, layout_.cassandra_replication});
     if (!applied) return applied.error();
-    for (const auto& v : *applied) out << "  cassandra  applied migration V" << v << std::endl;
+    for (const auto& v : *applied)
+      out << "  " << fmt::format("{:<10} ", name()) << "applied migration V" << v << std::endl;
     return {};
   }
 
@@ -65,8 +70,8 @@ struct CassandraService final : Service {
   }
 
  private:
-  /// A CQL session to the local node. Right after start-up Cassandra may refuse or not answer
-  /// yet: such attempts are repeated until `patience` is spent.
+  /// A CQL session to the ring (the local node in the single layout). Right after start-up
+  /// Cassandra may refuse or not answer yet: such attempts are repeated until `patience` is spent.
   Result<cql::Session> connect_cql(std::chrono::seconds patience) const {
     cql::ConnectOptions options;
     options.contact_point = layout_.cassandra_contact_point();

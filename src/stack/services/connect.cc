@@ -45,8 +45,8 @@ struct ConnectService final : Service {
   }
 
   Result<void> prepare(std::ostream&) const override {
-    if (auto r = base::write_file(layout_.conf_dir / "connect.properties",
-                                  render_connect_properties(layout_));
+    if (auto r = base::write_file(node_config(layout_, "connect", node(), ".properties"),
+                                  render_connect_properties(layout_, node()));
         !r) {
       return r;
     }
@@ -69,18 +69,19 @@ struct ConnectService final : Service {
 
   ProgramSpec program() const override {
     auto p = base_program();
-    p.argv = connect_argv(layout_);
+    p.argv = connect_argv(layout_, node());
     return p;
   }
-  Probe probe() const override { return probe_connect(layout_); }
+  Probe probe() const override { return probe_connect(layout_, node()); }
 
   /// Creates or updates the Debezium connector (PUT is idempotent: the same config twice is
   /// harmless, a changed one is applied) and waits until it and its task run, restarting a
   /// failed task. Both can take a while after an unclean stop: a restarted worker answers 409
   /// until its group has rebalanced (the dead member's session must expire first), and a new
   /// task fails while PostgreSQL still holds the replication slot for the killed one.
+  /// Workers of one group share the connector: the last of them registers it.
   Result<void> after_ready(std::ostream& out) const override {
-    if (!layout_.cdc_enabled) return {};
+    if (!layout_.cdc_enabled || node().id != layout_.topology.connect.back().id) return {};
     auto client = rest();
     const auto& name = layout_.cdc_connector;
     const auto deadline =
@@ -114,8 +115,9 @@ struct ConnectService final : Service {
                         fmt::format("registering connector {} failed: HTTP {} {}", name,
                                     res->status, res->body.substr(0, 500)));
     }
-    out << "  connect    connector " << name << (res->status == 201 ? " registered" : " up to date")
-        << " (topic " << layout_.cdc_topic() << ")" << std::endl;
+    out << "  " << fmt::format("{:<10} ", this->name()) << "connector " << name
+        << (res->status == 201 ? " registered" : " up to date") << " (topic " << layout_.cdc_topic()
+        << ")" << std::endl;
     // Capture works once the connector and its one task run (the task creates the slot).
     std::string states = connector_states(client);
     auto next_restart = std::chrono::steady_clock::now();
@@ -132,7 +134,8 @@ struct ConnectService final : Service {
         }
         if (now >= next_restart) {
           (void)client.restart_failed(name);
-          out << "  connect    restarted failed connector tasks (" << states << ")" << std::endl;
+          out << "  " << fmt::format("{:<10} ", this->name())
+              << "restarted failed connector tasks (" << states << ")" << std::endl;
           ++restarts;
           next_restart = now + backoff;
           backoff = std::min(backoff * 2, std::chrono::seconds(30));
@@ -185,7 +188,7 @@ struct ConnectService final : Service {
 
  private:
   io::ConnectClient rest() const {
-    return io::ConnectClient("127.0.0.1", layout_.ports.connect, 30);
+    return io::ConnectClient(node().host, layout_.ports.connect, 30);
   }
   /// "RUNNING task0=RUNNING", or "" when the connector is not registered or Connect is away.
   std::string connector_states(io::ConnectClient& client) const {

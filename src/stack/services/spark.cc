@@ -45,9 +45,9 @@ struct SparkService final : Service {
               "-m",
               "streamflow_stream.job",
               "--master",
-              j.master,
+              layout_.spark_master_url(),
               "--bootstrap",
-              fmt::format("127.0.0.1:{}", layout_.ports.kafka),
+              layout_.kafka_bootstrap(),
               "--topic",
               layout_.cdc_topic(),
               "--dlq-topic",
@@ -57,7 +57,7 @@ struct SparkService final : Service {
               "--registry-url",
               layout_.registry_url(),
               "--cassandra-host",
-              "127.0.0.1",
+              cassandra_hosts(),
               "--cassandra-port",
               std::to_string(layout_.ports.cassandra),
               "--keyspace",
@@ -84,6 +84,20 @@ struct SparkService final : Service {
               std::to_string(j.write_batch_rows),
               "--write-concurrency",
               std::to_string(j.write_concurrency)};
+    const auto& t = layout_.topology;
+    if (!t.spark_masters.empty()) {
+      // On the cluster's workers: one executor per worker, each with the worker's cores; their
+      // Python workers import the job's package (its UDFs) from the same directory.
+      const auto cores = t.spark_worker_cores;
+      for (const auto& conf :
+           {fmt::format("spark.executor.memory={}m", t.spark_executor_memory_mb),
+            fmt::format("spark.executor.cores={}", cores),
+            fmt::format("spark.cores.max={}", cores * static_cast<int>(t.spark_workers.size())),
+            "spark.executorEnv.PYTHONPATH=" + j.job_dir.string(),
+            "spark.executorEnv.PYSPARK_PYTHON=" + j.python.string()}) {
+        p.argv.insert(p.argv.end(), {"--conf", conf});
+      }
+    }
     // Within supervisord's stopwaitsecs: a stop that hangs ends in the job's own kill.
     p.argv.insert(p.argv.end(),
                   {"--stop-timeout", std::to_string(std::max(5, layout_.stop_timeout_s / 2))});
@@ -100,6 +114,16 @@ struct SparkService final : Service {
     return p;
   }
   Probe probe() const override { return probe_spark(layout_); }
+
+ private:
+  /// Every Cassandra node's address (they share the CQL port).
+  std::string cassandra_hosts() const {
+    std::string out;
+    for (const auto& n : layout_.topology.cassandra) out += (out.empty() ? "" : ",") + n.host;
+    return out;
+  }
+
+ public:
   std::string version() const override { return "pyspark " + pyspark_version(layout_); }
   std::vector<std::pair<std::string, std::string>> facts() const override {
     return spark_facts(layout_);

@@ -22,12 +22,35 @@ Layout test_layout() {
   return Layout::from_settings(*settings);
 }
 
+/// The layout of deploy/cluster-local.yaml's shape, with the test ports.
+Layout cluster_layout() {
+  auto layout = test_layout();
+  auto topology = deploy::parse_topology(R"(
+name: cluster-local
+zookeeper: {nodes: [127.0.0.2, 127.0.0.3, 127.0.0.4]}
+kafka: {nodes: [127.0.0.2, 127.0.0.3, 127.0.0.4], replication_factor: 3, min_insync_replicas: 2}
+cassandra: {nodes: [127.0.0.2, 127.0.0.3, 127.0.0.4], replication_factor: 3, seeds: 2}
+connect: {nodes: [127.0.0.2, 127.0.0.3]}
+spark: {masters: [127.0.0.2, 127.0.0.3], workers: [127.0.0.3, 127.0.0.4], worker_cores: 1}
+)",
+                                         "/srv/sf/deploy/cluster-local.yaml");
+  EXPECT_TRUE(topology.ok()) << (topology ? "" : topology.error().message);
+  config::Sources sources;
+  sources.working_dir = "/srv/sf";
+  sources.overrides = {
+      "kafka.port=19092",     "kafka.controller_port=19093",  "connect.port=18083",
+      "cassandra.port=19042", "cassandra.storage_port=17000", "cassandra.jmx_port=17199"};
+  auto settings = config::Settings::load(config::catalog(), sources);
+  EXPECT_TRUE(settings.ok());
+  return Layout::from_settings(*settings, *topology);
+}
+
 bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
 }
 
 TEST(Render, KafkaIsAKraftCombinedNodeOnLoopbackWithItsPorts) {
-  auto text = render_kafka_properties(test_layout());
+  auto text = render_kafka_properties(test_layout(), deploy::Node{});
   EXPECT_TRUE(has_line(text, "process.roles=broker,controller"));
   EXPECT_TRUE(has_line(text, "node.id=1"));
   EXPECT_TRUE(has_line(text, "controller.quorum.bootstrap.servers=127.0.0.1:19093"));
@@ -38,8 +61,89 @@ TEST(Render, KafkaIsAKraftCombinedNodeOnLoopbackWithItsPorts) {
   EXPECT_EQ(text.find("0.0.0.0"), std::string::npos);
 }
 
+TEST(Render, ClusterKafkaNodesAreVotersOfOneStaticQuorumWithTheirOwnAddressAndDirectory) {
+  const auto layout = cluster_layout();
+  const auto& second = layout.topology.kafka[1];
+  auto text = render_kafka_properties(layout, second);
+  EXPECT_TRUE(has_line(text, "node.id=2"));
+  EXPECT_TRUE(has_line(text,
+                       "controller.quorum.voters=1@127.0.0.2:19093,2@127.0.0.3:19093,"
+                       "3@127.0.0.4:19093"));
+  EXPECT_TRUE(has_line(text, "listeners=PLAINTEXT://127.0.0.3:19092,CONTROLLER://127.0.0.3:19093"));
+  EXPECT_TRUE(has_line(text, "default.replication.factor=3"));
+  EXPECT_TRUE(has_line(text, "min.insync.replicas=2"));
+  EXPECT_TRUE(has_line(text, "offsets.topic.replication.factor=3"));
+  EXPECT_TRUE(has_line(text, "transaction.state.log.min.isr=2"));
+  EXPECT_TRUE(has_line(text, "log.dirs=/srv/sf/.streamflow/kafka-2/data"));
+  EXPECT_EQ(text.find("controller.quorum.bootstrap.servers"), std::string::npos);
+  EXPECT_EQ(layout.kafka_bootstrap(), "127.0.0.2:19092,127.0.0.3:19092,127.0.0.4:19092");
+  EXPECT_EQ(kafka_argv(layout, second).back(), "/srv/sf/.streamflow/conf/kafka-2.properties");
+}
+
+TEST(Render, ClusterConnectWorkersShareOneGroupWithReplicatedStateAndIdempotentProducers) {
+  const auto layout = cluster_layout();
+  auto text = render_connect_properties(layout, layout.topology.connect[1]);
+  EXPECT_TRUE(has_line(text, "bootstrap.servers=127.0.0.2:19092,127.0.0.3:19092,127.0.0.4:19092"));
+  EXPECT_TRUE(has_line(text, "group.id=streamflow-connect"));
+  EXPECT_TRUE(has_line(text, "offset.storage.replication.factor=3"));
+  EXPECT_TRUE(has_line(text, "producer.enable.idempotence=true"));
+  EXPECT_TRUE(has_line(text, "producer.acks=all"));
+  EXPECT_TRUE(has_line(text, "listeners=http://127.0.0.3:18083"));
+  EXPECT_TRUE(has_line(text, "rest.advertised.host.name=127.0.0.3"));
+}
+
+TEST(Render, ClusterCassandraNodesShareSeedsAndTheKeyspaceIsReplicatedThreeTimes) {
+  const auto layout = cluster_layout();
+  const auto& third = layout.topology.cassandra[2];
+  auto text = render_cassandra_yaml(layout, third);
+  EXPECT_TRUE(has_line(text, "listen_address: 127.0.0.4"));
+  EXPECT_TRUE(has_line(text, "rpc_address: 127.0.0.4"));
+  EXPECT_NE(text.find("seeds: \"127.0.0.2:17000,127.0.0.3:17000\""), std::string::npos);
+  EXPECT_TRUE(has_line(text, "allocate_tokens_for_local_replication_factor: 3"));
+  auto argv = cassandra_argv(layout, third, "");
+  auto has = [&](const std::string& a) {
+    return std::find(argv.begin(), argv.end(), a) != argv.end();
+  };
+  EXPECT_TRUE(has("-Dcassandra.storagedir=/srv/sf/.streamflow/cassandra-3"));
+  EXPECT_TRUE(has("-Dcassandra.jmx.local.port=17201"));  // JMX binds 127.0.0.1: a port each
+  EXPECT_TRUE(has("-Dcassandra.config=file:///srv/sf/.streamflow/conf/cassandra-3.yaml"));
+  EXPECT_EQ(layout.cassandra_replication, "{'class': 'NetworkTopologyStrategy', 'datacenter1': 3}");
+  EXPECT_EQ(layout.cassandra_contact_point(), "127.0.0.2:19042,127.0.0.3:19042,127.0.0.4:19042");
+}
+
+TEST(Render, ZooKeeperNodesListTheWholeEnsembleAndListenOnTheirOwnAddress) {
+  const auto layout = cluster_layout();
+  auto text = render_zookeeper_cfg(layout, layout.topology.zookeeper[0]);
+  EXPECT_TRUE(has_line(text, "clientPortAddress=127.0.0.2"));
+  EXPECT_TRUE(has_line(text, "clientPort=2181"));
+  EXPECT_TRUE(has_line(text, "server.1=127.0.0.2:2888:3888"));
+  EXPECT_TRUE(has_line(text, "server.3=127.0.0.4:2888:3888"));
+  EXPECT_TRUE(has_line(text, "admin.enableServer=false"));
+  EXPECT_TRUE(has_line(text, "dataDir=/srv/sf/.streamflow/zookeeper-1/data"));
+  EXPECT_EQ(layout.zookeeper_connect(), "127.0.0.2:2181,127.0.0.3:2181,127.0.0.4:2181");
+}
+
+TEST(Render, SparkMastersRecoverThroughZooKeeperAndWorkersKnowBoth) {
+  const auto layout = cluster_layout();
+  auto master = spark_master_argv(layout, layout.topology.spark_masters[1], "/venv/pyspark");
+  auto has = [](const std::vector<std::string>& argv, const std::string& a) {
+    return std::find(argv.begin(), argv.end(), a) != argv.end();
+  };
+  EXPECT_TRUE(has(master, "-Dspark.deploy.recoveryMode=ZOOKEEPER"));
+  EXPECT_TRUE(
+      has(master, "-Dspark.deploy.zookeeper.url=127.0.0.2:2181,127.0.0.3:2181,127.0.0.4:2181"));
+  EXPECT_TRUE(has(master, "org.apache.spark.deploy.master.Master"));
+  EXPECT_TRUE(has(master, "127.0.0.3"));
+  EXPECT_TRUE(has(master, "/venv/pyspark/jars/*"));
+  auto worker = spark_worker_argv(layout, layout.topology.spark_workers[0], "/venv/pyspark");
+  EXPECT_EQ(worker.back(), "spark://127.0.0.2:7077,127.0.0.3:7077");
+  EXPECT_TRUE(has(worker, "--cores"));
+  EXPECT_TRUE(has(worker, "1024m"));
+  EXPECT_EQ(layout.spark_master_url(), "spark://127.0.0.2:7077,127.0.0.3:7077");
+}
+
 TEST(Render, ConnectIsDistributedWithStateInKafkaAndSchemalessJson) {
-  auto text = render_connect_properties(test_layout());
+  auto text = render_connect_properties(test_layout(), deploy::Node{});
   EXPECT_TRUE(has_line(text, "bootstrap.servers=127.0.0.1:19092"));
   EXPECT_TRUE(has_line(text, "config.storage.replication.factor=1"));
   EXPECT_TRUE(has_line(text, "offset.storage.topic=streamflow-connect-offsets"));
@@ -54,7 +158,7 @@ TEST(Render, ConnectIsDistributedWithStateInKafkaAndSchemalessJson) {
 }
 
 TEST(Render, CassandraYamlHasTheRequiredKeys) {
-  auto text = render_cassandra_yaml(test_layout());
+  auto text = render_cassandra_yaml(test_layout(), deploy::Node{});
   for (const char* key :
        {"commitlog_sync: periodic", "commitlog_sync_period: 10000ms",
         "partitioner: org.apache.cassandra.dht.Murmur3Partitioner", "endpoint_snitch: SimpleSnitch",
@@ -66,7 +170,7 @@ TEST(Render, CassandraYamlHasTheRequiredKeys) {
 }
 
 TEST(Render, CassandraCommandHasTheJava17ModuleFlagsAndItsDirs) {
-  auto argv = cassandra_argv(test_layout(), "/j/jamm-0.4.0.jar");
+  auto argv = cassandra_argv(test_layout(), deploy::Node{}, "/j/jamm-0.4.0.jar");
   auto has = [&](const std::string& a) {
     return std::find(argv.begin(), argv.end(), a) != argv.end();
   };
@@ -135,7 +239,7 @@ TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
   EXPECT_EQ(config["max.queue.size"], "32768");  // Debezium wants it above max.batch.size
   EXPECT_EQ(config["database.password"],
             "${file:/srv/sf/.streamflow/connect/secrets.properties:postgres.password}");
-  auto connect = render_connect_properties(test_layout());
+  auto connect = render_connect_properties(test_layout(), deploy::Node{});
   EXPECT_TRUE(has_line(connect, "config.providers=file"));
 }
 

@@ -15,6 +15,7 @@ use scylla::client::session::Session as DriverSession;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::response::{PagingState, PagingStateResponse};
 use scylla::statement::prepared::PreparedStatement;
+use scylla::statement::Consistency;
 use scylla::value::{CqlValue, Row};
 use tokio::task::JoinSet;
 
@@ -49,7 +50,7 @@ mod ffi {
         /// A statement prepared on the cluster, with the types of its bind markers.
         type Prepared;
 
-        /// Connects to `contact_point` ("host:port"). Establishing a connection may take up to
+        /// Connects to `contact_point` ("host:port", or several joined by commas). Establishing a connection may take up to
         /// `connect_timeout_ms`; each request (including the initial metadata fetch) up to
         /// `request_timeout_ms`.
         fn connect(
@@ -142,11 +143,20 @@ fn connect(
     guard("connect", || {
         let rt = rt()?;
         let request_timeout = millis(request_timeout_ms);
-        let profile = ExecutionProfile::builder().request_timeout(Some(request_timeout)).build();
+        // LOCAL_QUORUM, said rather than left to the driver's default: on a ring of three with
+        // replication 3, a read sees every write acknowledged before it, with one node down.
+        let profile = ExecutionProfile::builder()
+            .request_timeout(Some(request_timeout))
+            .consistency(Consistency::LocalQuorum)
+            .build();
         // E0716: build() borrows the builder for as long as its future lives, so the builder
         // must be a named local, not a temporary of the chained expression.
+        // "host:port" or several, "h1:p,h2:p": the driver learns the rest of the ring from the
+        // first that answers, and routes around a node that is down.
+        let nodes: Vec<&str> =
+            contact_point.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
         let builder = SessionBuilder::new()
-            .known_node(contact_point)
+            .known_nodes(nodes)
             .connection_timeout(millis(connect_timeout_ms))
             .default_execution_profile_handle(profile.into_handle())
             .auto_await_schema_agreement(true)

@@ -1,0 +1,330 @@
+"""The cluster layout (deploy/cluster-local.yaml) on this machine: a ZooKeeper ensemble of three,
+two Spark masters (one standing by) and two workers, three Kafka brokers, a Cassandra ring of
+three and two Connect workers, each node on its own loopback address. Writes
+bench/results/cluster_chaos.json.
+
+Issue: "Cluster mode". One stack of its own, in file order:
+
+1. The layout is what the file says: every node up; topics replicated three times with
+   min.insync.replicas 2; the keyspace replicated three times on a ring of three; one master
+   leads; the job's executors run on the workers; one Connect group of two.
+2. 20,000 users end to end: every user in Cassandra exactly once, the analytics add up.
+3. During ingest, one node of each engine in turn is SIGKILLed: the Kafka broker leading a CDC
+   partition, a Cassandra node, the active Spark master, a Spark worker, a ZooKeeper node, the
+   Connect worker running the Debezium task. No command is run: supervisord starts the node
+   again, and the rest of the cluster carries on meanwhile. After each, nothing is lost or
+   counted twice, and the node is back (with a new pid; a broker back in every in-sync set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from conftest import REPO, LocalStack, row, streamflow_bin, wait_for
+from pipeline_checks import ANALYTICS_SIGNUP_TABLES, Cassandra, staging_ids, wait_until_consistent
+
+sys.path.insert(0, str(REPO / "bench"))
+import result  # noqa: E402  (bench/result.py: the machine description of every result file)
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+TOPOLOGY = REPO / "deploy/cluster-local.yaml"
+TOPIC = "streamflow.staging.users"
+CHAOS_JSON = REPO / "bench/results/cluster_chaos.json"
+VICTIMS = ("kafka_broker", "cassandra_node", "spark_master", "spark_worker", "zookeeper", "connect_worker")
+SEGMENT_USERS = 3000
+RATE = 500  # users/s: well below what the cluster sustains here, so that each kill lands mid-run
+RECOVERY_TIMEOUT = 420
+
+# Filled by the chaos tests, written when the module is done (only after all of them ran).
+REPORT: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalStack]:
+    s = LocalStack("cluster", spark=True, topology=TOPOLOGY)
+    try:
+        s.up(timeout=1200)
+        yield s
+    finally:
+        s.destroy()
+    if set(REPORT) == set(VICTIMS):
+        result.write(str(CHAOS_JSON), {victim: REPORT[victim] for victim in VICTIMS})
+
+
+@pytest.fixture(scope="module")
+def cass(cluster: LocalStack) -> Iterator[Cassandra]:
+    c = Cassandra(cluster)
+    yield c
+    c.close()
+
+
+def http_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def topic_partitions(stack: LocalStack, topic: str = TOPIC) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        ["kcat", "-b", stack.kafka_bootstrap(), "-L", "-J", "-t", topic], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    topics = json.loads(proc.stdout)["topics"]
+    assert topics and topics[0]["topic"] == topic, topics
+    partitions: list[dict[str, Any]] = topics[0]["partitions"]
+    return partitions
+
+
+def topic_config(stack: LocalStack, topic: str) -> dict[str, str]:
+    """The topic's effective configuration, as Kafka's own kafka-configs tool describes it."""
+    proc = subprocess.run(
+        [
+            "java",
+            "-cp",
+            str(REPO / ".deps/kafka/*"),
+            "org.apache.kafka.tools.ConfigCommand",
+            "--bootstrap-server",
+            stack.kafka_bootstrap(),
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            topic,
+            "--describe",
+            "--all",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        name, sep, rest = line.strip().partition("=")
+        if sep and " " not in name:
+            out[name] = rest.split(" ", 1)[0]
+    return out
+
+
+def staging_count(stack: LocalStack) -> int:
+    with stack.pg_connect() as conn:
+        count: int = row(conn, "SELECT count(*) FROM staging.users")[0]
+        return count
+
+
+def node_names(stack: LocalStack, prefix: str) -> list[str]:
+    return sorted(name for name in stack.status() if name.startswith(prefix))
+
+
+# ---- 1. the layout -----------------------------------------------------------------------
+
+
+def test_every_node_of_the_file_runs_on_its_own_address(cluster: LocalStack) -> None:
+    st = cluster.status()
+    expected = (
+        [f"zookeeper-{i}" for i in (1, 2, 3)]
+        + [f"kafka-{i}" for i in (1, 2, 3)]
+        + [f"cassandra-{i}" for i in (1, 2, 3)]
+        + ["connect-1", "connect-2", "spark-master-1", "spark-master-2", "spark-worker-1", "spark-worker-2"]
+        + ["postgres", "registry", "mock-api", "spark"]
+    )
+    assert sorted(st) == sorted(expected), sorted(st)
+    assert all(s["state"] == "healthy" for s in st.values()), {k: (v["state"], v["detail"]) for k, v in st.items()}
+    # One ZooKeeper leader and two followers; one Spark master leads, the other stands by.
+    assert sorted(st[f"zookeeper-{i}"]["detail"] for i in (1, 2, 3)) == ["follower", "follower", "leader"]
+    masters = sorted(st[m]["detail"].split(" ")[0] for m in ("spark-master-1", "spark-master-2"))
+    assert masters == ["ALIVE", "STANDBY"], masters
+
+
+def test_every_topic_is_on_three_brokers_and_needs_two_in_sync(cluster: LocalStack) -> None:
+    for topic in (TOPIC, "streamflow.dlq", "streamflow-connect-offsets", "__consumer_offsets"):
+        partitions = wait_for(lambda t=topic: topic_partitions(cluster, t), 60, f"{topic} in the metadata")
+        for p in partitions:
+            assert len(p["replicas"]) == 3, (topic, p)
+            assert len(p["isrs"]) == 3, (topic, p)
+    for topic in (TOPIC, "streamflow.dlq"):
+        assert topic_config(cluster, topic)["min.insync.replicas"] == "2"
+
+
+def test_the_keyspace_is_on_a_ring_of_three_replicated_three_times(cluster: LocalStack, cass: Cassandra) -> None:
+    replication = cass.rows("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'streamflow'")
+    assert replication[0].replication.get("datacenter1") == "3", replication
+    # The node that answers knows the two others: one ring.
+    peers = {str(r.peer) for r in cass.rows("SELECT peer FROM system.peers_v2")}
+    local = {str(r.listen_address) for r in cass.rows("SELECT listen_address FROM system.local")}
+    assert peers | local == set(cluster.cassandra_hosts), (peers, local)
+
+
+def test_the_job_runs_on_the_spark_cluster_with_an_executor_per_worker(cluster: LocalStack) -> None:
+    ui = cluster.ports["spark_master_ui_port"]
+    docs = [http_json(f"http://{host}:{ui}/json/") for host in ("127.0.0.2", "127.0.0.3")]
+    leader = next(d for d in docs if d["status"] == "ALIVE")
+    assert [a["name"] for a in leader["activeapps"]] == ["streamflow-stream"], leader["activeapps"]
+    assert sum(1 for w in leader["workers"] if w["state"] == "ALIVE") == 2, leader["workers"]
+    worker_ui = cluster.ports["spark_worker_ui_port"]
+    for host in ("127.0.0.3", "127.0.0.4"):
+        worker = http_json(f"http://{host}:{worker_ui}/json/")
+        assert worker["coresused"] == 1, (host, worker)
+        assert len(worker["executors"]) == 1, (host, worker["executors"])
+
+
+def test_connect_runs_as_one_group_of_two_workers(cluster: LocalStack) -> None:
+    port = cluster.ports["connect_port"]
+    states = [http_json(f"http://{host}:{port}/connectors/streamflow-staging/status") for host in cluster.connect_hosts]
+    assert states[0] == states[1], states  # both workers answer for the one connector
+    assert states[0]["connector"]["state"] == "RUNNING"
+    assert states[0]["tasks"][0]["state"] == "RUNNING"
+    assert states[0]["tasks"][0]["worker_id"].split(":")[0] in cluster.connect_hosts
+
+
+# ---- 2. 20,000 users end to end ------------------------------------------------------------
+
+
+def test_twenty_thousand_users_land_once_each_and_the_analytics_add_up(cluster: LocalStack, cass: Cassandra) -> None:
+    before = staging_count(cluster)
+    proc = cluster.run("ingest", "-q", "-n", "20000", "--seed", "cluster-e2e", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["inserted"] == 20000, summary
+    try:
+        wait_until_consistent(cluster, cass, before + 20000, timeout=600)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{cluster.diagnosis(('spark', 'connect-1', 'connect-2'))}") from e
+
+
+# ---- 3. one node of each engine SIGKILLed during ingest -------------------------------------
+
+
+def victim_of(stack: LocalStack, kind: str) -> str:
+    """The supervisord program to kill for `kind`."""
+    st = stack.status()
+    if kind == "kafka_broker":
+        partition = next(p for p in topic_partitions(stack) if p["partition"] == 0)
+        return f"kafka-{partition['leader']}"
+    if kind == "cassandra_node":
+        return "cassandra-2"
+    if kind == "spark_master":
+        return next(m for m in node_names(stack, "spark-master-") if st[m]["detail"].startswith("ALIVE"))
+    if kind == "spark_worker":
+        return "spark-worker-1"
+    if kind == "zookeeper":
+        return next(z for z in node_names(stack, "zookeeper-") if st[z]["detail"] == "leader")
+    if kind == "connect_worker":
+        port = stack.ports["connect_port"]
+        status = http_json(f"http://{stack.connect_hosts[0]}:{port}/connectors/streamflow-staging/status")
+        host = status["tasks"][0]["worker_id"].split(":")[0]
+        return f"connect-{stack.connect_hosts.index(host) + 1}"
+    raise AssertionError(kind)
+
+
+def back(stack: LocalStack, kind: str, name: str, old_pid: int) -> Callable[[], bool]:
+    """The killed node has rejoined: running again under a new pid and healthy (a broker back in
+    the in-sync set of every CDC partition, a master leading or standing by)."""
+
+    def check() -> bool:
+        node = stack.status().get(name, {})
+        if node.get("state") != "healthy" or node.get("pid") in (None, old_pid):
+            return False
+        if kind == "kafka_broker":
+            broker = int(name.split("-")[1])
+            return all(broker in p["isrs"] for p in topic_partitions(stack))
+        return True
+
+    return check
+
+
+@pytest.mark.parametrize("kind", VICTIMS)
+def test_a_node_killed_mid_run_is_replaced_by_its_peers_and_rejoins(
+    cluster: LocalStack, cass: Cassandra, kind: str
+) -> None:
+    before = staging_count(cluster)
+    expected = before + SEGMENT_USERS
+    argv = [
+        str(streamflow_bin()),
+        "ingest",
+        "-q",
+        "-n",
+        str(SEGMENT_USERS),
+        "--rate",
+        str(RATE),
+        "--batch-size",
+        "250",
+        "--seed",
+        f"cluster-chaos-{kind}",
+    ]
+
+    def start_ingest() -> subprocess.Popen[str]:
+        return subprocess.Popen(argv, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    name = victim_of(cluster, kind)
+    proc = start_ingest()
+    try:
+        wait_for(
+            lambda: staging_count(cluster) >= before + SEGMENT_USERS // 3,
+            120,
+            "a third of the segment in PostgreSQL",
+            interval=0.2,
+        )
+        victim = int(cluster.status()[name]["pid"])
+        killed_at = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        # Ingest does not touch the clustered engines: it finishes. A retry (as Airflow's) would
+        # cover a failure, but none is expected.
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, (proc.returncode, err)
+        assert json.loads(out.strip().splitlines()[-1])["failed_batches"] == 0
+        error = None
+        try:
+            wait_until_consistent(cluster, cass, expected, timeout=RECOVERY_TIMEOUT)
+        except AssertionError as e:
+            error = e
+        recovery_s = round(time.monotonic() - killed_at, 1)
+        wait_for(back(cluster, kind, name, victim), RECOVERY_TIMEOUT, f"{name} to rejoin", interval=2)
+        rejoined_s = round(time.monotonic() - killed_at, 1)
+        restarts = cluster.status()[name]["facts"].get("restarts", "")
+        assert restarts and int(restarts.split()[0]) >= 1, cluster.status()[name]
+    except Exception as e:
+        raise AssertionError(f"{e}\n{cluster.diagnosis(('spark', name))}") from e
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    pg = staging_ids(cluster)
+    ids = cass.user_ids()
+    totals = cass.totals()
+    tables = (*ANALYTICS_SIGNUP_TABLES, "users_per_country")
+    lost = max(0, expected - len(pg)) + len(pg - set(ids))
+    lost += max(0, expected - min(totals[t] for t in tables))
+    duplicated = (len(ids) - len(set(ids))) + len(set(ids) - pg)
+    duplicated += max(0, max(totals[t] for t in tables) - expected)
+    REPORT[kind] = {
+        "node": name,
+        "users": SEGMENT_USERS,
+        "lost": lost,
+        "duplicated": duplicated,
+        "recovery_s": recovery_s,
+        "rejoined_s": rejoined_s,
+    }
+    print(
+        f"{kind} ({name}): lost {lost}, duplicated {duplicated}, caught up in {recovery_s} s, rejoined in {rejoined_s} s"
+    )
+    assert error is None, f"{error}\n{cluster.diagnosis(('spark', name))}"
+    assert (lost, duplicated) == (0, 0)
+
+
+def test_the_cluster_is_whole_again_after_every_kill(cluster: LocalStack, cass: Cassandra) -> None:
+    st = cluster.status()
+    assert all(s["state"] == "healthy" for s in st.values()), {k: (v["state"], v["detail"]) for k, v in st.items()}
+    for p in topic_partitions(cluster):
+        assert len(p["isrs"]) == 3, p
+    proc = cluster.run("reconcile", "--freshness", "60")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
