@@ -26,9 +26,11 @@ const std::vector<SettingSpec>& catalog() {
       {"postgres.password", Kind::string, "",
        "password of postgres.user; generated into <state_dir>/secrets/ when unset", true},
       // Kafka (KRaft, combined broker and controller).
-      {"kafka.port", Kind::integer, "9092", "Kafka broker port on 127.0.0.1", false, 1, 65535},
-      {"kafka.controller_port", Kind::integer, "9093", "KRaft controller port on 127.0.0.1", false,
-       1, 65535},
+      {"kafka.port", Kind::integer, "9092",
+       "Kafka broker port on each Kafka node's address (127.0.0.1 in the single layout)", false, 1,
+       65535},
+      {"kafka.controller_port", Kind::integer, "9093",
+       "KRaft controller port on each Kafka node's address", false, 1, 65535},
       {"kafka.heap_mb", Kind::integer, "1024", "Kafka broker JVM max heap", false, 128, 16384},
       {"kafka.partitions", Kind::integer, "3",
        "partitions of the CDC and dead-letter topics `up` creates (the Spark job reads them in "
@@ -42,8 +44,8 @@ const std::vector<SettingSpec>& catalog() {
       {"zookeeper.election_port", Kind::integer, "3888",
        "ZooKeeper leader-election port on each node's address", false, 1, 65535},
       // Kafka Connect (distributed mode) with Debezium.
-      {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on 127.0.0.1", false, 1,
-       65535},
+      {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on each worker's address",
+       false, 1, 65535},
       {"connect.heap_mb", Kind::integer, "1024", "Kafka Connect JVM max heap", false, 128, 16384},
       // The schema registry (Apicurio Registry, Confluent-compatible API), storage in PostgreSQL.
       {"registry.enabled", Kind::boolean, "true",
@@ -67,12 +69,13 @@ const std::vector<SettingSpec>& catalog() {
        "compatibility every subject is held to (BACKWARD, BACKWARD_TRANSITIVE, FULL, "
        "FULL_TRANSITIVE): a new schema version must read what every older one wrote"},
       // Cassandra.
-      {"cassandra.port", Kind::integer, "9042", "Cassandra CQL (native) port on 127.0.0.1", false,
+      {"cassandra.port", Kind::integer, "9042",
+       "Cassandra CQL (native) port on each node's address", false, 1, 65535},
+      {"cassandra.storage_port", Kind::integer, "7000",
+       "Cassandra internode port on each node's address", false, 1, 65535},
+      {"cassandra.jmx_port", Kind::integer, "7199",
+       "Cassandra JMX port on 127.0.0.1 (for nodetool); node n of a ring uses this + n - 1", false,
        1, 65535},
-      {"cassandra.storage_port", Kind::integer, "7000", "Cassandra internode port on 127.0.0.1",
-       false, 1, 65535},
-      {"cassandra.jmx_port", Kind::integer, "7199", "Cassandra JMX port (local only, for nodetool)",
-       false, 1, 65535},
       {"cassandra.heap_mb", Kind::integer, "2048", "Cassandra JVM max heap", false, 512, 16384},
       {"cassandra.keyspace", Kind::string, "streamflow",
        "keyspace of the serving tables and of the CQL migrations' schema_migrations"},

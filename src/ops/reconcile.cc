@@ -8,6 +8,7 @@
 
 #include "config/secrets.h"
 #include "cql/cql.h"
+#include "deploy/layout.h"
 #include "io/kafka.h"
 #include "io/pg.h"
 
@@ -99,8 +100,10 @@ std::string Report::to_text() const {
 }
 
 base::Result<cql::Session> cassandra_session(const config::Settings& settings) {
+  auto layout = deploy::Layout::load(settings);
+  if (!layout) return layout.error();
   cql::ConnectOptions options;
-  options.contact_point = "127.0.0.1:" + settings.get("cassandra.port");
+  options.contact_point = layout->cassandra_contact_point();
   return cql::Session::connect(options);
 }
 
@@ -171,8 +174,9 @@ base::Result<Report> reconcile(const config::Settings& settings, int freshness_s
   Report report = compare(snap, freshness_s);
   report.rejects = counts->integer(0, 0);
   report.failed_batches = counts->integer(0, 1);
-  auto dlq = io::topic_end_offsets("127.0.0.1:" + settings.get("kafka.port"),
-                                   settings.get("spark.dlq_topic"));
+  auto layout = deploy::Layout::load(settings);
+  if (!layout) return layout.error();
+  auto dlq = io::topic_end_offsets(layout->kafka_bootstrap(), settings.get("spark.dlq_topic"));
   if (dlq) {
     report.dead_letters = *dlq;
   } else if (dlq.error().code == base::Errc::not_found) {

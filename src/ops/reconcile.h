@@ -55,7 +55,7 @@ struct Report {
 /// The comparison itself: pure, so that it is unit-tested without a stack.
 Report compare(const Snapshot& snapshot, int freshness_s, std::size_t max_listed = 20);
 
-/// A CQL session with the stack's Cassandra (cassandra.port on 127.0.0.1).
+/// A CQL session with the stack's Cassandra (every node of the topology's ring).
 base::Result<cql::Session> cassandra_session(const config::Settings& settings);
 
 /// Every user in Cassandra `users` with the PostgreSQL commit time of the version it holds, as

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -46,6 +47,16 @@ std::string indent(const std::string& text, const std::string& prefix) {
     start = end + 1;
   }
   return out;
+}
+
+/// "kafka" for "kafka-2" (a node of a clustered engine), the name itself otherwise.
+std::string engine_of(const std::string& name) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == name.size() ||
+      name.find_first_not_of("0123456789", dash + 1) != std::string::npos) {
+    return name;
+  }
+  return name.substr(0, dash);
 }
 
 std::string ports_text(const Service& svc) {
@@ -311,7 +322,11 @@ Result<void> Stack::down(std::ostream& out) {
   }
   auto services = make_services(layout_);
   auto states = sup.status();
-  // Reverse start order: Connect first (it uses Kafka and PostgreSQL), PostgreSQL last.
+  // Reverse start order: Connect first (it uses Kafka and PostgreSQL), PostgreSQL last. The
+  // nodes of one engine stop together: the last Kafka node of a quorum stopped one by one has no
+  // controller left to grant its controlled shutdown and would wait out its stop timeout.
+  std::vector<std::vector<std::string>> groups;
+  std::string last_engine;
   for (auto it = services.rbegin(); it != services.rend(); ++it) {
     const auto& name = (*it)->name();
     auto st = states.find(name);
@@ -320,13 +335,32 @@ Result<void> Stack::down(std::ostream& out) {
          st->second.state != ProgramState::backoff)) {
       continue;
     }
+    const auto engine = engine_of(name);
+    if (groups.empty() || engine != last_engine) groups.emplace_back();
+    groups.back().push_back(name);
+    last_engine = engine;
+  }
+  for (const auto& group : groups) {
     const auto t0 = Clock::now();
-    out << "  " << fmt::format("{:<17}", name) << " stopping (pid "
-        << (st->second.pid ? *st->second.pid : 0) << ")\n";
+    for (const auto& name : group) {
+      const auto& st = states.at(name);
+      out << "  " << fmt::format("{:<17}", name) << " stopping (pid " << (st.pid ? *st.pid : 0)
+          << ")\n";
+    }
     out.flush();
-    if (auto r = sup.stop(name); !r) return r;
-    out << "✓ " << fmt::format("{:<17}", name)
-        << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
+    std::vector<std::future<Result<void>>> stops;
+    for (const auto& name : group) {
+      stops.push_back(std::async(std::launch::async, [&sup, name] { return sup.stop(name); }));
+    }
+    Result<void> failed = {};
+    for (auto& stop : stops) {
+      if (auto r = stop.get(); !r && failed) failed = r;
+    }
+    if (!failed) return failed;
+    for (const auto& name : group) {
+      out << "✓ " << fmt::format("{:<17}", name)
+          << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
+    }
   }
   if (auto r = sup.shutdown(); !r) return r;
   out << "StreamFlow stack stopped; data kept in " << layout_.state_dir.string() << ".\n";

@@ -147,8 +147,7 @@ def test_every_node_of_the_file_runs_on_its_own_address(cluster: LocalStack) -> 
 
 def test_every_topic_is_on_three_brokers_and_needs_two_in_sync(cluster: LocalStack) -> None:
     for topic in (TOPIC, "streamflow.dlq", "streamflow-connect-offsets", "__consumer_offsets"):
-        partitions = wait_for(lambda t=topic: topic_partitions(cluster, t), 60, f"{topic} in the metadata")
-        for p in partitions:
+        for p in topic_partitions(cluster, topic):
             assert len(p["replicas"]) == 3, (topic, p)
             assert len(p["isrs"]) == 3, (topic, p)
     for topic in (TOPIC, "streamflow.dlq"):
@@ -158,10 +157,12 @@ def test_every_topic_is_on_three_brokers_and_needs_two_in_sync(cluster: LocalSta
 def test_the_keyspace_is_on_a_ring_of_three_replicated_three_times(cluster: LocalStack, cass: Cassandra) -> None:
     replication = cass.rows("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'streamflow'")
     assert replication[0].replication.get("datacenter1") == "3", replication
-    # The node that answers knows the two others: one ring.
-    peers = {str(r.peer) for r in cass.rows("SELECT peer FROM system.peers_v2")}
-    local = {str(r.listen_address) for r in cass.rows("SELECT listen_address FROM system.local")}
-    assert peers | local == set(cluster.cassandra_hosts), (peers, local)
+    # One ring: whichever node answers knows the two others, and the driver sees all three up.
+    for _ in cluster.cassandra_hosts:
+        peers = {str(r.peer) for r in cass.rows("SELECT peer FROM system.peers_v2")}
+        assert len(peers) == 2 and peers <= set(cluster.cassandra_hosts), peers
+    hosts = {h.address: h.is_up for h in cass.cluster.metadata.all_hosts()}
+    assert hosts == dict.fromkeys(cluster.cassandra_hosts, True), hosts
 
 
 def test_the_job_runs_on_the_spark_cluster_with_an_executor_per_worker(cluster: LocalStack) -> None:
@@ -236,7 +237,7 @@ def back(stack: LocalStack, kind: str, name: str, old_pid: int) -> Callable[[], 
             return False
         if kind == "kafka_broker":
             broker = int(name.split("-")[1])
-            return all(broker in p["isrs"] for p in topic_partitions(stack))
+            return all(broker in [r["id"] for r in p["isrs"]] for p in topic_partitions(stack))
         return True
 
     return check

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The cluster benchmark (issue "Cluster mode"): the same pipeline measured on the single-node
+# layout, then on the cluster layout of deploy/cluster-local.yaml (3 ZooKeeper, 3 Kafka, a ring
+# of 3 Cassandra, 2 Connect workers, 2 Spark masters and 2 workers), one after the other on this
+# machine, each on an isolated, warmed stack with Airflow (BENCH_AIRFLOW=false leaves it out):
+#
+#   users_per_s       `streamflow bench` flat out for BENCH_FLAT_OUT_SECONDS (10), then until
+#                     Cassandra has every user
+#   freshness_p50_s,  BENCH_RATE_SECONDS (60) at half that rate
+#   freshness_p99_s
+#   rss_mb            the whole stack's resident memory at its peak during those runs (every
+#                     service's process tree, sampled each second)
+#
+# Writes bench/results/cluster.json (keys single, cluster, machine, date) and the runs' own
+# files as bench/results/cluster_{single,cluster}{,_half_rate}.json.
+# Usage: bench/cluster.sh   (make bench-cluster)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+export BENCH_AIRFLOW=${BENCH_AIRFLOW:-true}
+
+FLAT_OUT_SECONDS=${BENCH_FLAT_OUT_SECONDS:-10}
+RATE_SECONDS=${BENCH_RATE_SECONDS:-60}
+RESULTS="$ROOT/bench/results"
+
+measure() {  # measure LAYOUT: one layout, warmed, flat out then at half rate
+  local layout=$1
+  start_warm_stack
+  echo "==> [$layout] flat out for ${FLAT_OUT_SECONDS} s of ingest, then until Cassandra has every user"
+  local summary half
+  summary=$("$BIN" bench --seconds "$FLAT_OUT_SECONDS" --name "cluster_$layout" --no-baselines --plot "")
+  echo "    $summary"
+  half=$(python3 -c "import json,sys; print(max(1, int(json.loads(sys.argv[1])['users_per_s']) // 2))" "$summary")
+  echo "==> [$layout] ${half} users/s (half the sustained rate) for ${RATE_SECONDS} s"
+  summary=$("$BIN" bench --seconds "$RATE_SECONDS" --rate "$half" --name "cluster_${layout}_half_rate" \
+    --no-baselines --plot "")
+  echo "    $summary"
+  stop_isolated_stack
+}
+
+unset STREAMFLOW_TOPOLOGY
+measure single
+export STREAMFLOW_TOPOLOGY="$ROOT/deploy/cluster-local.yaml"
+measure cluster
+unset STREAMFLOW_TOPOLOGY
+
+python3 - "$RESULTS" <<'PY'
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(sys.argv[1]).parent))
+import result  # noqa: E402
+
+out = Path(sys.argv[1])
+doc = {}
+for layout in ("single", "cluster"):
+    flat = json.loads((out / f"cluster_{layout}.json").read_text())
+    half = json.loads((out / f"cluster_{layout}_half_rate.json").read_text())
+    doc[layout] = {
+        "users_per_s": flat["users_per_s"],
+        "freshness_rate_users_per_s": half["users_per_s"],
+        "freshness_p50_s": half["freshness_p50_s"],
+        "freshness_p99_s": half["freshness_p99_s"],
+        "rss_mb": max(flat["peak_stack_rss_mb"], half["peak_stack_rss_mb"]),
+        "rss_by_service_mb": {name: s["peak_rss_mb"] for name, s in sorted(half["services"].items())},
+    }
+result.write(str(out / "cluster.json"), doc)
+for layout, d in doc.items():
+    print(f"==> {layout}: {d['users_per_s']:.0f} users/s, p50 {d['freshness_p50_s']} s, "
+          f"p99 {d['freshness_p99_s']} s at {d['freshness_rate_users_per_s']:.0f} users/s, {d['rss_mb']:.0f} MB")
+PY
