@@ -34,7 +34,31 @@ measure() {  # measure LAYOUT: one layout, warmed, flat out then at half rate
   summary=$("$BIN" bench --seconds "$RATE_SECONDS" --rate "$half" --name "cluster_${layout}_half_rate" \
     --no-baselines --plot "")
   echo "    $summary"
+  disk_per_user "$layout"
   stop_isolated_stack
+}
+
+# disk_per_user LAYOUT: what the stack keeps on disk per user, every replica counted: the
+# Cassandra keyspace after a flush (nodetool on each node's JMX port) and the Kafka topics'
+# logs, divided by the users Cassandra holds. Written to cluster_LAYOUT_disk.json.
+disk_per_user() {
+  local layout=$1 users cassandra=0 kafka=0 jmx node bytes
+  users=$("$BIN" cql "SELECT count(*) FROM streamflow.users" | tail -1)
+  for node in $(seq 1 "$(ls -d "$STATE"/cassandra* | wc -l)"); do
+    jmx=$((STREAMFLOW_CASSANDRA_JMX_PORT + node - 1))
+    java -cp "$ROOT/.deps/cassandra/*" org.apache.cassandra.tools.NodeTool -p "$jmx" flush streamflow >/dev/null
+    bytes=$(java -cp "$ROOT/.deps/cassandra/*" org.apache.cassandra.tools.NodeTool -p "$jmx" tablestats streamflow \
+      | awk -F': ' '/Space used \(live\)/ {s += $2} END {print s + 0}')
+    cassandra=$((cassandra + bytes))
+  done
+  for dir in "$STATE"/kafka*/data; do
+    bytes=$(du -sb "$dir"/streamflow.staging.users-* | awk '{s += $1} END {print s + 0}')
+    kafka=$((kafka + bytes))
+  done
+  python3 -c "import json, sys; u = int(sys.argv[2]); print(json.dumps({'users': u, \
+'cassandra_bytes_per_user': round(int(sys.argv[3]) / u), 'kafka_cdc_bytes_per_user': round(int(sys.argv[4]) / u)}))" \
+    "$layout" "$users" "$cassandra" "$kafka" > "$RESULTS/cluster_${layout}_disk.json"
+  echo "    disk: $(cat "$RESULTS/cluster_${layout}_disk.json")"
 }
 
 unset STREAMFLOW_TOPOLOGY
@@ -63,7 +87,13 @@ for layout in ("single", "cluster"):
         "freshness_p99_s": half["freshness_p99_s"],
         "rss_mb": max(flat["peak_stack_rss_mb"], half["peak_stack_rss_mb"]),
         "rss_by_service_mb": {name: s["peak_rss_mb"] for name, s in sorted(half["services"].items())},
+        # CPU a user costs in each service at half the sustained rate (every node of an engine).
+        "cpu_us_per_user_by_service": {
+            name: round(s["avg_cpu_pct"] * 1e4 / half["users_per_s"], 1) for name, s in sorted(half["services"].items())
+        },
     }
+    doc[layout].update(json.loads((out / f"cluster_{layout}_disk.json").read_text()))
+    doc[layout]["cpu_us_per_user"] = round(sum(doc[layout]["cpu_us_per_user_by_service"].values()), 1)
 result.write(str(out / "cluster.json"), doc)
 for layout, d in doc.items():
     print(f"==> {layout}: {d['users_per_s']:.0f} users/s, p50 {d['freshness_p50_s']} s, "

@@ -133,6 +133,8 @@ class LocalStack:
         self.kafka_hosts = hosts.get("kafka", ["127.0.0.1"])
         self.cassandra_hosts = hosts.get("cassandra", ["127.0.0.1"])
         self.connect_hosts = hosts.get("connect", ["127.0.0.1"])
+        self.spark_master_hosts = hosts.get("spark.masters", [])
+        self.spark_worker_hosts = hosts.get("spark.workers", [])
         # /tmp itself is world-searchable; the services' account must reach the state dir.
         self.state_dir = Path(tempfile.mkdtemp(prefix=f"sf-{name}-", dir="/tmp"))
         self.state_dir.chmod(0o755)

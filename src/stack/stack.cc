@@ -370,6 +370,9 @@ Result<void> Stack::down(std::ostream& out) {
 StackStatus Stack::status() const {
   StackStatus result;
   result.state_dir = layout_.state_dir.string();
+  result.topology = layout_.topology.clustered()
+                        ? layout_.topology.name + " (" + layout_.topology.file.string() + ")"
+                        : "single";
   Supervisor sup(layout_);
   result.supervisor_pid = sup.daemon_pid();
   auto states = sup.status();
@@ -378,6 +381,7 @@ StackStatus Stack::status() const {
     ServiceStatus s;
     s.name = svc->name();
     s.port = svc->ports().empty() ? 0 : svc->ports().front().port;
+    s.host = svc->ports().empty() ? "" : svc->ports().front().host;
     s.ports = ports_text(*svc);
     s.log_file = layout_.log_file(s.name).string();
     auto st = states.find(s.name);
@@ -424,22 +428,32 @@ StackStatus Stack::status() const {
 }
 
 std::string format_status_table(const StackStatus& st) {
-  std::string out = fmt::format("{:<17} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH",
-                                "PID", "PORT", "RSS", "VERSION", "DETAIL");
+  // Nodes on addresses of their own (a cluster layout): the port column names the address.
+  bool addresses = false;
+  for (const auto& s : st.services)
+    addresses = addresses || (!s.host.empty() && s.host != "127.0.0.1");
+  const auto port_of = [&](const ServiceStatus& s) {
+    if (!s.port) return std::string("-");
+    return addresses ? fmt::format("{}:{}", s.host, s.port) : std::to_string(s.port);
+  };
+  const int width = addresses ? 21 : 6;
+  std::string out = fmt::format("{:<17} {:<8} {:>7} {:>{}} {:>8}  {:<26} {}\n", "SERVICE", "HEALTH",
+                                "PID", "PORT", width, "RSS", "VERSION", "DETAIL");
   for (const auto& s : st.services) {
-    out += fmt::format("{:<17} {:<8} {:>7} {:>6} {:>8}  {:<26} {}\n", s.name, s.state,
-                       s.pid ? std::to_string(*s.pid) : "-",
-                       s.port ? std::to_string(s.port) : std::string("-"),
+    out += fmt::format("{:<17} {:<8} {:>7} {:>{}} {:>8}  {:<26} {}\n", s.name, s.state,
+                       s.pid ? std::to_string(*s.pid) : "-", port_of(s), width,
                        s.rss_bytes ? fmt::format("{} MB", s.rss_bytes / (1024 * 1024)) : "-",
                        s.version.empty() ? "-" : s.version, s.detail);
     for (const auto& [k, v] : s.facts) out += fmt::format("{:<17} {}: {}\n", "", k, v);
   }
+  if (st.topology != "single") out += "topology: " + st.topology + "\n";
   return out;
 }
 
 std::string format_status_json(const StackStatus& st) {
   nlohmann::json j;
   j["state_dir"] = st.state_dir;
+  j["topology"] = st.topology;
   j["supervisor_pid"] =
       st.supervisor_pid ? nlohmann::json(*st.supervisor_pid) : nlohmann::json(nullptr);
   j["all_healthy"] = st.all_healthy();
@@ -452,6 +466,7 @@ std::string format_status_json(const StackStatus& st) {
                              {"healthy", s.state == "healthy"},
                              {"pid", s.pid ? nlohmann::json(*s.pid) : nlohmann::json(nullptr)},
                              {"port", s.port},
+                             {"host", s.host},
                              {"ports", s.ports},
                              {"rss_bytes", s.rss_bytes},
                              {"restarts", s.restarts},

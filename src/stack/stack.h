@@ -22,6 +22,7 @@ struct ServiceStatus {
   std::string state;  ///< "healthy", "starting" (running, probe not yet answering) or "down"
   std::optional<pid_t> pid;
   int port = 0;
+  std::string host;    ///< the address it listens on (its node's)
   std::string ports;   ///< all ports, "broker=9092 controller=9093"
   std::string detail;  ///< probe detail or supervisord's word on why it is down
   std::string version;
@@ -34,6 +35,7 @@ struct ServiceStatus {
 
 struct StackStatus {
   std::string state_dir;
+  std::string topology;  ///< "single", or the topology file's name and path
   std::optional<pid_t> supervisor_pid;
   std::vector<ServiceStatus> services;
   bool all_healthy() const;

@@ -167,12 +167,12 @@ def test_the_keyspace_is_on_a_ring_of_three_replicated_three_times(cluster: Loca
 
 def test_the_job_runs_on_the_spark_cluster_with_an_executor_per_worker(cluster: LocalStack) -> None:
     ui = cluster.ports["spark_master_ui_port"]
-    docs = [http_json(f"http://{host}:{ui}/json/") for host in ("127.0.0.2", "127.0.0.3")]
+    docs = [http_json(f"http://{host}:{ui}/json/") for host in cluster.spark_master_hosts]
     leader = next(d for d in docs if d["status"] == "ALIVE")
     assert [a["name"] for a in leader["activeapps"]] == ["streamflow-stream"], leader["activeapps"]
     assert sum(1 for w in leader["workers"] if w["state"] == "ALIVE") == 2, leader["workers"]
     worker_ui = cluster.ports["spark_worker_ui_port"]
-    for host in ("127.0.0.3", "127.0.0.4"):
+    for host in cluster.spark_worker_hosts:
         worker = http_json(f"http://{host}:{worker_ui}/json/")
         assert worker["coresused"] == 1, (host, worker)
         assert len(worker["executors"]) == 1, (host, worker["executors"])
@@ -278,6 +278,20 @@ def test_a_node_killed_mid_run_is_replaced_by_its_peers_and_rejoins(
         victim = int(cluster.status()[name]["pid"])
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
+        if kind == "spark_master":
+            # The standby takes over through ZooKeeper and the job registers with it.
+            standby = next(m for m in node_names(cluster, "spark-master-") if m != name)
+            ui = cluster.ports["spark_master_ui_port"]
+            host = cluster.spark_master_hosts[int(standby.split("-")[-1]) - 1]
+
+            def leads() -> bool:
+                try:
+                    doc = http_json(f"http://{host}:{ui}/json/")
+                except OSError:
+                    return False
+                return doc["status"] == "ALIVE" and [a["name"] for a in doc["activeapps"]] == ["streamflow-stream"]
+
+            wait_for(leads, RECOVERY_TIMEOUT, f"{standby} to lead with the job registered", interval=2)
         # Ingest does not touch the clustered engines: it finishes. A retry (as Airflow's) would
         # cover a failure, but none is expected.
         out, err = proc.communicate(timeout=600)
