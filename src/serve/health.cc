@@ -15,10 +15,25 @@ std::int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+/// Whether `service` is `engine` or one of its nodes in a cluster layout ("kafka-2").
+bool node_of(std::string_view service, std::string_view engine) {
+  if (service == engine) return true;
+  if (service.size() <= engine.size() + 1 || service.substr(0, engine.size()) != engine ||
+      service[engine.size()] != '-')
+    return false;
+  const auto id = service.substr(engine.size() + 1);
+  return id.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+/// The service `name`, or in a cluster layout a healthy node of that engine (else its first).
 const ServiceReading* find(const std::vector<ServiceReading>& services, std::string_view name) {
-  for (const auto& s : services)
-    if (s.name == name) return &s;
-  return nullptr;
+  const ServiceReading* found = nullptr;
+  for (const auto& s : services) {
+    if (!node_of(s.name, name)) continue;
+    if (s.healthy) return &s;
+    if (!found) found = &s;
+  }
+  return found;
 }
 
 std::optional<double> rate(const std::optional<std::int64_t>& now,
@@ -234,7 +249,7 @@ std::uint64_t HealthMonitor::wait_newer(std::uint64_t seen, int timeout_ms) cons
 void read_services(Readings& r, const std::vector<ServiceReading>& services) {
   r.services = services;
   for (const auto& svc : services) {
-    if (svc.name != "connect" || !svc.healthy) continue;
+    if (!node_of(svc.name, "connect") || !svc.healthy) continue;
     for (const auto& [k, v] : svc.facts) {
       if (k == "connector") r.connector = v == "not registered" ? "" : v;
       if (k == "failure") r.connector_failure = v;

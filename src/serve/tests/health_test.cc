@@ -56,6 +56,35 @@ TEST(Health, AStoppedServiceMarksItsStageDown) {
   EXPECT_FALSE(h.stage("ingest")->rate_per_s);  // no earlier reading
 }
 
+TEST(Health, InAClusterAStageIsUpWhileOneNodeOfItsEngineIs) {
+  auto now = healthy_readings(3000, 10);
+  now.services = {{"postgres", true, "ok"},
+                  {"kafka-1", true, "ok"},
+                  {"kafka-2", false, "not running"},
+                  {"cassandra-1", false, "CQL port closed"},
+                  {"cassandra-2", false, "CQL port closed"},
+                  {"cassandra-3", true, "ok"},
+                  {"connect-1", false, "no answer"},
+                  {"connect-2", true, "ok"},
+                  {"spark-master-1", true, "ALIVE"},
+                  {"spark", true, "ok"}};
+  auto h = evaluate(now, std::nullopt);
+  for (const auto& stage : h.stages) EXPECT_EQ(stage.state, StageState::ok) << stage.name;
+  for (auto& s : now.services) {
+    if (s.name == "cassandra-3") s.healthy = false;
+  }
+  h = evaluate(now, std::nullopt);
+  EXPECT_EQ(h.stage("cassandra")->state, StageState::down);
+  EXPECT_NE(h.stage("cassandra")->detail.find("cassandra is down"), std::string::npos);
+  // The connector's facts come from a worker that answers.
+  std::vector<ServiceReading> services = {
+      {"connect-1", false, "no answer", {}},
+      {"connect-2", true, "ok", {{"connector", "RUNNING task0=RUNNING"}}}};
+  Readings r;
+  read_services(r, services);
+  EXPECT_EQ(r.connector, "RUNNING task0=RUNNING");
+}
+
 TEST(Health, AFailedConnectorTaskOrInactiveSlotIsDown) {
   auto now = healthy_readings(3000, 10);
   now.connector = "RUNNING task0=FAILED";
