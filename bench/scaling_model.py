@@ -68,7 +68,7 @@ def main() -> None:
     print("| --- | ---: | ---: |")
     for engine, us in sorted(cpu.items(), key=lambda kv: -kv[1]):
         print(f"| {ENGINES[engine]} | {us:.0f} | {us / total:.0%} |")
-    print(f"| **total** | **{total:.0f}** | |\n")
+    print(f"| **total of these engines** | **{total:.0f}** | |\n")
     kafka_bytes = cluster["kafka_cdc_bytes_per_user"]
     cassandra_bytes = cluster["cassandra_bytes_per_user"]
     print(

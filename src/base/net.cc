@@ -115,6 +115,12 @@ std::optional<unsigned long> parse_proc_net_tcp_listener(const std::string& line
   char hex[9];
   std::snprintf(hex, sizeof(hex), "%08X", static_cast<unsigned>(wanted.s_addr));
   if (address == hex) return inode;
+  // tcp6: a JVM's IPv4 socket is an IPv4-mapped address (::ffff:a.b.c.d), printed as four such
+  // words: 0000000000000000FFFF0000 then the IPv4 one.
+  if (address.size() == 32 && address.compare(0, 24, "0000000000000000FFFF0000") == 0 &&
+      address.compare(24, 8, hex) == 0) {
+    return inode;
+  }
   return std::nullopt;
 }
 

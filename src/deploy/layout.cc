@@ -138,8 +138,8 @@ Layout Layout::from_settings(const config::Settings& s, Topology topology) {
   if (t.cassandra_heap_mb > 0) l.cassandra_heap_mb = t.cassandra_heap_mb;
   if (t.connect_heap_mb > 0) l.connect_heap_mb = t.connect_heap_mb;
   if (t.clustered()) {
-    // Every topic and the keyspace replicated as the topology says (an existing keyspace keeps
-    // its own). datacenter1 is the data centre of Cassandra's SimpleSnitch.
+    // The keyspace replicated as the topology says, whatever cassandra.replication says (an
+    // existing keyspace keeps its own). datacenter1 is the data centre of SimpleSnitch.
     l.cassandra_replication = "{'class': 'NetworkTopologyStrategy', 'datacenter1': " +
                               std::to_string(t.cassandra_replication_factor) + "}";
   }

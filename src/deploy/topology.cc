@@ -231,6 +231,15 @@ Result<Topology> load_topology(const std::filesystem::path& file) {
   return parse_topology(*text, file);
 }
 
+std::string engine_of(const std::string& service) {
+  const auto dash = service.rfind('-');
+  if (dash == std::string::npos || dash + 1 == service.size() ||
+      service.find_first_not_of("0123456789", dash + 1) != std::string::npos) {
+    return service;
+  }
+  return service.substr(0, dash);
+}
+
 bool is_own_address(const std::string& host) {
   if (host == "localhost") return true;
   in_addr v4{};

@@ -49,8 +49,9 @@ struct Topology {
   int connect_heap_mb = 0;
   int spark_daemon_heap_mb = 256;
 
-  /// Several nodes of some engine: programs are named <engine>-<id>, the job runs on the Spark
-  /// cluster, every client is handed every node.
+  /// Laid out by a file: programs and state directories are named <engine>-<id> (even for an
+  /// engine of one node, so a file's layout never takes over the single layout's state), the
+  /// job runs on the Spark cluster when the file has masters, every client gets every node.
   bool clustered() const { return !file.empty(); }
 };
 
@@ -60,6 +61,10 @@ struct Topology {
 base::Result<Topology> parse_topology(std::string_view yaml, const std::filesystem::path& file);
 /// Reads and parses `file`.
 base::Result<Topology> load_topology(const std::filesystem::path& file);
+
+/// The engine a service belongs to: "kafka" for "kafka-2" (a node of a clustered engine), the
+/// name itself otherwise ("spark-master" for "spark-master-1", "mock-api" for "mock-api").
+std::string engine_of(const std::string& service);
 
 /// Whether `host` is an address of this machine (all of 127.0.0.0/8, "localhost", or an
 /// address of one of its interfaces): the nodes this host starts.

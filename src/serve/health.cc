@@ -91,10 +91,30 @@ HealthSnapshot evaluate(const Readings& r, const std::optional<Readings>& b,
   h.slot_active = r.slot_active;
   h.slot_retained_wal_bytes = r.slot_retained_wal_bytes;
   const double dt = b ? static_cast<double>(r.at_ms - b->at_ms) / 1000.0 : 0;
+  // An engine of several nodes (a cluster layout) works while a majority of them is up: Kafka
+  // acknowledges with two of three in sync, Cassandra answers LOCAL_QUORUM with two of three.
+  // Connect needs one worker: the other takes the task over.
   auto service_down = [&](std::string_view name) -> std::optional<std::string> {
     const auto* s = find(r.services, name);
     if (!s) return std::string(name) + " is not part of the stack";
-    if (!s->healthy) return std::string(name) + " is down: " + s->detail;
+    int nodes = 0;
+    int up = 0;
+    std::string down;
+    for (const auto& svc : r.services) {
+      if (!node_of(svc.name, name)) continue;
+      ++nodes;
+      if (svc.healthy) {
+        ++up;
+      } else {
+        down += (down.empty() ? "" : "; ") + svc.name + ": " + svc.detail;
+      }
+    }
+    if (nodes == 1) {
+      if (!s->healthy) return std::string(name) + " is down: " + s->detail;
+      return std::nullopt;
+    }
+    const bool works = name == "connect" ? up >= 1 : up * 2 > nodes;
+    if (!works) return fmt::format("{} is down: {} of {} nodes up ({})", name, up, nodes, down);
     return std::nullopt;
   };
 

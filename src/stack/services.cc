@@ -133,7 +133,10 @@ std::vector<ServiceHealth> probe_services(const Layout& layout,
   for (const auto& service : make_services(layout)) {
     const auto probe = service->probe();
     ServiceHealth health{service->name(), probe.healthy, probe.detail, {}};
-    if (probe.healthy && with_facts.count(health.name)) health.facts = service->facts();
+    // Facts asked for an engine come from each of its nodes ("connect": connect-1, connect-2).
+    if (probe.healthy &&
+        (with_facts.count(health.name) || with_facts.count(deploy::engine_of(health.name))))
+      health.facts = service->facts();
     out.push_back(std::move(health));
   }
   return out;

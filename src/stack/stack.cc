@@ -49,16 +49,6 @@ std::string indent(const std::string& text, const std::string& prefix) {
   return out;
 }
 
-/// "kafka" for "kafka-2" (a node of a clustered engine), the name itself otherwise.
-std::string engine_of(const std::string& name) {
-  const auto dash = name.rfind('-');
-  if (dash == std::string::npos || dash + 1 == name.size() ||
-      name.find_first_not_of("0123456789", dash + 1) != std::string::npos) {
-    return name;
-  }
-  return name.substr(0, dash);
-}
-
 std::string ports_text(const Service& svc) {
   std::string out;
   for (const auto& p : svc.ports())
@@ -275,7 +265,14 @@ Result<void> Stack::up(std::ostream& out) {
       }
       if (pending.empty()) break;
       if (Clock::now() > deadline) {
+        // The one that did not become healthy, not one still waiting for it.
         Service* svc = *pending.begin();
+        for (Service* candidate : pending) {
+          if (!waiting.count(candidate)) {
+            svc = candidate;
+            break;
+          }
+        }
         return fail(*svc, fmt::format("is not healthy after {} s: {}", layout_.start_timeout_s,
                                       svc->probe().detail));
       }
@@ -322,7 +319,8 @@ Result<void> Stack::down(std::ostream& out) {
   }
   auto services = make_services(layout_);
   auto states = sup.status();
-  // Reverse start order: Connect first (it uses Kafka and PostgreSQL), PostgreSQL last. The
+  // Reverse start order: the readers and writers first (Airflow, serve, the job, Connect), the
+  // stores and brokers after them, PostgreSQL last. The
   // nodes of one engine stop together: the last Kafka node of a quorum stopped one by one has no
   // controller left to grant its controlled shutdown and would wait out its stop timeout.
   std::vector<std::vector<std::string>> groups;
@@ -335,7 +333,7 @@ Result<void> Stack::down(std::ostream& out) {
          st->second.state != ProgramState::backoff)) {
       continue;
     }
-    const auto engine = engine_of(name);
+    const auto engine = deploy::engine_of(name);
     if (groups.empty() || engine != last_engine) groups.emplace_back();
     groups.back().push_back(name);
     last_engine = engine;
@@ -352,15 +350,17 @@ Result<void> Stack::down(std::ostream& out) {
     for (const auto& name : group) {
       stops.push_back(std::async(std::launch::async, [&sup, name] { return sup.stop(name); }));
     }
-    Result<void> failed = {};
-    for (auto& stop : stops) {
-      if (auto r = stop.get(); !r && failed) failed = r;
+    std::string errors;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (auto r = stops[i].get(); !r) {
+        out << "✗ " << fmt::format("{:<17}", group[i]) << " " << r.error().message << "\n";
+        errors += (errors.empty() ? "" : "; ") + r.error().message;
+      } else {
+        out << "✓ " << fmt::format("{:<17}", group[i])
+            << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
+      }
     }
-    if (!failed) return failed;
-    for (const auto& name : group) {
-      out << "✓ " << fmt::format("{:<17}", name)
-          << fmt::format(" stopped in {:.1f} s\n", seconds_since(t0));
-    }
+    if (!errors.empty()) return make_error(Errc::unavailable, errors);
   }
   if (auto r = sup.shutdown(); !r) return r;
   out << "StreamFlow stack stopped; data kept in " << layout_.state_dir.string() << ".\n";

@@ -52,7 +52,7 @@ REPORT: dict[str, dict[str, Any]] = {}
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalStack]:
-    s = LocalStack("cluster", spark=True, topology=TOPOLOGY)
+    s = LocalStack("cluster", spark=True, serve=True, topology=TOPOLOGY)
     try:
         s.up(timeout=1200)
         yield s
@@ -135,7 +135,7 @@ def test_every_node_of_the_file_runs_on_its_own_address(cluster: LocalStack) -> 
         + [f"kafka-{i}" for i in (1, 2, 3)]
         + [f"cassandra-{i}" for i in (1, 2, 3)]
         + ["connect-1", "connect-2", "spark-master-1", "spark-master-2", "spark-worker-1", "spark-worker-2"]
-        + ["postgres", "registry", "mock-api", "spark"]
+        + ["postgres", "registry", "mock-api", "spark", "serve"]
     )
     assert sorted(st) == sorted(expected), sorted(st)
     assert all(s["state"] == "healthy" for s in st.values()), {k: (v["state"], v["detail"]) for k, v in st.items()}
@@ -157,7 +157,8 @@ def test_every_topic_is_on_three_brokers_and_needs_two_in_sync(cluster: LocalSta
 def test_the_keyspace_is_on_a_ring_of_three_replicated_three_times(cluster: LocalStack, cass: Cassandra) -> None:
     replication = cass.rows("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = 'streamflow'")
     assert replication[0].replication.get("datacenter1") == "3", replication
-    # One ring: whichever node answers knows the two others, and the driver sees all three up.
+    # One ring: whichever node answers knows the two others (the driver's round robin takes each
+    # node as coordinator in turn), and the driver sees all three up.
     for _ in cluster.cassandra_hosts:
         peers = {str(r.peer) for r in cass.rows("SELECT peer FROM system.peers_v2")}
         assert len(peers) == 2 and peers <= set(cluster.cassandra_hosts), peers
@@ -185,6 +186,17 @@ def test_connect_runs_as_one_group_of_two_workers(cluster: LocalStack) -> None:
     assert states[0]["connector"]["state"] == "RUNNING"
     assert states[0]["tasks"][0]["state"] == "RUNNING"
     assert states[0]["tasks"][0]["worker_id"].split(":")[0] in cluster.connect_hosts
+
+
+def test_serve_reports_every_stage_of_the_cluster_up_with_the_connector_running(cluster: LocalStack) -> None:
+    def every_stage_up() -> dict[str, Any] | None:
+        h: dict[str, Any] = http_json(f"{cluster.serve_url}/api/v1/health")
+        states = {s["name"]: s["state"] for s in h["stages"]}
+        return h if all(state in ("ok", "behind") for state in states.values()) else None
+
+    h = wait_for(every_stage_up, 60, "serve's health to show every stage up")
+    assert h["connector"] == "RUNNING task0=RUNNING", h
+    assert h["replication_slot"]["active"] is True, h
 
 
 # ---- 2. 20,000 users end to end ------------------------------------------------------------

@@ -29,6 +29,16 @@ TEST(ProcNetTcp, AHostClashesWithItsOwnAddressAndTheWildcardOnly) {
   EXPECT_FALSE(parse_proc_net_tcp_listener(on_127_0_0_1, 9092, "127.0.0.2").has_value());
   EXPECT_TRUE(parse_proc_net_tcp_listener(on_wildcard, 9092, "127.0.0.2").has_value());
   EXPECT_TRUE(parse_proc_net_tcp_listener(on_127_0_0_1, 9092).has_value());
+  // A JVM's listener (no preferIPv4Stack) shows in tcp6 as an IPv4-mapped address.
+  const std::string mapped =
+      "   2: 0000000000000000FFFF00000100007F:2384 00000000000000000000000000000000:0000 0A "
+      "00000000:00000000 00:00000000 00000000  1000  0 4244 1";
+  EXPECT_TRUE(parse_proc_net_tcp_listener(mapped, 9092, "127.0.0.1").has_value());
+  EXPECT_FALSE(parse_proc_net_tcp_listener(mapped, 9092, "127.0.0.3").has_value());
+  const std::string v6_wildcard =
+      "   3: 00000000000000000000000000000000:2384 00000000000000000000000000000000:0000 0A "
+      "00000000:00000000 00:00000000 00000000  1000  0 4245 1";
+  EXPECT_TRUE(parse_proc_net_tcp_listener(v6_wildcard, 9092, "127.0.0.3").has_value());
 }
 
 TEST(ProcNetTcp, IgnoresEstablishedSockets) {

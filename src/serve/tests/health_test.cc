@@ -56,12 +56,13 @@ TEST(Health, AStoppedServiceMarksItsStageDown) {
   EXPECT_FALSE(h.stage("ingest")->rate_per_s);  // no earlier reading
 }
 
-TEST(Health, InAClusterAStageIsUpWhileOneNodeOfItsEngineIs) {
+TEST(Health, InAClusterAStageIsUpWhileAMajorityOfItsNodesIsOrOneConnectWorker) {
   auto now = healthy_readings(3000, 10);
   now.services = {{"postgres", true, "ok"},
                   {"kafka-1", true, "ok"},
                   {"kafka-2", false, "not running"},
-                  {"cassandra-1", false, "CQL port closed"},
+                  {"kafka-3", true, "ok"},
+                  {"cassandra-1", true, "ok"},
                   {"cassandra-2", false, "CQL port closed"},
                   {"cassandra-3", true, "ok"},
                   {"connect-1", false, "no answer"},
@@ -70,12 +71,16 @@ TEST(Health, InAClusterAStageIsUpWhileOneNodeOfItsEngineIs) {
                   {"spark", true, "ok"}};
   auto h = evaluate(now, std::nullopt);
   for (const auto& stage : h.stages) EXPECT_EQ(stage.state, StageState::ok) << stage.name;
+  // One Cassandra node of three cannot answer LOCAL_QUORUM.
   for (auto& s : now.services) {
     if (s.name == "cassandra-3") s.healthy = false;
   }
   h = evaluate(now, std::nullopt);
   EXPECT_EQ(h.stage("cassandra")->state, StageState::down);
-  EXPECT_NE(h.stage("cassandra")->detail.find("cassandra is down"), std::string::npos);
+  EXPECT_NE(h.stage("cassandra")->detail.find("cassandra is down: 1 of 3 nodes up"),
+            std::string::npos)
+      << h.stage("cassandra")->detail;
+  EXPECT_NE(h.stage("cassandra")->detail.find("cassandra-2: CQL port closed"), std::string::npos);
   // The connector's facts come from a worker that answers.
   std::vector<ServiceReading> services = {
       {"connect-1", false, "no answer", {}},

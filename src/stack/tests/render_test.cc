@@ -42,7 +42,7 @@ spark: {masters: [127.0.0.2, 127.0.0.3], workers: [127.0.0.3, 127.0.0.4], worker
       "cassandra.port=19042", "cassandra.storage_port=17000", "cassandra.jmx_port=17199"};
   auto settings = config::Settings::load(config::catalog(), sources);
   EXPECT_TRUE(settings.ok());
-  return Layout::from_settings(*settings, *topology);
+  return Layout::from_settings(*settings, topology ? *topology : deploy::Topology{});
 }
 
 bool has_line(const std::string& text, const std::string& line) {
