@@ -12,7 +12,7 @@ CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.
 
 .PHONY: help setup web build build-ci run up down status logs check test test-unit test-rust \
         test-python-unit test-integration format format-check lint-python typecheck-python \
-        check-generated bench-stack bench-ingest bench-serve bench bench-ceiling bench-avro bench-cluster test-faults clean
+        check-generated bench-stack bench-ingest bench-serve bench bench-ceiling bench-avro bench-cluster test-faults test-cluster clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -122,6 +122,9 @@ bench-ceiling: build ## the pipeline's two halves measured apart (Spark paused, 
 
 test-faults: build-ci ## the fault suite alone (part of `make test`): 72 bad-input cases and SIGKILL of every component
 	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests/faults
+
+test-cluster: build-ci ## the cluster layout alone (part of `make test`): deploy/cluster-local.yaml, 20,000 users, a SIGKILL of one node of each engine
+	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest tests/cluster
 
 clean: ## remove build outputs (keeps .deps/, .venv/ and .streamflow/)
 	@rm -rf build

@@ -227,11 +227,14 @@ class LocalStack:
 
         from cassandra import ConsistencyLevel
 
-        # LOCAL_QUORUM, as the pipeline writes: on a ring, a read then sees every write that was
-        # acknowledged, with one node down or just back.
+        # On a ring LOCAL_QUORUM, as the pipeline writes: a read then sees every write that was
+        # acknowledged, with one node down or just back. On one node the driver's LOCAL_ONE (a
+        # quorum of Cassandra's own keyspaces of replication 2 or 3 cannot be had there).
         profile = ExecutionProfile(
             load_balancing_policy=WhiteListRoundRobinPolicy(self.cassandra_hosts),
-            consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+            consistency_level=(
+                ConsistencyLevel.LOCAL_QUORUM if len(self.cassandra_hosts) > 1 else ConsistencyLevel.LOCAL_ONE
+            ),
         )
         cluster = Cluster(
             self.cassandra_hosts,

@@ -123,8 +123,8 @@ Result<void> Stack::up(std::ostream& out) {
       auto [it, fresh] = port_owner.emplace(std::pair{p.host, p.port}, svc->name() + " " + p.name);
       if (!fresh) {
         return make_error(Errc::invalid_argument,
-                          fmt::format("port {}:{} is configured twice: for {} and for {} {}",
-                                      p.host, p.port, it->second, svc->name(), p.name));
+                          fmt::format("port {} on {} is configured twice: for {} and for {} {}",
+                                      p.port, p.host, it->second, svc->name(), p.name));
       }
     }
     auto st = before.find(svc->name());
@@ -141,10 +141,10 @@ Result<void> Stack::up(std::ostream& out) {
       if (auto holder = base::find_port_holder(p.port, p.host)) {
         return make_error(
             Errc::conflict,
-            fmt::format("port {}:{} ({} {}) is already in use by {}. Stop that process, or give "
-                        "StreamFlow another port (see `streamflow --print-config`); "
+            fmt::format("port {} on {} ({} {}) is already in use by {}. Stop that process, or "
+                        "give StreamFlow another port (see `streamflow --print-config`); "
                         "nothing was started",
-                        p.host, p.port, svc->name(), p.name, holder->describe()),
+                        p.port, p.host, svc->name(), p.name, holder->describe()),
             fmt::format("port={}", p.port));
       }
     }
