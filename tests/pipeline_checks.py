@@ -9,7 +9,7 @@ import tempfile
 import time
 from typing import Any
 
-from conftest import LocalStack
+from conftest import LocalStack, streamflow_bin
 
 ANALYTICS_SIGNUP_TABLES = ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute")
 
@@ -57,6 +57,39 @@ class Cassandra:
         for table in ANALYTICS_SIGNUP_TABLES:
             out[table] = sum(r.signups for r in self.rows(f"SELECT signups FROM {table}"))
         return out
+
+
+def paced_ingest(stack: LocalStack, users: int, rate: int, batch_size: int, seed: str) -> subprocess.Popen[str]:
+    """`streamflow ingest` of `users` users at `rate` users/s, started in the background: the
+    run a fault test kills a component during."""
+    argv = [
+        str(streamflow_bin()),
+        "ingest",
+        "-q",
+        "-n",
+        str(users),
+        "--rate",
+        str(rate),
+        "--batch-size",
+        str(batch_size),
+        "--seed",
+        seed,
+    ]
+    return subprocess.Popen(argv, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def lost_and_duplicated(stack: LocalStack, cass: Cassandra, expected: int) -> tuple[int, int]:
+    """What is there, against what must be after a fault: every one of `expected` users once in
+    staging and once in Cassandra, and each analytics table counting each of them once."""
+    pg = staging_ids(stack)
+    ids = cass.user_ids()
+    totals = cass.totals()
+    tables = (*ANALYTICS_SIGNUP_TABLES, "users_per_country")
+    lost = max(0, expected - len(pg)) + len(pg - set(ids))
+    lost += max(0, expected - min(totals[t] for t in tables))
+    duplicated = (len(ids) - len(set(ids))) + len(set(ids) - pg)
+    duplicated += max(0, max(totals[t] for t in tables) - expected)
+    return lost, duplicated
 
 
 def assert_consistent(stack: LocalStack, cass: Cassandra, created: int) -> None:

@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, LocalStack, row, streamflow_bin, wait_for
-from pipeline_checks import ANALYTICS_SIGNUP_TABLES, Cassandra, staging_ids, wait_until_consistent
+from conftest import REPO, LocalStack, row, wait_for
+from pipeline_checks import Cassandra, lost_and_duplicated, paced_ingest, wait_until_consistent
 
 sys.path.insert(0, str(REPO / "bench"))
 import result  # noqa: E402  (bench/result.py: the machine description of every result file)
@@ -261,22 +261,9 @@ def test_a_node_killed_mid_run_is_replaced_by_its_peers_and_rejoins(
 ) -> None:
     before = staging_count(cluster)
     expected = before + SEGMENT_USERS
-    argv = [
-        str(streamflow_bin()),
-        "ingest",
-        "-q",
-        "-n",
-        str(SEGMENT_USERS),
-        "--rate",
-        str(RATE),
-        "--batch-size",
-        "250",
-        "--seed",
-        f"cluster-chaos-{kind}",
-    ]
 
     def start_ingest() -> subprocess.Popen[str]:
-        return subprocess.Popen(argv, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return paced_ingest(cluster, SEGMENT_USERS, RATE, 250, f"cluster-chaos-{kind}")
 
     name = victim_of(cluster, kind)
     proc = start_ingest()
@@ -325,14 +312,7 @@ def test_a_node_killed_mid_run_is_replaced_by_its_peers_and_rejoins(
         if proc.poll() is None:
             proc.kill()
 
-    pg = staging_ids(cluster)
-    ids = cass.user_ids()
-    totals = cass.totals()
-    tables = (*ANALYTICS_SIGNUP_TABLES, "users_per_country")
-    lost = max(0, expected - len(pg)) + len(pg - set(ids))
-    lost += max(0, expected - min(totals[t] for t in tables))
-    duplicated = (len(ids) - len(set(ids))) + len(set(ids) - pg)
-    duplicated += max(0, max(totals[t] for t in tables) - expected)
+    lost, duplicated = lost_and_duplicated(cluster, cass, expected)
     REPORT[kind] = {
         "node": name,
         "users": SEGMENT_USERS,

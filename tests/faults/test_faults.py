@@ -37,14 +37,15 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import LocalStack, REPO, row, streamflow_bin, wait_for
+from conftest import LocalStack, REPO, row, wait_for
 from pipeline_checks import (
-    ANALYTICS_SIGNUP_TABLES,
     Cassandra,
     ChangeEncoder,
     confluent_header,
     dead_letters,
     kcat_produce,
+    lost_and_duplicated,
+    paced_ingest,
     kcat_topics,
     staging_ids,
     wait_until_consistent,
@@ -684,22 +685,9 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(
     users = segment_users(component)
     before = staging_count(faults_stack)
     expected = before + users
-    argv = [
-        str(streamflow_bin()),
-        "ingest",
-        "-q",
-        "-n",
-        str(users),
-        "--rate",
-        str(RATE),
-        "--batch-size",
-        "500",
-        "--seed",
-        f"chaos-{component}",
-    ]
 
     def start_ingest() -> subprocess.Popen[str]:
-        return subprocess.Popen(argv, env=faults_stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return paced_ingest(faults_stack, users, RATE, 500, f"chaos-{component}")
 
     proc = start_ingest()
     try:
@@ -755,13 +743,7 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(
             proc.kill()
 
     # What is there now, against what must be: every user of the run, once, on both sides.
-    pg = staging_ids(faults_stack)
-    ids = cass.user_ids()
-    totals = cass.totals()
-    lost = max(0, expected - len(pg)) + len(pg - set(ids))
-    lost += max(0, expected - min(totals[t] for t in ANALYTICS_SIGNUP_TABLES + ("users_per_country",)))
-    duplicated = (len(ids) - len(set(ids))) + len(set(ids) - pg)
-    duplicated += max(0, max(totals[t] for t in ANALYTICS_SIGNUP_TABLES + ("users_per_country",)) - expected)
+    lost, duplicated = lost_and_duplicated(faults_stack, cass, expected)
     REPORT["faults"].append(
         {"component": component, "users": users, "lost": lost, "duplicated": duplicated, "recovery_s": recovery_s}
     )
