@@ -16,16 +16,6 @@ std::filesystem::path registry_java(const std::filesystem::path& java_home,
   return deps_dir / "jdk" / "bin" / "java";  // named in check_installed's error
 }
 
-namespace {
-
-std::string host_ports(const std::vector<Node>& nodes, int port) {
-  std::string out;
-  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + n.host + ":" + std::to_string(port);
-  return out;
-}
-
-}  // namespace
-
 std::string Layout::kafka_bootstrap() const { return host_ports(topology.kafka, ports.kafka); }
 std::string Layout::cassandra_contact_point() const {
   return host_ports(topology.cassandra, ports.cassandra);

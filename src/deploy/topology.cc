@@ -231,6 +231,12 @@ Result<Topology> load_topology(const std::filesystem::path& file) {
   return parse_topology(*text, file);
 }
 
+std::string host_ports(const std::vector<Node>& nodes, int port) {
+  std::string out;
+  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + n.host + ":" + std::to_string(port);
+  return out;
+}
+
 std::string engine_of(const std::string& service) {
   const auto dash = service.rfind('-');
   if (dash == std::string::npos || dash + 1 == service.size() ||

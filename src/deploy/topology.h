@@ -62,6 +62,9 @@ base::Result<Topology> parse_topology(std::string_view yaml, const std::filesyst
 /// Reads and parses `file`.
 base::Result<Topology> load_topology(const std::filesystem::path& file);
 
+/// "host:port,host:port" of `nodes`, which share `port` (a client's list of an engine's nodes).
+std::string host_ports(const std::vector<Node>& nodes, int port);
+
 /// The engine a service belongs to: "kafka" for "kafka-2" (a node of a clustered engine), the
 /// name itself otherwise ("spark-master" for "spark-master-1", "mock-api" for "mock-api").
 std::string engine_of(const std::string& service);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "deploy/topology.h"
 #include "io/connect.h"
 
 namespace streamflow::serve {
@@ -16,13 +17,8 @@ std::int64_t now_ms() {
 }
 
 /// Whether `service` is `engine` or one of its nodes in a cluster layout ("kafka-2").
-bool node_of(std::string_view service, std::string_view engine) {
-  if (service == engine) return true;
-  if (service.size() <= engine.size() + 1 || service.substr(0, engine.size()) != engine ||
-      service[engine.size()] != '-')
-    return false;
-  const auto id = service.substr(engine.size() + 1);
-  return id.find_first_not_of("0123456789") == std::string_view::npos;
+bool node_of(const std::string& service, std::string_view engine) {
+  return deploy::engine_of(service) == engine;
 }
 
 /// The service `name`, or in a cluster layout a healthy node of that engine (else its first).

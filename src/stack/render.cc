@@ -63,17 +63,6 @@ std::string render_supervisord_conf(const Layout& l, const std::vector<ProgramSp
   return out;
 }
 
-namespace {
-
-/// "host:port,host:port" of some nodes.
-std::string host_ports(const std::vector<deploy::Node>& nodes, int port) {
-  std::string out;
-  for (const auto& n : nodes) out += (out.empty() ? "" : ",") + fmt::format("{}:{}", n.host, port);
-  return out;
-}
-
-}  // namespace
-
 std::filesystem::path node_config(const Layout& l, const std::string& engine,
                                   const deploy::Node& node, const std::string& extension) {
   return l.conf_dir / (l.node_name(engine, node) + extension);
@@ -300,8 +289,9 @@ std::string render_cassandra_yaml(const Layout& l, const deploy::Node& node) {
                            ? std::string("Single node")
                            : fmt::format("Node {} of a ring of {}", node.id, t.cassandra.size())),
       fmt::arg("rf", t.cassandra_replication_factor),
-      fmt::arg("seeds", host_ports(seeds, l.ports.cassandra_storage)), fmt::arg("host", node.host),
-      fmt::arg("storage", l.ports.cassandra_storage), fmt::arg("native", l.ports.cassandra));
+      fmt::arg("seeds", deploy::host_ports(seeds, l.ports.cassandra_storage)),
+      fmt::arg("host", node.host), fmt::arg("storage", l.ports.cassandra_storage),
+      fmt::arg("native", l.ports.cassandra));
 }
 
 std::string render_logback_xml(const std::string& who) {
