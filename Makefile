@@ -34,16 +34,22 @@ build-ci: setup web ## sanitizer build (ASan + UBSan, warnings as errors) with t
 RUN_INTERVAL ?= 2
 RUN_SECONDS ?=
 # Airflow's CLI prints its own banner and warnings; we want one line.
-UNPAUSE = for i in $$(seq 90); do \
-	    $(BIN_RELEASE) airflow dags unpause streamflow_ingest >/dev/null 2>&1 && exit 0; sleep 1; \
-	  done; echo "streamflow_ingest did not appear in Airflow within 90 s: see 'streamflow logs airflow-dags'" >&2; exit 1
+# The hourly reconcile runs from then on too (the control room alerts on a failed one); only
+# the feed is paused again on Ctrl-C.
+UNPAUSE = for dag in streamflow_ingest streamflow_reconcile; do \
+	    for i in $$(seq 90); do \
+	      $(BIN_RELEASE) airflow dags unpause $$dag >/dev/null 2>&1 && continue 2; sleep 1; \
+	    done; echo "$$dag did not appear in Airflow within 90 s: see 'streamflow logs airflow-dags'" >&2; exit 1; \
+	  done
 
 run: build ## start the stack (with Airflow) and run the pipeline live: Airflow's streamflow_ingest -> ... -> Cassandra (Ctrl-C pauses the feed)
 	@$(BIN_RELEASE) up
 	@echo
 	@echo "==> Dashboard: http://127.0.0.1:$${STREAMFLOW_SERVE_PORT:-8090}/  (live counters, charts, pipeline health)"
-	@echo "==> Airflow drives ingestion: unpausing the DAG streamflow_ingest (continuous runs of 5,000 users"
-	@echo "    from $${STREAMFLOW_INGEST_URL:-the local mock API}). Airflow UI: http://127.0.0.1:$${STREAMFLOW_AIRFLOW_PORT:-8080}/"
+	@echo "==> Control room: http://127.0.0.1:$${STREAMFLOW_SERVE_PORT:-8090}/#control  (brokers, topics, messages, lag, connectors, alerts;"
+	@echo "    its actions need the token 'streamflow status' shows)"
+	@echo "==> Airflow drives ingestion: unpausing the DAGs streamflow_ingest (continuous runs of 5,000 users"
+	@echo "    from $${STREAMFLOW_INGEST_URL:-the local mock API}) and streamflow_reconcile (hourly). Airflow UI: http://127.0.0.1:$${STREAMFLOW_AIRFLOW_PORT:-8080}/"
 	@echo "    (user admin, password in $${STREAMFLOW_STATE_DIR:-.streamflow}/airflow/simple_auth_manager_passwords.json.generated)."
 	@echo "    One block per $(RUN_INTERVAL) s below; Ctrl-C pauses the DAG and ends this view$(if $(RUN_SECONDS),, (or set RUN_SECONDS=n)); the stack keeps running."
 	@($(UNPAUSE))

@@ -206,6 +206,36 @@ const std::vector<SettingSpec>& catalog() {
        false, 200, 60000},
       {"serve.token", Kind::string, "",
        "access token the API asks for (Authorization: Bearer); required off loopback", true},
+      // The control room (serve's second page) and its alerts.
+      {"control.sample_ms", Kind::integer, "2000",
+       "how often serve looks at Kafka (brokers, partitions, consumer lag) and evaluates the "
+       "alerts; lag over time keeps 180 looks",
+       false, 500, 60000},
+      {"control.message_limit", Kind::integer, "100",
+       "most messages the message browser reads from a partition at once", false, 1, 500},
+      {"alerts.consumer_lag_messages", Kind::integer, "50000",
+       "alert when a consumer (the Spark job's queries, any consumer group) is this many "
+       "messages behind the end of its topic",
+       false, 1, 1LL << 40},
+      {"alerts.under_replicated_partitions", Kind::integer, "0",
+       "alert when more partitions than this have fewer in-sync replicas than replicas", false, 0,
+       100000},
+      {"alerts.slot_retained_wal_bytes", Kind::integer, "1073741824",
+       "alert when the CDC replication slot holds back more WAL than this", false, 1 << 20,
+       1LL << 50},
+      {"alerts.dead_letters_growth", Kind::integer, "0",
+       "alert when the dead-letter topic grew by more than this many messages within "
+       "alerts.window_s",
+       false, 0, 1LL << 40},
+      {"alerts.window_s", Kind::integer, "300",
+       "the window alerts.dead_letters_growth is counted over", false, 10, 86400},
+      {"alerts.freshness_s", Kind::integer, "60",
+       "alert when the newest change took longer than this from PostgreSQL to Cassandra", false, 1,
+       86400},
+      {"alerts.reconcile_max_age_s", Kind::integer, "7200",
+       "alert when the last successful reconcile is older than this (the reconcile DAG runs "
+       "hourly); a failed reconcile alerts at once",
+       false, 60, 86400 * 30},
       // Reconciliation and housekeeping (run by the Airflow DAGs, or by hand).
       {"reconcile.freshness_s", Kind::integer, "120",
        "a staging row still missing from Cassandra after this many seconds fails reconcile", false,

@@ -105,6 +105,16 @@ base::Result<ConnectAnswer> ConnectClient::stop(const std::string& name) {
   return answer(client_->Put(path), "PUT " + path);
 }
 
+base::Result<ConnectAnswer> ConnectClient::pause(const std::string& name) {
+  const auto path = "/connectors/" + name + "/pause";
+  return answer(client_->Put(path), "PUT " + path);
+}
+
+base::Result<ConnectAnswer> ConnectClient::restart_task(const std::string& name, int task) {
+  const auto path = "/connectors/" + name + "/tasks/" + std::to_string(task) + "/restart";
+  return answer(client_->Post(path), "POST " + path);
+}
+
 base::Result<ConnectAnswer> ConnectClient::resume(const std::string& name) {
   const auto path = "/connectors/" + name + "/resume";
   return answer(client_->Put(path), "PUT " + path);

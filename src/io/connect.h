@@ -48,6 +48,10 @@ class ConnectClient {
   base::Result<ConnectAnswer> restart_failed(const std::string& name);
   /// Stops the connector and its tasks, keeping its config and offsets (PUT .../stop): 202.
   base::Result<ConnectAnswer> stop(const std::string& name);
+  /// Pauses the connector and its tasks (PUT .../pause): 202. They keep their place.
+  base::Result<ConnectAnswer> pause(const std::string& name);
+  /// Restarts one task (POST .../tasks/<id>/restart): 204, 404 for an unknown task.
+  base::Result<ConnectAnswer> restart_task(const std::string& name, int task);
   /// Starts a stopped or paused connector again (PUT .../resume): 202.
   base::Result<ConnectAnswer> resume(const std::string& name);
   /// Replaces offsets of a stopped connector (PATCH .../offsets with {"offsets": [...]}): 200.

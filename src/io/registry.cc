@@ -15,6 +15,8 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kContentType = "application/vnd.schemaregistry.v1+json";
+/// The Confluent error code of a 404 for a subject the registry does not have.
+constexpr int kSubjectNotFound = 40401;
 
 base::Result<json> parse_object_or_array(const std::string& body, const char* what) {
   auto doc = json::parse(body, nullptr, false);
@@ -56,6 +58,29 @@ base::Result<SchemaVersion> parse_schema_version(const std::string& body) {
   out.id = (*doc)["id"].get<int>();
   out.schema = doc->value("schema", std::string());
   return out;
+}
+
+base::Result<std::vector<int>> parse_versions(const std::string& body) {
+  auto doc = parse_object_or_array(body, "a list of versions");
+  if (!doc) return doc.error();
+  if (!doc->is_array()) {
+    return make_error(Errc::invalid_argument, "not a list of versions: " + body.substr(0, 200));
+  }
+  std::vector<int> out;
+  for (const auto& v : *doc) {
+    if (!v.is_number_integer()) {
+      return make_error(Errc::invalid_argument, "a version that is not an integer: " + v.dump());
+    }
+    out.push_back(v.get<int>());
+  }
+  return out;
+}
+
+int parse_error_code(const std::string& body) {
+  const auto doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return 0;
+  const auto it = doc.find("error_code");
+  return it != doc.end() && it->is_number_integer() ? it->get<int>() : 0;
 }
 
 std::string encode_path_segment(std::string_view text) {
@@ -122,6 +147,34 @@ base::Result<SchemaVersion> RegistryClient::latest(const std::string& subject) {
   auto body = ok_body(client_->Get(path), "GET " + path);
   if (!body) return body.error();
   return parse_schema_version(*body);
+}
+
+base::Result<std::vector<int>> RegistryClient::versions(const std::string& subject) {
+  const auto path = base_ + "/subjects/" + encode_path_segment(subject) + "/versions";
+  auto body = ok_body(client_->Get(path), "GET " + path);
+  if (!body) return body.error();
+  return parse_versions(*body);
+}
+
+base::Result<SchemaVersion> RegistryClient::version(const std::string& subject, int version) {
+  const auto path =
+      fmt::format("{}/subjects/{}/versions/{}", base_, encode_path_segment(subject), version);
+  auto body = ok_body(client_->Get(path), "GET " + path);
+  if (!body) return body.error();
+  return parse_schema_version(*body);
+}
+
+base::Result<std::string> RegistryClient::subject_compatibility(const std::string& subject) {
+  const auto path = base_ + "/config/" + encode_path_segment(subject) + "?defaultToGlobal=true";
+  auto res = client_->Get(path);
+  // Confluent's own registry answers 404 (40408) for a subject without a level of its own when
+  // it does not honour defaultToGlobal; the level it is held to then is the global one.
+  if (res && res->status == 404 && parse_error_code(res->body) != kSubjectNotFound) {
+    return compatibility();
+  }
+  auto body = ok_body(res, "GET " + path);
+  if (!body) return body.error();
+  return parse_compatibility(*body);
 }
 
 base::Result<std::string> RegistryClient::compatibility() {

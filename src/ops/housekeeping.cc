@@ -157,6 +157,13 @@ base::Result<void> purge_rejects(io::Connection& conn, const HousekeepingOptions
       {retention});
   if (!counted) return counted.error();
   report.rejects_purged = counted->integer(0, 0);
+  // Reconcile's run records age out with the rejects (the alerts read only the newest).
+  if (!o.dry_run) {
+    if (auto r = conn.exec("DELETE FROM staging.reconcile_runs WHERE run_at < now() - $1::interval",
+                           {retention});
+        !r)
+      return r.error();
+  }
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "base/log.h"
 #include "config/secrets.h"
 #include "cql/cql.h"
 #include "deploy/layout.h"
@@ -182,6 +183,15 @@ base::Result<Report> reconcile(const config::Settings& settings, int freshness_s
   } else if (dlq.error().code == base::Errc::not_found) {
     report.dead_letters = 0;
   }
+  // Kept for the control room's alerts (a failed or stale reconcile); a run whose record cannot
+  // be written still reports, so the write's failure is only logged.
+  auto recorded = conn->exec(
+      "INSERT INTO staging.reconcile_runs (ok, missing, unexpected, lag_s, report) "
+      "VALUES ($1::boolean, $2::bigint, $3::bigint, $4::float8, $5::jsonb)",
+      {report.ok() ? "true" : "false", std::to_string(report.missing),
+       std::to_string(report.unexpected), std::to_string(report.lag_s), report.to_json()});
+  if (!recorded)
+    base::logger("reconcile")->warn("reconcile run not recorded: {}", recorded.error().describe());
   return report;
 }
 

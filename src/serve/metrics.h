@@ -1,41 +1,45 @@
 #pragma once
-/// Prometheus text exposition (format 0.0.4) of the pipeline's health and of the server's own
-/// requests. Rendering is pure; RequestStats is the thread-safe tally the server keeps.
+/// Prometheus `/metrics` for serve, written with prometheus-cpp: the pipeline's health (stages,
+/// services, freshness, errors), the control room's looks at Kafka (brokers, partitions,
+/// consumer lag, messages per second), the last reconcile, the alerts firing, and the server's
+/// own requests. The alerting rules `streamflow alerts --rules` writes read these names.
 
-#include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "control/room.h"
 #include "serve/health.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace streamflow::serve {
 
-/// Requests by route and status, and a latency histogram per route. Thread-safe.
+/// Requests by route and status, and a latency histogram per route. Thread-safe (the
+/// prometheus-cpp metrics are).
 class RequestStats {
  public:
+  RequestStats();
+  ~RequestStats();
   static const std::vector<double>& buckets_s();
   void record(const std::string& route, int status, double seconds);
-
-  struct Route {
-    std::map<int, std::uint64_t> by_status;
-    std::vector<std::uint64_t> buckets;  ///< cumulative counts per bucket bound
-    std::uint64_t count = 0;
-    double sum_s = 0;
-  };
-  std::map<std::string, Route> snapshot() const;
+  const prometheus::Registry& registry() const { return *registry_; }
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, Route> routes_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* latency_;
 };
 
-/// Escapes a label value (backslash, quote, newline).
-std::string label_value(const std::string& v);
-
-std::string render_metrics(const HealthSnapshot& health,
-                           const std::map<std::string, RequestStats::Route>& requests);
+/// The text exposition (format 0.0.4) of one health snapshot, the control room's figures and
+/// the requests so far.
+std::string render_metrics(const HealthSnapshot& health, const control::ControlMetrics& control,
+                           const RequestStats& requests);
 
 }  // namespace streamflow::serve

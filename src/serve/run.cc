@@ -26,18 +26,30 @@ base::Result<void> run_until(const deploy::Layout& layout, const RunOptions& opt
   Api api(
       store, [&monitor] { return monitor.latest().first; }, clock);
   RequestStats stats;
-  Server server(options.server, api, monitor, stats);
+  // The control room sees the services through the monitor's probes (no second round of them).
+  control::ControlRoom room(layout, options.control, [&monitor] {
+    const auto h = monitor.latest().first;
+    control::PipelineFacts f;
+    for (const auto& s : h.services) f.services.emplace_back(s.name, s.healthy);
+    f.freshness_s = h.freshness_s;
+    f.dead_letters = h.dead_letters;
+    f.slot_retained_wal_bytes = h.slot_retained_wal_bytes;
+    return f;
+  });
+  Server server(options.server, api, monitor, stats, room);
   monitor.start();
   if (auto r = server.start(); !r) {
     monitor.stop();
     return r.error();
   }
+  room.start();
   out << fmt::format(
              "serve listening on http://{}:{}/ (dashboard), /api/v1/ (API), /metrics; Ctrl-C "
              "stops it\n",
              options.server.host, options.server.port)
       << std::flush;
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  room.stop();
   monitor.stop();  // first: it releases the live-update streams
   server.stop();
   return {};

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "control/room.h"
 #include "deploy/layout.h"
 #include "serve/health.h"
 #include "serve/server.h"
@@ -17,6 +18,7 @@ struct RunOptions {
   ServeOptions server;
   std::string pg_conninfo;  ///< the pipeline's PostgreSQL (staging counts, rejects)
   int refresh_ms = 1000;    ///< health sampling period and aggregate cache lifetime
+  control::ControlOptions control;
 };
 
 /// Starts everything, says where it listens on `out`, and serves until `stop` becomes true;

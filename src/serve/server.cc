@@ -4,9 +4,11 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <regex>
 
 #include "base/net.h"
 #include "io/http_server.h"
+#include "serve/control_routes.h"
 #include "serve/openapi_json.h"
 
 namespace streamflow::serve {
@@ -55,12 +57,37 @@ std::string route_of(const std::string& path) {
   for (const auto& r : kExact)
     if (path == r) return r;
   if (path.rfind("/api/v1/users/", 0) == 0) return "/api/v1/users/{id}";
+  if (path.rfind("/api/v1/control/", 0) == 0) {
+    // Names and numbers in the path are one route each, so /metrics stays small.
+    static const std::vector<std::pair<std::regex, std::string>> kPatterns = {
+        {std::regex(R"(/api/v1/control/connect/connectors/[^/]+/tasks/[^/]+/restart)"),
+         "/api/v1/control/connect/connectors/{name}/tasks/{task}/restart"},
+        {std::regex(R"(/api/v1/control/connect/connectors/[^/]+/(pause|resume))"),
+         "/api/v1/control/connect/connectors/{name}/$1"},
+        {std::regex(R"(/api/v1/control/schemas/[^/]+/versions/[^/]+)"),
+         "/api/v1/control/schemas/{subject}/versions/{version}"},
+        {std::regex(R"(/api/v1/control/schemas/[^/]+/diff)"),
+         "/api/v1/control/schemas/{subject}/diff"},
+        {std::regex(R"(/api/v1/control/(kafka/brokers|kafka/topics|kafka/messages|consumers|)"
+                    R"(connect|schemas|spark|cassandra|postgres|alerts|audit))"),
+         "/api/v1/control/$1"}};
+    for (const auto& [re, route] : kPatterns) {
+      std::smatch m;
+      if (std::regex_match(path, m, re)) return m.format(route);
+    }
+    return "/api/(unknown)";
+  }
   if (path.rfind("/api/", 0) == 0) return "/api/(unknown)";
   return "/(static)";
 }
 
-Server::Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats)
-    : options_(std::move(options)), api_(api), monitor_(monitor), stats_(stats) {}
+Server::Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats,
+               control::ControlRoom& control)
+    : options_(std::move(options)),
+      api_(api),
+      monitor_(monitor),
+      stats_(stats),
+      control_(control) {}
 
 Server::~Server() { stop(); }
 
@@ -102,6 +129,8 @@ base::Result<void> Server::start() {
   auto& api = api_;
   http_->Get("/healthz", [](const auto&, auto& res) { res.set_content("ok\n", "text/plain"); });
   // Read-only: any other method on any path is a 405 (the error handler says why).
+  // The control room's reads, and its actions (the only writes, each with the action token).
+  add_control_routes(*http_, control_, options_.action_token);
   const auto read_only = [](const httplib::Request&, httplib::Response& res) {
     res.status = 405;
     res.set_header("Allow", "GET");
@@ -126,7 +155,7 @@ base::Result<void> Server::start() {
     res.set_content(openapi_document(), "application/json");
   });
   http_->Get("/metrics", [this](const auto&, auto& res) {
-    res.set_content(render_metrics(monitor_.latest().first, stats_.snapshot()),
+    res.set_content(render_metrics(monitor_.latest().first, control_.metrics(), stats_),
                     "text/plain; version=0.0.4");
   });
   // Live updates: one `snapshot` event per health sample (about every second), carrying the
@@ -166,8 +195,9 @@ base::Result<void> Server::start() {
       res.set_content(R"({"error":"no such endpoint; see /api/v1/openapi.json"})",
                       "application/json");
     } else if (res.status == 405) {
-      res.set_content(R"json({"error":"method not allowed: the API is read-only (GET)"})json",
-                      "application/json");
+      res.set_content(
+          R"json({"error":"method not allowed: the API is read-only (GET), but for the control room's actions (POST)"})json",
+          "application/json");
     } else if (res.status == 404) {
       res.set_content(R"({"error":"not found"})", "application/json");
     }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/result.h"
+#include "control/room.h"
 #include "serve/api.h"
 #include "serve/health.h"
 #include "serve/metrics.h"
@@ -24,8 +25,11 @@ namespace streamflow::serve {
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8090;
-  int threads = 16;               ///< each open event stream holds one
-  std::string token;              ///< empty: no token (loopback only)
+  int threads = 16;   ///< each open event stream holds one
+  std::string token;  ///< empty: no token (loopback only)
+  /// What the control room's actions need (serve.token, else the one `up` generates into the
+  /// state's secrets); empty: actions are refused.
+  std::string action_token;
   std::filesystem::path web_dir;  ///< the built dashboard (index.html and assets)
 };
 
@@ -37,7 +41,8 @@ const std::string& openapi_document();
 /// Owns the HTTP server and its listening thread. start() once, stop() once (or destroy).
 class Server {
  public:
-  Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats);
+  Server(ServeOptions options, Api& api, HealthMonitor& monitor, RequestStats& stats,
+         control::ControlRoom& control);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -51,6 +56,7 @@ class Server {
   Api& api_;
   HealthMonitor& monitor_;
   RequestStats& stats_;
+  control::ControlRoom& control_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "pipeline/spark"))
 
-from streamflow_stream.job import FAIR_POOLS, end_jvm, parse_args, stop_within  # noqa: E402
+from streamflow_stream.job import (  # noqa: E402
+    FAIR_POOLS,
+    RECENT_BATCHES,
+    end_jvm,
+    parse_args,
+    progress_entry,
+    stop_within,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -112,3 +121,58 @@ def test_each_query_has_a_configured_fair_pool() -> None:
     pools = {p.get("name"): p for p in ET.fromstring(FAIR_POOLS).iter("pool")}
     assert set(pools) == {"users", "analytics"}  # the names start_queries passes to start_in_pool
     assert int(pools["users"].findtext("minShare") or "0") >= 1  # the freshness path always has a core
+
+
+def progress(batch_id: int, rows: int, ms: int, in_rate: float | None, out_rate: float | None) -> dict[str, Any]:
+    """A StreamingQueryProgress as PySpark hands it over (json.loads of its JSON): a rate Spark
+    could not compute (NaN) is left out."""
+    p: dict[str, Any] = {
+        "id": "5a6c3e41-3c9f-4d40-9d9e-6b0b0c1c2f10",
+        "runId": "0d6d3cf0-84a0-4a3c-8d7b-1d1e2f3a4b5c",
+        "name": "users",
+        "timestamp": f"2025-03-01T11:16:{batch_id % 60:02d}.500Z",
+        "batchId": batch_id,
+        "numInputRows": rows,
+        "durationMs": {"addBatch": ms - 20, "getBatch": 0, "latestOffset": 3, "triggerExecution": ms},
+        "stateOperators": [],
+        "sources": [
+            {"description": "KafkaV2[Subscribe[streamflow.staging.users]]", "endOffset": {"t": {"0": batch_id}}}
+        ],
+        "sink": {"description": "ForeachBatchSink", "numOutputRows": -1},
+    }
+    if in_rate is not None:
+        p["inputRowsPerSecond"] = in_rate
+    if out_rate is not None:
+        p["processedRowsPerSecond"] = out_rate
+    return p
+
+
+def test_a_progress_entry_keeps_its_keys_and_carries_the_last_batches_oldest_first() -> None:
+    recent = [progress(b, 10 * b, 400 + b, 20.0 * b, 25.0 * b) for b in range(1, 41)]  # Spark kept 40
+    recent[-1].pop("inputRowsPerSecond")  # NaN in Spark: absent from the JSON
+    entry = progress_entry(recent[-1], recent, True, {"upserts": 400})
+    assert entry["batch_id"] == 40 and entry["input_rows"] == 400 and entry["batch_ms"] == 440
+    assert entry["input_rows_per_s"] is None and entry["processed_rows_per_s"] == 1000.0
+    assert entry["end_offsets"] == [{"t": {"0": 40}}] and entry["totals"] == {"upserts": 400}
+    assert set(entry) == {
+        "active", "batch_id", "input_rows", "input_rows_per_s", "processed_rows_per_s", "batch_ms",
+        "durations_ms", "watermark", "end_offsets", "state", "totals", "recent",
+    }  # fmt: skip
+    assert RECENT_BATCHES == 30
+    assert [b["batch_id"] for b in entry["recent"]] == list(range(11, 41))
+    assert entry["recent"][0] == {
+        "batch_id": 11,
+        "timestamp": "2025-03-01T11:16:11.500Z",
+        "batch_ms": 411,
+        "input_rows": 110,
+        "input_rows_per_s": 220.0,
+        "processed_rows_per_s": 275.0,
+    }
+    assert entry["recent"][-1]["input_rows_per_s"] is None
+    json.dumps(entry, allow_nan=False)  # what the progress file holds is plain JSON
+
+
+def test_a_query_before_its_first_batch_has_an_empty_entry() -> None:
+    entry = progress_entry({}, [], False, {})
+    assert entry["active"] is False and entry["batch_id"] is None and entry["batch_ms"] is None
+    assert entry["recent"] == [] and entry["end_offsets"] == [] and entry["state"] == []

@@ -18,6 +18,7 @@ import {
 } from "chart.js";
 import { apiUrl, getJson } from "./api";
 import type { Coordinates, Health, Signups, Snapshot, Stage, TopCountries, Totals } from "./api";
+import { initControl, showTab, stopControl } from "./control";
 import "./style.css";
 
 Chart.register(
@@ -184,3 +185,20 @@ function scheduleCharts(): void {
 (el("by") as HTMLSelectElement).addEventListener("change", () => void refreshCharts());
 connect();
 scheduleCharts();
+
+// ---- pages: the pipeline (#) and the control room (#control/<tab>) ----------------------------
+
+function route(): void {
+  const hash = window.location.hash.replace(/^#/, "");
+  const control = hash === "control" || hash.startsWith("control/");
+  el("control-page").hidden = !control;
+  el("pipeline-page").hidden = control;
+  el("nav-control").classList.toggle("active", control);
+  el("nav-pipeline").classList.toggle("active", !control);
+  if (control) showTab(hash.split("/")[1] ?? "kafka");
+  else stopControl();
+}
+
+initControl();
+window.addEventListener("hashchange", route);
+route();

@@ -117,6 +117,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 ROCKSDB_STATE_STORE = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
+# Micro-batches per query that the progress file keeps (its "recent", the control room's batch
+# chart). Also what Spark keeps (spark.sql.streaming.numRecentProgressUpdates, 100 by default):
+# q.recentProgress converts every kept update through py4j on each call, so it keeps no more.
+RECENT_BATCHES = 30
+
 # The FAIR scheduler pools of the two queries (start_in_pool): the users query, whose batches
 # are the end-to-end freshness, always has a core and twice the analytics query's share.
 FAIR_POOLS = """<?xml version="1.0"?>
@@ -155,6 +160,8 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         # the memory it saves.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+        # The progress file's recent batches are the last RECENT_BATCHES: Spark need keep no more.
+        .config("spark.sql.streaming.numRecentProgressUpdates", str(RECENT_BATCHES))
         # The analytics query's state (its de-duplication keys: every change within the
         # watermark, millions at a few thousand users/s) lives in RocksDB, off the JVM heap.
         .config("spark.sql.streaming.stateStore.providerClass", ROCKSDB_STATE_STORE)
@@ -295,32 +302,54 @@ def _write_json_atomically(path: Path, doc: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def batch_summary(p: dict[str, Any]) -> dict[str, Any]:
+    """One micro-batch of a query's progress (a StreamingQueryProgress as a dict), as the
+    progress file's "recent" lists it. Spark leaves out a rate it could not compute (NaN): None."""
+    return {
+        "batch_id": p.get("batchId"),
+        "timestamp": p.get("timestamp"),
+        "batch_ms": (p.get("durationMs") or {}).get("triggerExecution"),
+        "input_rows": p.get("numInputRows"),
+        "input_rows_per_s": p.get("inputRowsPerSecond"),
+        "processed_rows_per_s": p.get("processedRowsPerSecond"),
+    }
+
+
+def progress_entry(
+    p: dict[str, Any], recent: list[dict[str, Any]], active: bool, totals: dict[str, Any]
+) -> dict[str, Any]:
+    """A query's entry in the progress file: its last progress `p` ({} before its first batch),
+    its last RECENT_BATCHES micro-batches from `recent` (q.recentProgress, oldest first), whether
+    it runs, and its sink's counters. `streamflow status`, serve and bench read these keys."""
+    return {
+        "active": active,
+        "batch_id": p.get("batchId"),
+        "input_rows": p.get("numInputRows"),
+        "input_rows_per_s": p.get("inputRowsPerSecond"),
+        "processed_rows_per_s": p.get("processedRowsPerSecond"),
+        "batch_ms": (p.get("durationMs") or {}).get("triggerExecution"),
+        "durations_ms": p.get("durationMs"),
+        "watermark": (p.get("eventTime") or {}).get("watermark"),
+        "end_offsets": [s.get("endOffset") for s in p.get("sources", [])],
+        # Per stateful operator: rows kept, and the batch's time spent updating, evicting
+        # (a scan of the whole state) and committing it.
+        "state": [
+            {
+                k: o.get(k)
+                for k in ("operatorName", "numRowsTotal", "allUpdatesTimeMs", "allRemovalsTimeMs", "commitTimeMs")
+            }
+            for o in p.get("stateOperators", [])
+        ],
+        "totals": totals,
+        "recent": [batch_summary(b) for b in recent[-RECENT_BATCHES:]],
+    }
+
+
 def report(queries: list[tuple[StreamingQuery, sinks.Counters]], progress_file: Path, started: float) -> None:
     doc: dict[str, Any] = {"updated_at": time.time(), "started_at": started, "queries": {}}
     for q, counters in queries:
-        p = q.lastProgress or {}
-        totals = counters.snapshot()
-        entry = {
-            "active": q.isActive,
-            "batch_id": p.get("batchId"),
-            "input_rows": p.get("numInputRows"),
-            "input_rows_per_s": p.get("inputRowsPerSecond"),
-            "processed_rows_per_s": p.get("processedRowsPerSecond"),
-            "batch_ms": (p.get("durationMs") or {}).get("triggerExecution"),
-            "durations_ms": p.get("durationMs"),
-            "watermark": (p.get("eventTime") or {}).get("watermark"),
-            "end_offsets": [s.get("endOffset") for s in p.get("sources", [])],
-            # Per stateful operator: rows kept, and the batch's time spent updating, evicting
-            # (a scan of the whole state) and committing it.
-            "state": [
-                {
-                    k: o.get(k)
-                    for k in ("operatorName", "numRowsTotal", "allUpdatesTimeMs", "allRemovalsTimeMs", "commitTimeMs")
-                }
-                for o in p.get("stateOperators", [])
-            ],
-            "totals": totals,
-        }
+        entry = progress_entry(q.lastProgress or {}, q.recentProgress, q.isActive, counters.snapshot())
+        totals = entry["totals"]
         doc["queries"][q.name] = entry
         print(
             f"progress {q.name}: batch {entry['batch_id']} rows {entry['input_rows']} "

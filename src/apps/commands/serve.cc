@@ -28,6 +28,17 @@ struct Serve final : Command {
     options.server.threads = static_cast<int>(settings.get_int("serve.threads"));
     options.server.token = settings.get("serve.token");
     options.server.web_dir = settings.get_path("serve.web_dir");
+    // The control room's actions need a token even on loopback: serve.token, else the one
+    // `up` generated (made here if serve runs by hand before any `up`).
+    auto action_token = config::secret(settings, "serve.token", "serve.token", true);
+    if (!action_token) return report(action_token.error());
+    options.server.action_token = *action_token;
+    options.control.pg_conninfo = *conninfo;
+    options.control.sample_ms = static_cast<int>(settings.get_int("control.sample_ms"));
+    options.control.message_limit = static_cast<int>(settings.get_int("control.message_limit"));
+    options.control.thresholds = control::AlertThresholds::from_settings(settings);
+    options.control.audit_file = layout.state_dir / "serve" / "audit.log";
+    options.control.dlq_topic = settings.get("spark.dlq_topic");
     // The services' health, as the stack's own probes see it (and Connect's facts: the
     // connector and the replication slot).
     serve::ServiceProber prober = [layout] {

@@ -1,7 +1,11 @@
 #include <fmt/format.h>
+#include <httplib.h>
 
+#include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/fs.h"
+#include "config/secrets.h"
 #include "stack/detail/service_factories.h"
 #include "stack/probes.h"
 
@@ -14,8 +18,14 @@ namespace {
 struct ServeService final : Service {
   using Service::Service;
 
-  /// It reads the pipeline's PostgreSQL password as the service account.
-  Result<void> prepare(std::ostream&) const override { return share_secrets(); }
+  /// It reads the pipeline's PostgreSQL password and the action token (generated here once;
+  /// `status` shows it) as the service account, and appends to its audit log.
+  Result<void> prepare(std::ostream&) const override {
+    if (auto t = config::secret(layout_.settings, "serve.token", "serve.token", true); !t)
+      return t.error();
+    if (auto r = share_secrets(); !r) return r;
+    return base::ensure_owned_dir(layout_.state_dir / "serve", account(), fs::perms(0750));
+  }
   ProgramSpec program() const override {
     auto p = base_program();
     // Its settings from the environment, like an Airflow task: exactly what `up` saw.
@@ -26,7 +36,35 @@ struct ServeService final : Service {
   Probe probe() const override { return probe_serve(layout_); }
   std::string version() const override { return "streamflow " STREAMFLOW_VERSION; }
   std::vector<std::pair<std::string, std::string>> facts() const override {
-    return {{"dashboard", layout_.serve_url()}};
+    std::vector<std::pair<std::string, std::string>> facts = {
+        {"dashboard", layout_.serve_url()}, {"control room", layout_.serve_url() + "#control"}};
+    // What the control room's actions need (shown here, never logged).
+    if (auto t = config::secret(layout_.settings, "serve.token", "serve.token", false); t)
+      facts.emplace_back("action token", *t);
+    facts.emplace_back("alerts", alerts_summary());
+    return facts;
+  }
+
+  /// The alerts serve's control room has firing, in one line ("none" when all is well).
+  std::string alerts_summary() const {
+    httplib::Client client(layout_.single_host(), layout_.ports.serve);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(3, 0);
+    httplib::Headers headers;
+    if (!layout_.settings.get("serve.token").empty())
+      headers.emplace("Authorization", "Bearer " + layout_.settings.get("serve.token"));
+    auto res = client.Get("/api/v1/control/alerts", headers);
+    if (!res || res->status != 200) return "unknown (serve did not answer)";
+    const auto doc = nlohmann::json::parse(res->body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("firing") || !doc["firing"].is_array()) return "unknown";
+    if (doc["firing"].empty()) return "none firing";
+    std::string out = std::to_string(doc["firing"].size()) + " firing:";
+    for (const auto& a : doc["firing"]) {
+      out += " " + a.value("rule", std::string("?"));
+      if (!a.value("subject", std::string()).empty())
+        out += "(" + a.value("subject", std::string()) + ")";
+    }
+    return out;
   }
 };
 
