@@ -462,14 +462,15 @@ base::Result<nlohmann::json> ControlRoom::spark() const {
     j["masters"].push_back(master);
   }
   if (layout_.ports.spark_ui != 0) {
-    auto apps = http_get("127.0.0.1", layout_.ports.spark_ui, "/api/v1/applications");
+    // The driver answers its UI between batches: give it longer than the other engines.
+    auto apps = http_get("127.0.0.1", layout_.ports.spark_ui, "/api/v1/applications", 8);
     if (apps && apps->status == 200) {
       const auto list = parse_applications(apps->body);
       if (!list.empty()) {
         j["application"] = list.front();
         const auto id = list.front().value("id", "");
         auto ex = http_get("127.0.0.1", layout_.ports.spark_ui,
-                           "/api/v1/applications/" + id + "/executors");
+                           "/api/v1/applications/" + id + "/executors", 8);
         if (ex && ex->status == 200) j["executors"] = parse_executors(ex->body);
       }
     } else {

@@ -8,8 +8,21 @@ namespace streamflow::serve {
 
 namespace {
 
+/// Like error_response, but a 503 names the engine's own words (not Cassandra's).
+Response control_error(const base::Error& e) {
+  if (e.code == base::Errc::unavailable || e.code == base::Errc::timeout)
+    return json_response(503, {{"error", e.message}});
+  return error_response(e);
+}
+
 Response from(const base::Result<nlohmann::json>& r) {
-  return r ? json_response(200, *r) : error_response(r.error());
+  return r ? json_response(200, *r) : control_error(r.error());
+}
+
+/// Kafka's own rule for a topic's name: what is not one is a 400 before any broker is asked.
+bool is_topic_name(const std::string& name) {
+  static const std::regex kTopic("[A-Za-z0-9._-]{1,249}");
+  return std::regex_match(name, kTopic);
 }
 
 Query query_of(const httplib::Request& req) {
@@ -43,6 +56,9 @@ Response control_read(control::ControlRoom& room, const std::string& path, const
     const auto topic = q.find("topic");
     if (topic == q.end() || topic->second.empty())
       return error_response({base::Errc::invalid_argument, "topic is required", "topic"});
+    if (!is_topic_name(topic->second))
+      return error_response({base::Errc::invalid_argument,
+                             "not a Kafka topic name (letters, digits, '.', '_', '-')", "topic"});
     auto partition = int_param(q, "partition", 0, 0, 100000);
     if (!partition) return error_response(partition.error());
     auto limit = int_param(q, "limit", 20, 1, 500);
@@ -113,9 +129,18 @@ void add_control_routes(httplib::Server& http, control::ControlRoom& room,
     const auto r = room.act(what, connector, task, req.remote_addr);
     send(res, json_response(r.status, r.body));
   };
-  http.Post(R"(/api/v1/control/connect/connectors/([^/]+)/tasks/([0-9]{1,6})/restart)",
+  // The path's parts are checked here (a 400 naming the part), not by the route: a task id the
+  // route refused would be an undocumented 405.
+  http.Post(R"(/api/v1/control/connect/connectors/([^/]+)/tasks/([^/]+)/restart)",
             [action](const httplib::Request& req, httplib::Response& res) {
-              action(req, res, "restart_task", req.matches[1], std::stoi(req.matches[2]));
+              static const std::regex kTask("[0-9]{1,6}");
+              const std::string task = req.matches[2];
+              if (!std::regex_match(task, kTask)) {
+                send(res, error_response({base::Errc::invalid_argument,
+                                          "a task id is a number from 0 to 999999", "task"}));
+                return;
+              }
+              action(req, res, "restart_task", req.matches[1], std::stoi(task));
             });
   http.Post(R"(/api/v1/control/connect/connectors/([^/]+)/pause)",
             [action](const httplib::Request& req, httplib::Response& res) {

@@ -14,6 +14,8 @@ Issue: "Cluster mode". One stack of its own, in file order:
    Connect worker running the Debezium task. No command is run: supervisord starts the node
    again, and the rest of the cluster carries on meanwhile. After each, nothing is lost or
    counted twice, and the node is back (with a new pid; a broker back in every in-sync set).
+4. The control room (serve's #control page, in Chromium) lists the three brokers as kcat does;
+   a broker SIGKILLed turns its row red and fires its alert within 10 s.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -335,3 +338,69 @@ def test_the_cluster_is_whole_again_after_every_kill(cluster: LocalStack, cass: 
         assert len(p["isrs"]) == 3, p
     proc = cluster.run("reconcile", "--freshness", "60")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ---- 4. the control room sees a broker die ------------------------------------------------------
+
+
+def test_the_control_room_lists_the_brokers_and_marks_a_killed_one_red(cluster: LocalStack) -> None:
+    meta = json.loads(
+        subprocess.run(
+            ["kcat", "-b", cluster.kafka_bootstrap(), "-L", "-J"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
+    doc = http_json(f"{cluster.serve_url}/api/v1/control/kafka/brokers")
+    assert {(b["id"], f"{b['host']}:{b['port']}") for b in doc["brokers"]} == {
+        (b["id"], b["name"]) for b in meta["brokers"]
+    }
+    assert doc["controller_id"] == meta["controllerid"] and [b["node"] for b in doc["brokers"]] == [
+        "kafka-1",
+        "kafka-2",
+        "kafka-3",
+    ]
+    token = cluster.status()["serve"]["facts"]["action token"]
+    shot = REPO / "build/control-room-cluster.png"
+    node_log = open(REPO / "build/control-room-cluster-node.log", "w")  # closed below
+    # A broker that does not lead partition 0 of the CDC topic (any broker would do).
+    victim = next(f"kafka-{b['id']}" for b in doc["brokers"] if b["id"] != doc["controller_id"])
+    node = subprocess.Popen(
+        ["node", "e2e/control.mjs", cluster.serve_url + "/", str(shot), token, TOPIC, victim],
+        cwd=REPO / "web",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=node_log,
+        text=True,
+    )
+    assert node.stdin is not None and node.stdout is not None
+    node_in, node_out = node.stdin, node.stdout
+    lines: list[dict[str, Any]] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(json.loads(ln) for ln in node_out if ln.startswith("{")), daemon=True
+    )
+    reader.start()
+    pid = 0
+    try:
+        wait_for(lambda: len(lines) >= 3 or any(ln["step"] == "error" for ln in lines), 240, "the page's first steps")
+        steps = {ln["step"]: ln for ln in lines}
+        assert "error" not in steps, steps.get("error")
+        assert [(b["id"], b["up"]) for b in steps["kafka"]["brokers"]] == [(1, True), (2, True), (3, True)]
+        pid = int(cluster.status()[victim]["pid"])
+        os.kill(pid, signal.SIGKILL)
+        node_in.write("go\n")
+        node_in.close()
+        node.wait(timeout=120)
+        reader.join(timeout=10)
+        down = lines[-1]
+        assert down["step"] == "down", down
+        assert down["rowMs"] <= 10000 and down["alertMs"] <= 10000, down
+        assert f"{victim} is down" in down["alert"] and down["failures"] == []
+    finally:
+        if node.poll() is None:
+            node.kill()
+        node_log.close()
+    if pid:
+        wait_for(back(cluster, "kafka_broker", victim, pid), RECOVERY_TIMEOUT, f"{victim} to rejoin", interval=2)

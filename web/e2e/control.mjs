@@ -57,13 +57,16 @@ try {
   const refused = await page.textContent('[data-testid="action-result"]');
   await page.fill('[data-testid="token"]', token);
   await page.dispatchEvent('[data-testid="token"]', "change");
+  const clickedAt = Date.now();
   await page.click('[data-action="restart"][data-task="0"]');
   await page.waitForSelector('[data-testid="action-result"].ok', { timeout: 30000 });
   const done = await page.textContent('[data-testid="action-result"]');
-  await page.waitForSelector('[data-testid="audit-row"][data-action="restart_task"][data-outcome="done"]', { timeout: 30000 });
+  // This restart's own entry (earlier tests may have left others like it in the log).
+  await page.waitForFunction((since) => [...document.querySelectorAll('[data-testid="audit-row"]')].some((r) =>
+    r.dataset.action === "restart_task" && r.dataset.outcome === "done" && Number(r.dataset.at) >= since), clickedAt, { timeout: 30000 });
   const audit = await page.$$eval('[data-testid="audit-row"]', (rows) =>
-    rows.map((r) => ({ action: r.dataset.action, outcome: r.dataset.outcome, text: r.textContent })));
-  say({ step: "actions", connectors, refused, done, audit });
+    rows.map((r) => ({ action: r.dataset.action, outcome: r.dataset.outcome, at: Number(r.dataset.at), text: r.textContent })));
+  say({ step: "actions", connectors, refused, done, audit, clickedAt });
 
   // 4. The victim dies: its row turns red and its alert fires.
   const rl = createInterface({ input: process.stdin });

@@ -192,7 +192,7 @@ async function renderConnect(into: HTMLElement): Promise<void> {
   }
   const audit = await getJson<Json>("api/v1/control/audit", { limit: "10" });
   const entries = (audit.entries as Json[]).map((e) =>
-    row([when(e.at), e.action, e.target, e.outcome, String(e.status), e.client, e.detail], { "data-testid": "audit-row", "data-action": e.action, "data-outcome": e.outcome }));
+    row([when(e.at), e.action, e.target, e.outcome, String(e.status), e.client, e.detail], { "data-testid": "audit-row", "data-action": e.action, "data-outcome": e.outcome, "data-at": String(e.at) }));
   into.replaceChildren(
     c.error ? h("p", { class: "bad", "data-testid": "connect-error" }, c.error) : "",
     h("h3", {}, "Workers"), table(["worker", "state", "connectors", "tasks"], workers, "workers"),
