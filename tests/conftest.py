@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -81,18 +82,27 @@ def streamflow_bin() -> Path:
 
 
 def free_ports(n: int) -> list[int]:
-    """n distinct loopback ports that are free right now (held open until all are chosen)."""
-    socks: list[socket.socket] = []
+    """n distinct loopback ports that are free right now, each the first of a free block of four
+    (a clustered engine's nodes use port + n - 1 for Cassandra's JMX), all below the kernel's
+    ephemeral range so that no outgoing connection can take one before its server binds it."""
+    low, high = 20000, int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) - 4
     ports: list[int] = []
-    try:
-        while len(ports) < n:
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-            ports.append(s.getsockname()[1])
-    finally:
-        for s in socks:
-            s.close()
+    while len(ports) < n:
+        base = random.randrange(low, high) & ~3
+        if any(abs(base - p) < 4 for p in ports):
+            continue
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + 4):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        ports.append(base)
     return ports
 
 

@@ -16,6 +16,9 @@ base::Result<void> AuditLog::record(const AuditEntry& entry) {
   std::lock_guard lock(mu_);
   std::error_code ec;
   std::filesystem::create_directories(file_.parent_path(), ec);
+  // One older file is kept beside it: the log stays bounded whoever posts to it.
+  if (std::filesystem::file_size(file_, ec) > kRotateBytes && !ec)
+    std::filesystem::rename(file_, file_.string() + ".1", ec);
   std::ofstream out(file_, std::ios::app);
   out << to_json(entry).dump() << '\n';
   out.flush();

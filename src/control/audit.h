@@ -27,6 +27,8 @@ nlohmann::json to_json(const AuditEntry& e);
 
 class AuditLog {
  public:
+  /// Past this size the log becomes <file>.1 (replacing an older one) and a new one starts.
+  static constexpr std::uintmax_t kRotateBytes = 10u << 20;
   explicit AuditLog(std::filesystem::path file);
   /// Appends one line and flushes it; io_error when the file cannot be written.
   base::Result<void> record(const AuditEntry& entry);

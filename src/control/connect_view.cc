@@ -72,6 +72,8 @@ nlohmann::json workers_json(const std::vector<WorkerProbe>& workers,
 
 bool is_plain_connector_name(const std::string& name) {
   if (name.empty() || name.size() > 200) return false;
+  // "." and ".." would be path steps, not a name.
+  if (name.find_first_not_of('.') == std::string::npos) return false;
   return std::all_of(name.begin(), name.end(), [](unsigned char c) {
     return std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
   });

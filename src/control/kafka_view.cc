@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "control/kafka_quorum.h"
+
 namespace streamflow::control {
 
 using base::Errc;
@@ -143,8 +145,16 @@ base::Result<ClusterState> read_cluster(const std::string& bootstrap,
   state.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  // The controller the metadata names (what `kcat -L` marks as the controller).
-  state.controller_id = rd_kafka_controllerid(rk, timeout_ms);
+  // The active controller is the KRaft quorum's leader, which any broker reports. Only when no
+  // broker answers DescribeQuorum, the metadata's controller id (a KRaft broker names any live
+  // broker there, so it is marked as such).
+  for (int i = 0; i < md->broker_cnt && state.controller_id < 0; ++i) {
+    if (auto q = describe_quorum(md->brokers[i].host, md->brokers[i].port, timeout_ms); q) {
+      state.controller_id = q->leader_id;
+      state.controller_from_quorum = true;
+    }
+  }
+  if (state.controller_id < 0) state.controller_id = rd_kafka_controllerid(rk, timeout_ms);
   for (int i = 0; i < md->broker_cnt; ++i) {
     const auto& b = md->brokers[i];
     state.brokers.push_back({b.id, b.host, b.port, true, b.id == state.controller_id});

@@ -54,6 +54,8 @@ struct BrokerState {
 struct ClusterState {
   std::int64_t at_ms = 0;
   int controller_id = -1;
+  /// The controller is the KRaft quorum's leader (DescribeQuorum), else the metadata's id.
+  bool controller_from_quorum = false;
   std::vector<BrokerState> brokers;
   std::vector<TopicState> topics;  ///< by name
   const TopicState* topic(const std::string& name) const;

@@ -68,12 +68,31 @@ ControlRoom::~ControlRoom() { stop(); }
 void ControlRoom::start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] { run(); });
+  // The alerts on their own beat: a service's probe is in the facts within a second, and a
+  // slow look at Kafka (when something broke) must not hold its alert back.
+  alerts_thread_ = std::thread([this] {
+    while (!stop_) {
+      Look latest;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(1000), [this] { return stop_.load(); });
+        if (stop_) return;
+        if (!looks_.empty()) latest = looks_.back();
+      }
+      latest.at_ms = now_ms();
+      evaluate(latest);
+    }
+  });
 }
 
 void ControlRoom::stop() {
-  stop_ = true;
+  {
+    std::lock_guard lock(mu_);  // else the wake-up can fall between a wait's check and its sleep
+    stop_ = true;
+  }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (alerts_thread_.joinable()) alerts_thread_.join();
 }
 
 std::vector<ExpectedBroker> ControlRoom::expected_brokers() const {
@@ -96,6 +115,19 @@ PartitionSize ControlRoom::partition_size() const {
   };
 }
 
+void ControlRoom::mark_probed_down(ClusterState& state) const {
+  // Kafka keeps a killed broker registered until its session times out (9 s by default); its
+  // node's probe (a metadata request to that broker itself) fails at once.
+  const auto facts = facts_ ? facts_() : PipelineFacts{};
+  for (auto& b : state.brokers)
+    for (const auto& n : layout_.topology.kafka) {
+      if (n.id != b.id) continue;
+      const auto name = layout_.node_name("kafka", n);
+      for (const auto& [service, healthy] : facts.services)
+        if (service == name && !healthy) b.up = false;
+    }
+}
+
 // ---- the looks --------------------------------------------------------------------------------
 
 ControlRoom::Look ControlRoom::look() const {
@@ -103,6 +135,7 @@ ControlRoom::Look ControlRoom::look() const {
   l.at_ms = now_ms();
   auto cluster = read_cluster(layout_.kafka_bootstrap(), expected_brokers(), {}, 2000);
   if (cluster) {
+    mark_probed_down(*cluster);
     l.cluster = std::move(*cluster);
     if (auto lags = consumer_lags(*l.cluster); lags) {
       for (const auto& g : *lags)
@@ -136,7 +169,7 @@ void ControlRoom::evaluate(const Look& now) {
   {
     std::lock_guard lock(mu_);
     // Growth of the dead-letter topic within the window: now minus the oldest look in it.
-    const auto dead_letters = now.dead_letters ? now.dead_letters : facts.dead_letters;
+    const auto dead_letters = now.dead_letters;  // the looks' own count, never mixed with another
     if (dead_letters) {
       for (const auto& l : looks_) {
         if (l.at_ms < now.at_ms - options_.thresholds.window_s * 1000 || !l.dead_letters) continue;
@@ -195,6 +228,7 @@ void ControlRoom::run() {
 base::Result<nlohmann::json> ControlRoom::brokers() const {
   auto cluster = read_cluster(layout_.kafka_bootstrap(), expected_brokers(), {});
   if (!cluster) return cluster.error();
+  mark_probed_down(*cluster);
   auto j = brokers_json(*cluster);
   // Which of our nodes each broker is (kafka-2), for `streamflow logs`.
   for (auto& b : j["brokers"])
@@ -238,6 +272,12 @@ base::Result<nlohmann::json> ControlRoom::messages(const std::string& topic, int
   if (limit < 1 || limit > options_.message_limit)
     return make_error(Errc::invalid_argument,
                       fmt::format("limit must be 1 to {}", options_.message_limit), "limit");
+  // Kafka's and Connect's own topics hold offsets, configs and Connect's session key: not for
+  // the browser.
+  if (is_internal_topic(topic))
+    return make_error(Errc::invalid_argument,
+                      topic + " is an internal topic (Kafka's or Kafka Connect's): not browsed",
+                      "topic");
   auto raw = read_last_messages(layout_.kafka_bootstrap(), topic, partition, limit);
   if (!raw) return raw.error();
   const SchemaLookup lookup = [this](int id) -> base::Result<std::string> {
@@ -364,8 +404,14 @@ ActionResult ControlRoom::act(const std::string& action, const std::string& conn
       std::string why = body.is_object() && body.contains("message") && body["message"].is_string()
                             ? body["message"].get<std::string>()
                             : (*answer)->body.substr(0, 300);
+      // Unknown connector or task, a rebalance, a refused request; anything else is Connect's
+      // own failure (502).
+      const int got = (*answer)->status;
       result = {
-          (*answer)->status == 404 ? 404 : 409,
+          got == 404       ? 404
+          : got == 409     ? 409
+          : got / 100 == 4 ? 400
+                           : 502,
           {{"error", "Kafka Connect refused: " + why}, {"connect_status", (*answer)->status}}};
     }
   }

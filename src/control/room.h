@@ -118,6 +118,8 @@ class ControlRoom {
   Look look() const;
   void evaluate(const Look& now);
   std::vector<ExpectedBroker> expected_brokers() const;
+  /// A broker whose node's probe fails is down, even while Kafka still lists it.
+  void mark_probed_down(ClusterState& state) const;
   PartitionSize partition_size() const;
   base::Result<std::vector<nlohmann::json>> consumer_lags(const ClusterState& cluster) const;
   std::string registry_schema(int id) const;
@@ -137,6 +139,7 @@ class ControlRoom {
   mutable std::map<int, std::string> schema_cache_;  ///< registry ids are immutable
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::thread alerts_thread_;
 };
 
 }  // namespace streamflow::control

@@ -99,7 +99,7 @@ async function renderKafka(into: HTMLElement): Promise<void> {
   if (prior?.checked) (internal.querySelector("input") as HTMLInputElement).checked = true;
   (internal.querySelector("input") as HTMLInputElement).addEventListener("change", () => void refresh());
   into.replaceChildren(
-    h("h3", {}, `Brokers (controller ${b.controller_id ?? "unknown"})`),
+    h("h3", {}, `Brokers (controller ${b.controller_id ?? "unknown"}${b.controller_source === "quorum" ? ", the KRaft quorum's leader" : ""})`),
     table(["id", "address", "role", "state", "node"], brokers, "brokers"),
     h("h3", {}, "Topics"), internal,
     table(["topic", "partitions", "RF", "under-replicated", "offline", "end offset", "size", "msgs/s in"], topics, "topics"));
@@ -332,11 +332,15 @@ async function refresh(): Promise<void> {
   ]);
 }
 
+let paneShown = "";
+
 function schedule(): void {
   window.clearTimeout(timer);
-  // The message browser and schemas refresh when asked (reading them again would lose the view).
-  if (current === "messages" || current === "schemas") { void refresh(); return; }
-  void refresh().finally(() => { timer = window.setTimeout(schedule, 2000); });
+  // The message browser and schemas are drawn once per visit (reading them again would lose
+  // the view); the alerts above them stay live.
+  const still = (current === "messages" || current === "schemas") && paneShown === current;
+  const work = still ? renderAlertBar() : refresh();
+  void work.finally(() => { paneShown = current; timer = window.setTimeout(schedule, 2000); });
 }
 
 export function showTab(id: string): void {
@@ -346,6 +350,7 @@ export function showTab(id: string): void {
   const pane = document.getElementById("control-pane") as HTMLElement;
   pane.replaceChildren();
   delete pane.dataset.loaded;
+  paneShown = "";
   lagChart?.destroy();
   lagChart = null;
   schedule();

@@ -64,6 +64,9 @@ TEST(ConnectView, OnlyPlainNamesAreActedOn) {
   EXPECT_FALSE(is_plain_connector_name("a/../b"));
   EXPECT_FALSE(is_plain_connector_name("a?x=1"));
   EXPECT_FALSE(is_plain_connector_name("a b"));
+  EXPECT_FALSE(is_plain_connector_name(".."));
+  EXPECT_FALSE(is_plain_connector_name("."));
+  EXPECT_TRUE(is_plain_connector_name("a.."));
 }
 
 }  // namespace
