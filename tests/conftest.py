@@ -11,6 +11,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -204,6 +205,19 @@ class LocalStack:
 
     def down(self, **kw: Any) -> subprocess.CompletedProcess[str]:
         return self.run("down", check=True, **kw)
+
+    def kill_and_hold_down(self, service: str) -> int:
+        """SIGKILLs the service's process and keeps it down (supervisord would start it again at
+        once): a test that must see it down for a while. `up` starts it again. Its old pid."""
+        pid = int(self.status()[service]["pid"])
+        os.kill(pid, signal.SIGKILL)
+        subprocess.run(
+            ["supervisorctl", "-c", str(self.state_dir / "conf/supervisord.conf"), "stop", service],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return pid
 
     def status(self) -> dict[str, dict[str, Any]]:
         proc = self.run("status", "--json")

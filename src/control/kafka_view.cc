@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "control/kafka_quorum.h"
 
@@ -59,6 +60,9 @@ bool is_internal_topic(const std::string& name) {
 }
 
 void add_missing_brokers(ClusterState& state, const std::vector<ExpectedBroker>& expected) {
+  for (auto& b : state.brokers)
+    for (const auto& e : expected)
+      if (e.id == b.id && e.known_down) b.up = false;
   for (const auto& e : expected) {
     const bool listed = std::any_of(state.brokers.begin(), state.brokers.end(),
                                     [&](const BrokerState& b) { return b.id == e.id; });
@@ -148,7 +152,11 @@ base::Result<ClusterState> read_cluster(const std::string& bootstrap,
   // The active controller is the KRaft quorum's leader, which any broker reports. Only when no
   // broker answers DescribeQuorum, the metadata's controller id (a KRaft broker names any live
   // broker there, so it is marked as such).
+  std::set<int> down;
+  for (const auto& e : expected)
+    if (e.known_down) down.insert(e.id);
   for (int i = 0; i < md->broker_cnt && state.controller_id < 0; ++i) {
+    if (down.count(md->brokers[i].id)) continue;
     if (auto q = describe_quorum(md->brokers[i].host, md->brokers[i].port, timeout_ms); q) {
       state.controller_id = q->leader_id;
       state.controller_from_quorum = true;
@@ -173,7 +181,7 @@ base::Result<ClusterState> read_cluster(const std::string& bootstrap,
       ps.leader = mp.leader;
       ps.replicas.assign(mp.replicas, mp.replicas + mp.replica_cnt);
       ps.isr.assign(mp.isrs, mp.isrs + mp.isr_cnt);
-      if (!ps.offline()) {
+      if (!ps.offline() && !down.count(ps.leader)) {
         std::int64_t low = 0;
         std::int64_t high = 0;
         if (rd_kafka_query_watermark_offsets(rk, t.topic, mp.id, &low, &high, timeout_ms) ==
@@ -212,6 +220,7 @@ nlohmann::json brokers_json(const ClusterState& state) {
   return {{"at", state.at_ms},
           {"controller_id",
            state.controller_id < 0 ? nlohmann::json(nullptr) : nlohmann::json(state.controller_id)},
+          {"controller_source", state.controller_from_quorum ? "quorum" : "metadata"},
           {"brokers", brokers}};
 }
 

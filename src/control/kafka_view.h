@@ -61,11 +61,13 @@ struct ClusterState {
   const TopicState* topic(const std::string& name) const;
 };
 
-/// A broker the deployment expects (from the topology): its node id and address.
+/// A broker the deployment expects (from the topology): its node id and address, and whether
+/// it is known to be down (its port refuses connections) although Kafka may still list it.
 struct ExpectedBroker {
   int id = 0;
   std::string host;
   int port = 0;
+  bool known_down = false;
 };
 
 /// The leader's log size of a partition on disk, or nullopt (the broker's log directory is
@@ -74,8 +76,9 @@ using PartitionSize =
     std::function<std::optional<std::int64_t>(int leader, const std::string& topic, int partition)>;
 
 /// Asks `bootstrap` for the metadata of every topic and each partition's high watermark.
-/// Brokers the deployment expects but the metadata lacks are listed as down. unavailable when
-/// no broker answers.
+/// Brokers the deployment expects but the metadata lacks are listed as down. A partition whose
+/// leader is known down is not asked (each such query would wait out the timeout): its end
+/// offset is unknown. unavailable when no broker answers.
 base::Result<ClusterState> read_cluster(const std::string& bootstrap,
                                         const std::vector<ExpectedBroker>& expected,
                                         const PartitionSize& size, int timeout_ms = 3000);

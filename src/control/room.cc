@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/net.h"
 #include "control/cassandra_view.h"
 #include "control/connect_view.h"
 #include "control/consumer_groups.h"
@@ -61,7 +64,20 @@ ControlRoom::ControlRoom(deploy::Layout layout, ControlOptions options, FactsSou
     : layout_(std::move(layout)),
       options_(std::move(options)),
       facts_(std::move(facts)),
-      audit_(options_.audit_file) {}
+      audit_(options_.audit_file) {
+  // Each node of the clustered engines by its main port (the names `status` gives them).
+  const auto add = [this](const std::string& engine, const std::vector<deploy::Node>& nodes,
+                          int port) {
+    for (const auto& n : nodes)
+      node_ports_.emplace_back(layout_.node_name(engine, n), n.host, port);
+  };
+  add("kafka", layout_.topology.kafka, layout_.ports.kafka);
+  add("cassandra", layout_.topology.cassandra, layout_.ports.cassandra);
+  add("connect", layout_.topology.connect, layout_.ports.connect);
+  add("zookeeper", layout_.topology.zookeeper, layout_.ports.zookeeper);
+  add("spark-master", layout_.topology.spark_masters, layout_.ports.spark_master);
+  add("spark-worker", layout_.topology.spark_workers, layout_.ports.spark_worker);
+}
 
 ControlRoom::~ControlRoom() { stop(); }
 
@@ -80,6 +96,7 @@ void ControlRoom::start() {
         if (!looks_.empty()) latest = looks_.back();
       }
       latest.at_ms = now_ms();
+      check_ports();
       evaluate(latest);
     }
   });
@@ -96,8 +113,15 @@ void ControlRoom::stop() {
 }
 
 std::vector<ExpectedBroker> ControlRoom::expected_brokers() const {
+  std::set<std::string> closed;
+  {
+    std::lock_guard lock(mu_);
+    closed = ports_closed_;
+  }
   std::vector<ExpectedBroker> out;
-  for (const auto& n : layout_.topology.kafka) out.push_back({n.id, n.host, layout_.ports.kafka});
+  for (const auto& n : layout_.topology.kafka)
+    out.push_back(
+        {n.id, n.host, layout_.ports.kafka, closed.count(layout_.node_name("kafka", n)) > 0});
   return out;
 }
 
@@ -117,13 +141,13 @@ PartitionSize ControlRoom::partition_size() const {
 
 void ControlRoom::mark_probed_down(ClusterState& state) const {
   // Kafka keeps a killed broker registered until its session times out (9 s by default); its
-  // node's probe (a metadata request to that broker itself) fails at once.
-  const auto facts = facts_ ? facts_() : PipelineFacts{};
+  // closed port and its node's probe say so sooner.
+  const auto services = services_now();
   for (auto& b : state.brokers)
     for (const auto& n : layout_.topology.kafka) {
       if (n.id != b.id) continue;
       const auto name = layout_.node_name("kafka", n);
-      for (const auto& [service, healthy] : facts.services)
+      for (const auto& [service, healthy] : services)
         if (service == name && !healthy) b.up = false;
     }
 }
@@ -148,11 +172,35 @@ ControlRoom::Look ControlRoom::look() const {
   return l;
 }
 
+std::vector<std::pair<std::string, bool>> ControlRoom::services_now() const {
+  auto services = facts_ ? facts_().services : std::vector<std::pair<std::string, bool>>{};
+  std::set<std::string> closed;
+  {
+    std::lock_guard lock(mu_);
+    closed = ports_closed_;
+  }
+  // Only the services the stack runs (those the monitor probes): a node left out on purpose
+  // has a closed port too.
+  for (auto& [name, healthy] : services)
+    if (closed.count(name)) healthy = false;
+  return services;
+}
+
+void ControlRoom::check_ports() {
+  // A node whose own port refuses connections is down now: the health monitor's probes, which
+  // ask more, can take seconds to say so (a dead broker's probe waits out its timeout).
+  std::set<std::string> closed;
+  for (const auto& [name, host, port] : node_ports_)
+    if (!base::tcp_port_open(host, port, std::chrono::milliseconds(300))) closed.insert(name);
+  std::lock_guard lock(mu_);
+  ports_closed_ = std::move(closed);
+}
+
 void ControlRoom::evaluate(const Look& now) {
   const auto facts = facts_ ? facts_() : PipelineFacts{};
   AlertInputs in;
   in.at_ms = now.at_ms;
-  in.services = facts.services;
+  in.services = services_now();
   in.consumer_lag = now.lag;
   if (now.cluster) {
     std::int64_t urp = 0;

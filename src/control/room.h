@@ -17,8 +17,10 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "base/result.h"
@@ -118,8 +120,13 @@ class ControlRoom {
   Look look() const;
   void evaluate(const Look& now);
   std::vector<ExpectedBroker> expected_brokers() const;
-  /// A broker whose node's probe fails is down, even while Kafka still lists it.
+  /// A broker whose node's probe fails or whose port is closed is down, even while Kafka still
+  /// lists it.
   void mark_probed_down(ClusterState& state) const;
+  /// The facts' services, with a node whose port is closed down.
+  std::vector<std::pair<std::string, bool>> services_now() const;
+  /// Connects to every node's main port (300 ms each at most); remembers which refused.
+  void check_ports();
   PartitionSize partition_size() const;
   base::Result<std::vector<nlohmann::json>> consumer_lags(const ClusterState& cluster) const;
   std::string registry_schema(int id) const;
@@ -135,6 +142,8 @@ class ControlRoom {
   std::optional<bool> reconcile_ok_;
   std::optional<std::int64_t> reconcile_at_s_;
   std::int64_t evaluated_at_ms_ = 0;
+  std::vector<std::tuple<std::string, std::string, int>> node_ports_;  ///< name, host, port
+  std::set<std::string> ports_closed_;
   mutable std::mutex schema_mu_;
   mutable std::map<int, std::string> schema_cache_;  ///< registry ids are immutable
   std::atomic<bool> stop_{false};

@@ -379,6 +379,30 @@ def test_the_control_room_lists_the_brokers_and_marks_a_killed_one_red(cluster: 
     leader = int(next(ln.split(":")[1] for ln in tool.stdout.splitlines() if ln.startswith("LeaderId")))
     assert doc["controller_source"] == "quorum" and doc["controller_id"] == leader, (doc, tool.stdout)
     assert [b["id"] for b in doc["brokers"] if b["controller"]] == [leader]
+    # Spark's masters (one leading, one standing by) and its workers, and Cassandra's ring, as
+    # the masters' own /json/ and CQL's system tables say.
+    spark = http_json(f"{cluster.serve_url}/api/v1/control/spark")
+    ui = cluster.ports["spark_master_ui_port"]
+    assert (
+        sorted(m["status"] for m in spark["masters"])
+        == sorted(http_json(f"http://{host}:{ui}/json/")["status"] for host in cluster.spark_master_hosts)
+        == ["ALIVE", "STANDBY"]
+    )
+    alive = next(m for m in spark["masters"] if m["status"] == "ALIVE")
+    assert sorted(w["host"] for w in alive["workers"] if w["state"] == "ALIVE") == sorted(cluster.spark_worker_hosts)
+    ring = http_json(f"{cluster.serve_url}/api/v1/control/cassandra")["nodes"]
+    assert sorted((n["address"], n["state"]) for n in ring) == [(h, "up") for h in sorted(cluster.cassandra_hosts)]
+
+    # Something for the message browser to show when this test runs alone (in file order, the
+    # tests before it have filled the CDC topic).
+    def partition0_end() -> int:
+        topics = http_json(f"{cluster.serve_url}/api/v1/control/kafka/topics")["topics"]
+        return int(next(t for t in topics if t["name"] == TOPIC)["partition_list"][0]["end_offset"] or 0)
+
+    if partition0_end() == 0:
+        out, err = paced_ingest(cluster, 300, 300, 100, "control-room").communicate(timeout=300)
+        assert json.loads(out.strip().splitlines()[-1])["failed_batches"] == 0, (out, err)
+        wait_for(lambda: partition0_end() > 0, 120, "change events on the CDC topic's partition 0")
     token = cluster.status()["serve"]["facts"]["action token"]
     shot = REPO / "build/control-room-cluster.png"
     node_log = open(REPO / "build/control-room-cluster-node.log", "w")  # closed below
@@ -405,8 +429,7 @@ def test_the_control_room_lists_the_brokers_and_marks_a_killed_one_red(cluster: 
         steps = {ln["step"]: ln for ln in lines}
         assert "error" not in steps, steps.get("error")
         assert [(b["id"], b["up"]) for b in steps["kafka"]["brokers"]] == [(1, True), (2, True), (3, True)]
-        pid = int(cluster.status()[victim]["pid"])
-        os.kill(pid, signal.SIGKILL)
+        pid = cluster.kill_and_hold_down(victim)
         node_in.write("go\n")
         node_in.close()
         node.wait(timeout=120)
@@ -420,4 +443,5 @@ def test_the_control_room_lists_the_brokers_and_marks_a_killed_one_red(cluster: 
             node.kill()
         node_log.close()
     if pid:
+        cluster.up(timeout=600)
         wait_for(back(cluster, "kafka_broker", victim, pid), RECOVERY_TIMEOUT, f"{victim} to rejoin", interval=2)

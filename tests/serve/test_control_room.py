@@ -11,10 +11,8 @@ session's `streaming_stack`; the last test kills Kafka Connect and starts it aga
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -458,7 +456,6 @@ def test_the_control_room_in_chromium_and_prometheus_see_kafka_connect_die(
         target=lambda: lines.extend(json.loads(ln) for ln in node_out if ln.startswith("{")), daemon=True
     )
     reader.start()
-    connect_pid = 0
     try:
         wait_for(lambda: len(lines) >= 3 or any(ln["step"] == "error" for ln in lines), 240, "the page's first steps")
         steps = {ln["step"]: ln for ln in lines}
@@ -487,8 +484,7 @@ def test_the_control_room_in_chromium_and_prometheus_see_kafka_connect_die(
         assert len(prom.api("/api/v1/rules")["groups"][0]["rules"]) == 9
         # Kill Kafka Connect: the page's worker row turns red and its alert fires within 10 s;
         # Prometheus fires service_down{service="connect"} from the metrics alone.
-        connect_pid = streaming_stack.status()["connect"]["pid"]
-        os.kill(connect_pid, signal.SIGKILL)
+        streaming_stack.kill_and_hold_down("connect")
         killed = time.monotonic()
         node_in.write("go\n")
         node_in.close()

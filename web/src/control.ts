@@ -108,7 +108,10 @@ async function renderKafka(into: HTMLElement): Promise<void> {
 let browserTopics: string[] = [];
 
 async function renderMessages(into: HTMLElement): Promise<void> {
-  if (!into.querySelector("#mb-topic")) {
+  // Drawn once per visit; the flag is set before the first await, so a second call never
+  // draws a second form over the one the operator is using.
+  if (!into.dataset.form) {
+    into.dataset.form = "1";
     const t = await getJson<Json>("api/v1/control/kafka/topics");
     browserTopics = (t.topics as Json[]).map((x) => x.name as string);
     const topic = h("select", { id: "mb-topic", "data-testid": "mb-topic" }, ...browserTopics.map((n) => h("option", { value: n }, n)));
@@ -320,43 +323,69 @@ async function renderAlertBar(): Promise<void> {
   }
 }
 
+// Each visit of a tab draws into a container of its own: a read still in flight from the tab
+// left before draws into its old, detached container, never over the new one. `generation`
+// ends the refresh loop of a visit that is over.
+let visit: HTMLElement = document.createElement("div");
+let generation = 0;
+let drawn = false;
+
 async function refresh(): Promise<void> {
-  const pane = document.getElementById("control-pane") as HTMLElement;
+  const into = visit;
   const tab = TABS.find(([id]) => id === current);
   if (!tab) return;
-  await Promise.all([
-    renderAlertBar(),
-    tab[2](pane).then(() => { pane.dataset.loaded = current; }).catch((e: unknown) => {
-      pane.replaceChildren(h("p", { class: "bad", "data-testid": "pane-error" }, String(e instanceof Error ? e.message : e)));
-    }),
-  ]);
+  await tab[2](into).catch((e: unknown) => {
+    into.replaceChildren(h("p", { class: "bad", "data-testid": "pane-error" }, String(e instanceof Error ? e.message : e)));
+  });
 }
 
-let paneShown = "";
+// The alerts above every tab, on a loop of their own: a tab whose engine is slow to answer
+// (a broker just died) never holds them back.
+let alertTimer = 0;
+let alertsOn = false;
 
-function schedule(): void {
+function alertLoop(): void {
+  window.clearTimeout(alertTimer);
+  if (!alertsOn) return;
+  void renderAlertBar().finally(() => { if (alertsOn) alertTimer = window.setTimeout(alertLoop, 2000); });
+}
+
+function schedule(gen: number): void {
+  if (gen !== generation) return;
   window.clearTimeout(timer);
   // The message browser and schemas are drawn once per visit (reading them again would lose
-  // the view); the alerts above them stay live.
-  const still = (current === "messages" || current === "schemas") && paneShown === current;
-  const work = still ? renderAlertBar() : refresh();
-  void work.finally(() => { paneShown = current; timer = window.setTimeout(schedule, 2000); });
+  // the view).
+  if ((current === "messages" || current === "schemas") && drawn) return;
+  void refresh().finally(() => {
+    if (gen !== generation) return;
+    drawn = true;
+    timer = window.setTimeout(() => schedule(gen), 2000);
+  });
 }
 
 export function showTab(id: string): void {
   current = TABS.some(([t]) => t === id) ? id : "kafka";
   for (const b of document.querySelectorAll<HTMLElement>("#control-tabs button"))
     b.classList.toggle("active", b.dataset.tab === current);
-  const pane = document.getElementById("control-pane") as HTMLElement;
-  pane.replaceChildren();
-  delete pane.dataset.loaded;
-  paneShown = "";
+  generation += 1;
+  drawn = false;
+  visit = h("div", { "data-tab": current });
+  (document.getElementById("control-pane") as HTMLElement).replaceChildren(visit);
   lagChart?.destroy();
   lagChart = null;
-  schedule();
+  schedule(generation);
+  if (!alertsOn) {
+    alertsOn = true;
+    alertLoop();
+  }
 }
 
-export function stopControl(): void { window.clearTimeout(timer); }
+export function stopControl(): void {
+  generation += 1;
+  window.clearTimeout(timer);
+  alertsOn = false;
+  window.clearTimeout(alertTimer);
+}
 
 export function initControl(): void {
   const tabs = document.getElementById("control-tabs") as HTMLElement;

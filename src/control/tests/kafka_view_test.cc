@@ -50,9 +50,15 @@ TEST(KafkaView, BrokersMissingFromTheMetadataAreDown) {
   EXPECT_EQ(c.brokers[1].host, "127.0.0.3");
   const auto j = brokers_json(c);
   EXPECT_EQ(j["controller_id"], 1);
+  EXPECT_EQ(j["controller_source"], "metadata");
+  c.controller_from_quorum = true;
+  EXPECT_EQ(brokers_json(c)["controller_source"], "quorum");
   EXPECT_EQ(j["brokers"][0]["controller"], true);
   EXPECT_EQ(j["brokers"][1]["up"], false);
   EXPECT_EQ(j["brokers"][2]["controller"], false);
+  // Listed by Kafka, but its port is closed: down.
+  add_missing_brokers(c, {{3, "127.0.0.4", 9092, true}});
+  EXPECT_FALSE(c.brokers[2].up);
 }
 
 TEST(KafkaView, MessagesPerSecondComeFromTwoLooks) {
