@@ -313,6 +313,7 @@ COMMANDS = (
     "resync",
     "housekeeping",
     "serve",
+    "alerts",
     "airflow",
     "bench",
 )
