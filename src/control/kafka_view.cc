@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "base/net.h"
 #include "control/kafka_quorum.h"
 
 namespace streamflow::control {
@@ -155,6 +156,12 @@ base::Result<ClusterState> read_cluster(const std::string& bootstrap,
   std::set<int> down;
   for (const auto& e : expected)
     if (e.known_down) down.insert(e.id);
+  // A broker just killed is still listed (and still leads its partitions) until its session
+  // times out; its port refuses at once. Asking it would wait out the timeout per partition.
+  for (int i = 0; i < md->broker_cnt; ++i)
+    if (!base::tcp_port_open(md->brokers[i].host, md->brokers[i].port,
+                             std::chrono::milliseconds(300)))
+      down.insert(md->brokers[i].id);
   for (int i = 0; i < md->broker_cnt && state.controller_id < 0; ++i) {
     if (down.count(md->brokers[i].id)) continue;
     if (auto q = describe_quorum(md->brokers[i].host, md->brokers[i].port, timeout_ms); q) {
@@ -165,7 +172,7 @@ base::Result<ClusterState> read_cluster(const std::string& bootstrap,
   if (state.controller_id < 0) state.controller_id = rd_kafka_controllerid(rk, timeout_ms);
   for (int i = 0; i < md->broker_cnt; ++i) {
     const auto& b = md->brokers[i];
-    state.brokers.push_back({b.id, b.host, b.port, true, b.id == state.controller_id});
+    state.brokers.push_back({b.id, b.host, b.port, !down.count(b.id), b.id == state.controller_id});
   }
   add_missing_brokers(state, expected);
   for (int i = 0; i < md->topic_cnt; ++i) {
