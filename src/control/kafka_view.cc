@@ -56,6 +56,18 @@ const TopicState* ClusterState::topic(const std::string& name) const {
   return nullptr;
 }
 
+std::int64_t ClusterState::under_replicated() const {
+  std::int64_t n = 0;
+  for (const auto& t : topics) n += t.under_replicated();
+  return n;
+}
+
+std::int64_t ClusterState::offline() const {
+  std::int64_t n = 0;
+  for (const auto& t : topics) n += t.offline();
+  return n;
+}
+
 bool is_internal_topic(const std::string& name) {
   return name.rfind("__", 0) == 0 || name.rfind("streamflow-connect-", 0) == 0;
 }

@@ -59,6 +59,9 @@ struct ClusterState {
   std::vector<BrokerState> brokers;
   std::vector<TopicState> topics;  ///< by name
   const TopicState* topic(const std::string& name) const;
+  /// Over every topic: the partitions under-replicated, and those without a leader.
+  std::int64_t under_replicated() const;
+  std::int64_t offline() const;
 };
 
 /// A broker the deployment expects (from the topology): its node id and address, and whether

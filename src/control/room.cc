@@ -203,14 +203,8 @@ void ControlRoom::evaluate(const Look& now) {
   in.services = services_now();
   in.consumer_lag = now.lag;
   if (now.cluster) {
-    std::int64_t urp = 0;
-    std::int64_t offline = 0;
-    for (const auto& t : now.cluster->topics) {
-      urp += t.under_replicated();
-      offline += t.offline();
-    }
-    in.under_replicated_partitions = urp;
-    in.offline_partitions = offline;
+    in.under_replicated_partitions = now.cluster->under_replicated();
+    in.offline_partitions = now.cluster->offline();
   }
   in.slot_retained_wal_bytes = facts.slot_retained_wal_bytes;
   in.freshness_s = facts.freshness_s;
@@ -621,15 +615,10 @@ ControlMetrics ControlRoom::metrics() const {
   const auto& l = looks_.back();
   m.consumer_lag = l.lag;
   if (l.cluster) {
-    std::int64_t urp = 0;
-    std::int64_t offline = 0;
-    for (const auto& t : l.cluster->topics) {
-      urp += t.under_replicated();
-      offline += t.offline();
+    for (const auto& t : l.cluster->topics)
       if (t.messages_per_s && !t.internal) m.topic_rates.emplace_back(t.name, *t.messages_per_s);
-    }
-    m.under_replicated_partitions = urp;
-    m.offline_partitions = offline;
+    m.under_replicated_partitions = l.cluster->under_replicated();
+    m.offline_partitions = l.cluster->offline();
     for (const auto& b : l.cluster->brokers) m.brokers.emplace_back(b.id, b.up);
   }
   return m;

@@ -14,7 +14,8 @@ class Server;
 
 namespace streamflow::serve {
 
-/// Whether `given` is the action token (compared in constant time; an empty token never is).
+/// Whether `given` is `token` (compared in constant time; an empty token never matches): the
+/// action token here, and serve.token for every request off loopback.
 bool is_action_token(const std::string& given, const std::string& token);
 
 /// GET /api/v1/control/... for `path` with `q`: the answer, or 404 for a path it does not know.

@@ -28,14 +28,6 @@ void send(httplib::Response& res, const Response& r) {
   res.set_content(r.body, r.content_type);
 }
 
-/// Constant-time comparison: the token must not leak through timing.
-bool same_token(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 }  // namespace
 
 const std::string& openapi_document() {
@@ -115,7 +107,7 @@ base::Result<void> Server::start() {
     const auto auth = req.get_header_value("Authorization");
     if (auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
     if (given.empty() && req.has_param("access_token")) given = req.get_param_value("access_token");
-    if (same_token(given, options_.token)) return httplib::Server::HandlerResponse::Unhandled;
+    if (is_action_token(given, options_.token)) return httplib::Server::HandlerResponse::Unhandled;
     res.status = 401;
     res.set_header("WWW-Authenticate", "Bearer");
     res.set_content(
