@@ -12,7 +12,7 @@ CXX_SOURCES  = $(shell git ls-files --cached --others --exclude-standard 'src/*.
 
 .PHONY: help setup web build build-ci run up down status logs check test test-unit test-rust \
         test-python-unit test-integration format format-check lint-python typecheck-python \
-        check-generated bench-stack bench-ingest bench-serve bench bench-ceiling bench-avro bench-cluster test-faults test-cluster clean
+        check-generated bench-stack bench-ingest bench-serve bench bench-ceiling bench-avro bench-cost bench-cluster test-faults test-cluster clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ bench: build ## `streamflow bench` flat out, then at half that rate: per-stage t
 
 bench-avro: build ## the ceiling measured with JSON, then with Avro on the CDC topic (bytes per event, CPU per user by service, users/s) into bench/results/avro.json
 	@bash bench/avro.sh
+
+bench-cost: build ## what a user costs, before (the baseline commit, built in a worktree) and after, on this machine in one run: CPU per user by service, users/s against raw Cassandra, freshness, serve under load, a 10-minute sustained run, into bench/results/cost.json
+	@bash bench/cost.sh
 
 bench-cluster: build ## the pipeline on the single-node layout, then on the cluster layout (deploy/cluster-local.yaml): users/s, freshness and the whole stack's memory of each into bench/results/cluster.json
 	@bash bench/cluster.sh

@@ -65,3 +65,51 @@ pg() {
 write_result() {
   python3 "$ROOT/bench/result.py" "$@"
 }
+
+# vegeta (the HTTP load generator of the serve benchmarks), installed into .deps/bin on first use.
+VEGETA="$ROOT/.deps/bin/vegeta"
+ensure_vegeta() {
+  [[ -x "$VEGETA" ]] && return 0
+  echo "==> installing vegeta 12.13.0 (go install, into .deps/bin)"
+  GOBIN="$ROOT/.deps/bin" go install github.com/tsenart/vegeta/v12@v12.13.0
+}
+
+# serve_targets FILE: the read mix of bench-serve against this stack's serve, for vegeta: 40% a
+# user by id (400 staged users), 20% users of a country (a page of 20), 15% signups per minute
+# by country for the last hour, 15% top countries, 10% totals.
+serve_targets() {
+  local base="http://127.0.0.1:$STREAMFLOW_SERVE_PORT"
+  pg -At -c "SELECT user_id FROM staging.users ORDER BY random() LIMIT 400" > "$STATE/ids.txt"
+  python3 - "$base" "$STATE/ids.txt" "$1" <<'PY'
+import random, sys
+base, ids, out = sys.argv[1], open(sys.argv[2]).read().split(), sys.argv[3]
+countries = ["AU", "BR", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IN", "IR", "MX", "NL", "NO", "NZ", "RS", "TR", "UA", "US"]
+lines = [f"GET {base}/api/v1/users/{i}" for i in ids]                                   # 400
+lines += [f"GET {base}/api/v1/users?country={random.choice(countries)}&page_size=20" for _ in range(200)]
+lines += [f"GET {base}/api/v1/signups?by=country" for _ in range(150)]
+lines += [f"GET {base}/api/v1/countries/top?limit=10" for _ in range(150)]
+lines += [f"GET {base}/api/v1/totals" for _ in range(100)]
+random.seed(7)
+random.shuffle(lines)
+open(out, "w").write("\n\n".join(lines) + "\n")
+PY
+}
+
+# serve_load TARGETS RATE SECONDS: vegeta at a constant RATE requests/s (open model: requests
+# go out on schedule whatever the latency, so a slow answer shows in the percentiles) for
+# SECONDS after a 5 s warm-up. Prints vegeta's report, then on its last line:
+# rps p50_ms p99_ms errors (errors: answers other than 2xx, timeouts included).
+serve_load() {
+  ensure_vegeta
+  "$VEGETA" attack -targets="$1" -rate="$2/s" -duration=5s -timeout=10s >/dev/null
+  "$VEGETA" attack -targets="$1" -rate="$2/s" -duration="$3s" -timeout=10s > "$STATE/results.bin"
+  "$VEGETA" report < "$STATE/results.bin" | grep -v '^Get ' | sed 's/^/    /'
+  "$VEGETA" report -type=json < "$STATE/results.bin" > "$STATE/report.json"
+  python3 - "$STATE/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+codes = r.get("status_codes", {})
+errors = sum(n for code, n in codes.items() if not code.startswith("2"))
+print(round(r["rate"], 1), round(r["latencies"]["50th"] / 1e6, 3), round(r["latencies"]["99th"] / 1e6, 3), errors)
+PY
+}

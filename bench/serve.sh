@@ -19,11 +19,7 @@ source "$(dirname "$0")/lib.sh"
 RATE=${SERVE_RATE:-1000}
 SECONDS_LOAD=${SERVE_SECONDS:-30}
 OUT="$ROOT/bench/results/serve.json"
-VEGETA="$ROOT/.deps/bin/vegeta"
-if [[ ! -x "$VEGETA" ]]; then
-  echo "==> installing vegeta 12.13.0 (go install, into .deps/bin)"
-  GOBIN="$ROOT/.deps/bin" go install github.com/tsenart/vegeta/v12@v12.13.0
-fi
+ensure_vegeta
 
 start_isolated_stack
 echo "==> streamflow up (isolated stack in $STATE)"
@@ -37,40 +33,15 @@ for _ in $(seq 300); do
 done
 echo "    $n users in Cassandra"
 
-BASE="http://127.0.0.1:$STREAMFLOW_SERVE_PORT"
 TARGETS="$STATE/targets.txt"
-pg -At -c "SELECT user_id FROM staging.users ORDER BY random() LIMIT 400" > "$STATE/ids.txt"
-python3 - "$BASE" "$STATE/ids.txt" "$TARGETS" <<'PY'
-import random, sys
-base, ids, out = sys.argv[1], open(sys.argv[2]).read().split(), sys.argv[3]
-countries = ["AU", "BR", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IN", "IR", "MX", "NL", "NO", "NZ", "RS", "TR", "UA", "US"]
-lines = [f"GET {base}/api/v1/users/{i}" for i in ids]                                   # 400
-lines += [f"GET {base}/api/v1/users?country={random.choice(countries)}&page_size=20" for _ in range(200)]
-lines += [f"GET {base}/api/v1/signups?by=country" for _ in range(150)]
-lines += [f"GET {base}/api/v1/countries/top?limit=10" for _ in range(150)]
-lines += [f"GET {base}/api/v1/totals" for _ in range(100)]
-random.seed(7)
-random.shuffle(lines)
-open(out, "w").write("\n\n".join(lines) + "\n")
-PY
+serve_targets "$TARGETS"
 
 # load NAME OUT: warm-up, then the measured constant-rate run; writes OUT.
 load() {
   echo "==> $1: warm-up 5 s, then $SECONDS_LOAD s at $RATE requests/s (constant rate, open model)"
-  "$VEGETA" attack -targets="$TARGETS" -rate="$RATE/s" -duration=5s -timeout=10s >/dev/null
-  "$VEGETA" attack -targets="$TARGETS" -rate="$RATE/s" -duration="${SECONDS_LOAD}s" -timeout=10s \
-    > "$STATE/results.bin"
-  "$VEGETA" report < "$STATE/results.bin" | grep -v '^Get ' | sed 's/^/    /'
-  "$VEGETA" report -type=json < "$STATE/results.bin" > "$STATE/report.json"
-  local rps p50 p99 errors
-  read -r rps p50 p99 errors < <(python3 - "$STATE/report.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-codes = r.get("status_codes", {})
-errors = sum(n for code, n in codes.items() if not code.startswith("2"))
-print(round(r["rate"], 1), round(r["latencies"]["50th"] / 1e6, 3), round(r["latencies"]["99th"] / 1e6, 3), errors)
-PY
-  )
+  local figures rps p50 p99 errors
+  figures=$(serve_load "$TARGETS" "$RATE" "$SECONDS_LOAD" | tee /dev/stderr | tail -1)
+  read -r rps p50 p99 errors <<< "$figures"
   write_result "$2" rps="$rps" p50_ms="$p50" p99_ms="$p99" errors="$errors"
 }
 

@@ -211,7 +211,8 @@ base::Result<nlohmann::json> run(const deploy::Layout& layout, ingest::Options i
   info.ingest_seconds = ingest_seconds;
   info.catchup_seconds = catchup_seconds;
   info.ingested = outcome.summary.inserted;
-  auto doc = report_json(info, samples, e2e, freshness_timeline(*rows, start_ms), b);
+  auto doc = report_json(info, samples, e2e, freshness_timeline(*rows, start_ms), b,
+                         by_minute(*rows, start_ms));
   doc["ingested"] = info.ingested;
   doc["machine"] = machine_description();
   doc["date"] = detail::utc_now();

@@ -93,6 +93,37 @@ std::vector<FreshnessPoint> freshness_timeline(const std::vector<Visible>& rows,
   return out;
 }
 
+std::vector<MinuteFigures> by_minute(const std::vector<Visible>& rows, std::int64_t start_ms) {
+  std::map<std::int64_t, std::vector<double>> committed;
+  std::map<std::int64_t, std::int64_t> written;
+  const auto minute_of = [start_ms](double ms) {
+    return static_cast<std::int64_t>(std::floor((ms - static_cast<double>(start_ms)) / 60000.0));
+  };
+  for (const auto& r : rows) {
+    const double written_ms = static_cast<double>(r.written_us) / 1e3;
+    committed[minute_of(static_cast<double>(r.commit_ms))].push_back(
+        (written_ms - static_cast<double>(r.commit_ms)) / 1e3);
+    ++written[minute_of(written_ms)];
+  }
+  std::set<std::int64_t> minutes;
+  for (const auto& [m, _] : committed) minutes.insert(m);
+  for (const auto& [m, _] : written) minutes.insert(m);
+  std::vector<MinuteFigures> out;
+  for (const auto m : minutes) {
+    MinuteFigures f;
+    f.minute = m;
+    if (auto it = written.find(m); it != written.end()) f.written = it->second;
+    if (auto it = committed.find(m); it != committed.end()) {
+      const auto p = percentiles(std::move(it->second));
+      f.committed = static_cast<std::int64_t>(p.n);
+      f.p50 = p.p50;
+      f.p99 = p.p99;
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
 std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
   std::set<std::string> names;
   for (const auto& s : samples) {
@@ -208,7 +239,7 @@ nlohmann::json stages_apart_json(const HalfRun& capture, const HalfRun& process,
 
 nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& samples,
                            const EndToEnd& e2e, const std::vector<FreshnessPoint>& freshness,
-                           const Baselines& baselines) {
+                           const Baselines& baselines, const std::vector<MinuteFigures>& minutes) {
   using nlohmann::json;
   const auto ingest = stage_rate(samples, &Sample::staging_users);
   // Downstream stages from the moment ingest began: what flowed through each of them.
@@ -278,6 +309,16 @@ nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& sample
                      {"users", f.users}});
   }
   doc["freshness_timeline"] = fresh;
+  json per_minute = json::array();
+  for (const auto& m : minutes) {
+    per_minute.push_back({{"minute", m.minute},
+                          {"committed", m.committed},
+                          {"written", m.written},
+                          {"written_per_s", round_to(static_cast<double>(m.written) / 60.0, 1)},
+                          {"freshness_p50_s", round_to(m.p50, 3)},
+                          {"freshness_p99_s", round_to(m.p99, 3)}});
+  }
+  doc["by_minute"] = per_minute;
   return doc;
 }
 

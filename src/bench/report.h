@@ -82,6 +82,18 @@ struct FreshnessPoint {
 std::vector<FreshnessPoint> freshness_timeline(const std::vector<Visible>& rows,
                                                std::int64_t start_ms);
 
+/// The run minute by minute (from `start_ms`, the first commit): the users whose change was
+/// committed in the minute and their freshness, and the users Cassandra wrote in the minute (by
+/// writetime). A long run whose later minutes write fewer users, or later, than its first is
+/// growing state somewhere. Minutes in which nothing was committed or written are left out.
+struct MinuteFigures {
+  std::int64_t minute = 0;     ///< 0 = the run's first
+  std::int64_t committed = 0;  ///< users committed in the minute
+  std::int64_t written = 0;    ///< users written to Cassandra in the minute
+  double p50 = 0, p99 = 0;     ///< freshness of the users committed in the minute, seconds
+};
+std::vector<MinuteFigures> by_minute(const std::vector<Visible>& rows, std::int64_t start_ms);
+
 struct ServiceUsage {
   std::string name;
   double peak_rss_mb = 0;
@@ -146,6 +158,7 @@ struct RunInfo {
 /// freshness, services, and the timelines for the chart (machine and date added by the caller).
 nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& samples,
                            const EndToEnd& e2e, const std::vector<FreshnessPoint>& freshness,
-                           const Baselines& baselines);
+                           const Baselines& baselines,
+                           const std::vector<MinuteFigures>& minutes = {});
 
 }  // namespace streamflow::bench

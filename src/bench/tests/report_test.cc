@@ -79,6 +79,30 @@ TEST(EndToEnd, ThroughputFromFirstCommitToLastWriteAndFreshnessPerUser) {
   EXPECT_DOUBLE_EQ(tl[2].max, 3.0);
 }
 
+TEST(ByMinute, CommittedFreshnessAndWrittenPerMinuteOfTheRun) {
+  // Start at 1,000,000 ms. Minute 0: two commits, written 1 s and 3 s later. Minute 1: one
+  // commit at 119.5 s, written in minute 2 (0.7 s later). Minute 2: one commit written 2 s later.
+  const std::int64_t start = 1000000;
+  const std::vector<Visible> rows = {{start + 0, (start + 1000) * 1000},
+                                     {start + 10000, (start + 13000) * 1000},
+                                     {start + 119500, (start + 120200) * 1000},
+                                     {start + 125000, (start + 127000) * 1000}};
+  const auto m = by_minute(rows, start);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].minute, 0);
+  EXPECT_EQ(m[0].committed, 2);
+  EXPECT_EQ(m[0].written, 2);
+  EXPECT_DOUBLE_EQ(m[0].p50, 1.0);
+  EXPECT_DOUBLE_EQ(m[0].p99, 3.0);
+  EXPECT_EQ(m[1].committed, 1);
+  EXPECT_EQ(m[1].written, 0);
+  EXPECT_NEAR(m[1].p99, 0.7, 1e-9);
+  EXPECT_EQ(m[2].committed, 1);
+  EXPECT_EQ(m[2].written, 2);
+  EXPECT_DOUBLE_EQ(m[2].p99, 2.0);
+  EXPECT_TRUE(by_minute({}, start).empty());
+}
+
 TEST(ServiceUsage, PeakMemoryAverageCpuAndARestartIsNotNegative) {
   std::vector<Sample> s(4);
   for (int i = 0; i < 4; ++i) s[i].t = i * 2.0;
