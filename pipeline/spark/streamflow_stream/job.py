@@ -165,6 +165,10 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         # The analytics query's state (its de-duplication keys: every change within the
         # watermark, millions at a few thousand users/s) lives in RocksDB, off the JVM heap.
         .config("spark.sql.streaming.stateStore.providerClass", ROCKSDB_STATE_STORE)
+        # Each batch commits its state changes as a changelog instead of a new RocksDB
+        # checkpoint (flush, hard links, files copied); snapshots are taken in the background.
+        # An existing checkpoint is read either way.
+        .config("spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled", "true")
         .config("spark.cassandra.connection.host", a.cassandra_host)
         .config("spark.cassandra.connection.port", str(a.cassandra_port))
         .config("spark.cassandra.output.consistency.level", "LOCAL_QUORUM")
