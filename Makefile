@@ -105,7 +105,7 @@ format: ## apply clang-format to the C++ sources
 format-check: ## fail when a C++ source is not clang-formatted
 	@clang-format --dry-run -Werror $(CXX_SOURCES)
 
-bench-stack: build ## measure `up` time, stack memory and fresh-clone `make test` into bench/results/stack.json
+bench-stack: build ## measure `up` time and the stack's memory as `make run` starts it (idle, then with users flowing) into bench/results/stack.json (STACK_MAKE_TEST=1: fresh-clone `make test` time too)
 	@bash bench/stack.sh
 
 bench-ingest: build ## ingest throughput vs psql COPY into bench/results/ingest.json (+ mock_api.json)

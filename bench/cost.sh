@@ -81,8 +81,14 @@ measure() {
         errors="$errors" >/dev/null
       local rate=$((sustained * 8 / 10))
       echo "==> $name: sustained, ${SUSTAINED_MINUTES} min at ${rate} users/s (80% of ${sustained})"
-      "$BIN" bench --seconds $((SUSTAINED_MINUTES * 60)) --rate "$rate" --name sustained --out-dir "$out" \
-        --no-baselines --plot "" >/dev/null
+      # Its progress lines are kept: if the pipeline stalls, they show where. A run that has not
+      # caught up and read back COST_SUSTAINED_CATCHUP_S (420) after its ingest ended is stopped and failed.
+      echo "$rate" > "$out/sustained.rate"
+      timeout -s KILL $((SUSTAINED_MINUTES * 60 + ${COST_SUSTAINED_CATCHUP_S:-420})) \
+        "$BIN" bench --seconds $((SUSTAINED_MINUTES * 60)) --rate "$rate" --name sustained --out-dir "$out" \
+        --no-baselines --plot "" 2> >(tee "$out/sustained.log" >&2) >/dev/null \
+        || { echo "the pipeline had not caught up ${COST_SUSTAINED_CATCHUP_S:-420} s after the end of ingest" \
+               > "$out/sustained.failed"; "$BIN" status > "$out/sustained.status" 2>&1 || true; }
     fi
     rm -rf "${RUNS:?}/$name"
     cp -r "$out" "$RUNS/$name"
@@ -92,74 +98,6 @@ measure() {
 measure before "$WT"
 measure after "$ROOT" after
 
-python3 - "$RUNS" "$ROOT" "$(git -C "$ROOT" rev-parse --short=7 "$want")" \
-  "$(git -C "$ROOT" rev-parse --short=7 HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src pipeline deps || echo '+changes')" <<'PY'
-import json
-import sys
-from pathlib import Path
-
-runs, root, before_commit, after_commit = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
-sys.path.insert(0, str(root / "bench"))
-import result  # noqa: E402
-
-
-def load(name: str, run: str) -> dict:
-    return json.loads((runs / name / f"{run}.json").read_text())
-
-
-# The like-for-like raw Cassandra rate (a copy of the users table with its index) is this build's
-# baseline; the baseline commit's own copy had no index. Both are kept.
-like_for_like = load("after", "together")["baselines"]["cassandra_writes_per_s"]
-
-
-def figures(name: str, commit: str) -> dict:
-    together, apart, half = load(name, "together"), load(name, "apart"), load(name, "half")
-    by = {}
-    for part in ("capture", "process"):
-        for service, us in apart[part]["cpu_us_per_user_by_service"].items():
-            by[service] = round(by.get(service, 0) + us, 1)
-    by["total"] = round(sum(v for k, v in by.items()), 1)
-    own = together["baselines"]["cassandra_writes_per_s"]
-    return {
-        "commit": commit,
-        "cpu_us_per_user": by,
-        "users_per_s": round(together["users_per_s"], 1),
-        "ratio_to_cassandra": round(together["users_per_s"] / like_for_like, 3),
-        "cassandra_writes_per_s": round(like_for_like),
-        "own_cassandra_baseline_writes_per_s": round(own),
-        "freshness_p99_s": half["freshness_p99_s"],
-        "freshness_rate_users_per_s": half["users_per_s"],
-    }
-
-
-before, after = figures("before", before_commit), figures("after", after_commit)
-minutes = [m for m in load("after", "sustained")["by_minute"] if m["committed"]]
-first, last = minutes[0], minutes[-1]
-serve = load("after", "serve")
-doc = {
-    "before": before,
-    "after": after,
-    "cpu_ratio": round(after["cpu_us_per_user"]["total"] / before["cpu_us_per_user"]["total"], 3),
-    "sustained": {
-        "minutes": len(minutes),
-        "users_per_s": load("after", "sustained")["target_rate_users_per_s"],
-        "first_minute_users_per_s": first["written_per_s"],
-        "last_minute_users_per_s": last["written_per_s"],
-        "first_minute_p99_s": first["freshness_p99_s"],
-        "last_minute_p99_s": last["freshness_p99_s"],
-    },
-    "serve_under_load": {k: serve[k] for k in ("rps", "users_per_s", "p50_ms", "p99_ms", "errors")},
-}
-result.write(str(root / "bench/results/cost.json"), doc)
-for name, f in (("before", before), ("after", after)):
-    top = ", ".join(f"{k} {v:.0f}" for k, v in sorted(f["cpu_us_per_user"].items(), key=lambda kv: -kv[1])
-                    if k != "total" and v >= 1)
-    print(f"    {name} ({f['commit']}): {f['cpu_us_per_user']['total']:.0f} us CPU per user ({top}); "
-          f"{f['users_per_s']:,.0f} users/s = {f['ratio_to_cassandra']} of raw Cassandra; "
-          f"p99 {f['freshness_p99_s']} s at {f['freshness_rate_users_per_s']:,.0f} users/s")
-s = doc["sustained"]
-print(f"    sustained {s['minutes']} min: {s['first_minute_users_per_s']} -> {s['last_minute_users_per_s']} users/s, "
-      f"p99 {s['first_minute_p99_s']} -> {s['last_minute_p99_s']} s")
-print(f"    serve under load: p99 {serve['p99_ms']} ms, {serve['errors']} errors at {serve['rps']} requests/s")
-print(f"==> CPU per user after/before: {doc['cpu_ratio']}")
-PY
+python3 "$ROOT/bench/cost_summary.py" "$RUNS" "$ROOT/bench/results/cost.json" \
+  "$(git -C "$ROOT" rev-parse --short=7 "$want")" \
+  "$(git -C "$ROOT" rev-parse --short=7 HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src pipeline deps || echo '+changes')"

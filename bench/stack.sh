@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Measures the local stack and writes bench/results/stack.json:
+# Measures the local stack as `make run` starts it (Airflow included) and writes
+# bench/results/stack.json:
 #   up_seconds              `streamflow up` on a fresh state directory (initdb, Kafka format,
 #                           Cassandra first boot included) with everything already installed
 #   stack_rss_mb            resident memory of the services' process trees once healthy
+#   working_rss_mb          the highest resident memory of the whole stack while users flow
+#                           through it at STACK_RATE users/s (500) for STACK_SECONDS (120), as
+#                           they do under `make run` (`streamflow bench`'s sampler, every second)
 #   make_test_fresh_seconds wall time of `make test` in a fresh clone of this repository
-#                           (reuses what this machine already downloaded: apt, ~/.m2, pip cache)
-# Usage: bash bench/stack.sh     (takes about as long as `make test` plus a minute)
+#                           (reuses what this machine already downloaded: apt, ~/.m2, pip cache);
+#                           only with STACK_MAKE_TEST=1 (it takes as long as `make test`)
+# Usage: bash bench/stack.sh     (make bench-stack)
 set -euo pipefail
+BENCH_AIRFLOW=${BENCH_AIRFLOW:-true}  # as `make run` starts it
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+RATE=${STACK_RATE:-500}
+FLOW_SECONDS=${STACK_SECONDS:-120}
 
 start_isolated_stack
 echo "==> streamflow up on a fresh state directory ($STATE)"
@@ -49,7 +57,17 @@ print(round(total / 1024))
 PY
 )
 echo "    stack RSS: ${stack_rss_mb} MB"
+echo "==> ${RATE} users/s through the pipeline for ${FLOW_SECONDS} s"
+"$BIN" bench --seconds "$FLOW_SECONDS" --rate "$RATE" --name working --out-dir "$STATE" --no-baselines --plot "" >/dev/null
+working_rss_mb=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['peak_stack_rss_mb']))" "$STATE/working.json")
+echo "    stack RSS while working: ${working_rss_mb} MB"
 stop_isolated_stack; trap - EXIT
+
+if [[ "${STACK_MAKE_TEST:-0}" != 1 ]]; then
+  write_result "$ROOT/bench/results/stack.json" "up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" \
+    "working_rss_mb=$working_rss_mb" "working_users_per_s=$RATE" "airflow=$STREAMFLOW_AIRFLOW_ENABLED"
+  exit 0
+fi
 
 echo "==> make test in a fresh clone"
 CLONE=$(mktemp -d /tmp/sf-fresh-XXXXXX); chmod 755 "$CLONE"
@@ -64,4 +82,5 @@ rm -rf "$CLONE"
 echo "    make test: ${make_test_fresh_seconds} s"
 
 write_result "$ROOT/bench/results/stack.json" "up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" \
+  "working_rss_mb=$working_rss_mb" "working_users_per_s=$RATE" "airflow=$STREAMFLOW_AIRFLOW_ENABLED" \
   "make_test_fresh_seconds=$make_test_fresh_seconds"

@@ -228,33 +228,6 @@ def test_the_last_change_of_a_user_in_a_batch_wins(spark: SparkSession) -> None:
     assert [r.city for r in row] == ["Second"]
 
 
-def test_repeated_keys_finds_the_rows_changed_more_than_once_in_a_batch(spark: SparkSession) -> None:
-    def avro_key(schema_id: int, user: str) -> bytes:
-        body = user.encode()
-        return T.confluent_header(schema_id) + bytes([len(body) * 2]) + body
-
-    rows = [
-        (avro_key(1, "a"), b"v1"),
-        (avro_key(1, "a"), b"v2"),  # a: twice
-        (avro_key(1, "b"), b"v1"),  # b: once
-        (avro_key(1, "c"), b"v1"),
-        (avro_key(1, "c"), None),  # c: a change and its tombstone, one change
-        (avro_key(1, "d"), b"v1"),
-        (avro_key(2, "d"), b"v2"),  # d: twice, under two key schema ids
-    ]
-    raw = spark.createDataFrame(
-        [(k, v, TOPIC, 0, i) for i, (k, v) in enumerate(rows)],
-        "key binary, value binary, topic string, partition int, offset long",
-    )
-    found = sorted(bytes(r.k) for r in T.repeated_keys(raw, avro=True).collect())
-    assert found == [b"\x02a", b"\x02d"]
-    # JSON keys: the whole key.
-    msgs = [('{"user_id": "a"}', "{}"), ('{"user_id": "a"}', "{}"), ('{"user_id": "b"}', "{}")]
-    assert [bytes(r.k) for r in T.repeated_keys(kafka_rows(spark, msgs), avro=False).collect()] == [
-        b'{"user_id": "a"}'
-    ]
-
-
 def test_utc_timestamp_reads_debezium_text_as_a_cast_would(spark: SparkSession) -> None:
     texts = [
         "1993-07-20T09:44:18.674Z",

@@ -285,15 +285,6 @@ class UsersSink:
         # Columns added to staging since (Avro only: the JSON path has no schema to learn them).
         carried = self.carried.for_writers(avro) if avro is not None else ()
         events = T.parse_events(batch, T.users_envelope(carried), avro).drop("value", "value_text", "key", "after")
-        with timer.step("repeated_keys"):
-            # Does a row change more than once in this batch? Asked of the raw keys (a narrow job,
-            # nothing decoded). Mostly not: then every change is its user's last, and the sort and
-            # shuffle of whole rows that finds the last one is skipped.
-            repeated = T.repeated_keys(batch, avro is not None).limit(1).count() > 0
-
-        def last_changes_of(valid: DataFrame) -> DataFrame:
-            return T.latest_per_user(valid) if repeated else valid
-
         batch_stats = Observation(f"users_batch_{batch_id}_{attempt}")
         observed = events.observe(
             batch_stats,
@@ -306,7 +297,7 @@ class UsersSink:
             F.max(F.when(is_valid, F.col("source_ts_ms"))).alias("last_commit_ms"),
         )
         # A user changed twice in one batch: only its last change counts.
-        last_changes = last_changes_of(observed.filter(is_valid))
+        last_changes = T.latest_per_user(observed.filter(is_valid))
         upserted_stats = Observation(f"users_upserted_{batch_id}_{attempt}")
         upserts = (
             T.derive_users(last_changes.filter(op != "d"), carried)
@@ -344,7 +335,7 @@ class UsersSink:
             with timer.step("deletes"):
                 deleted_ids = [
                     row["user_id"]
-                    for row in last_changes_of(events.filter(is_valid)).filter(op == "d").select("user_id").collect()
+                    for row in T.latest_per_user(events.filter(is_valid)).filter(op == "d").select("user_id").collect()
                 ]
                 self.cql.execute(delete_statements(deleted_ids, self.keyspace))
             deleted = len(deleted_ids)

@@ -661,26 +661,9 @@ def processing_time() -> Column:
     return F.timestamp_millis(millis)
 
 
-def key_identity(key: Column, avro: bool) -> Column:
-    """What identifies a change's row in its Kafka key: the key's Avro body without the wire
-    format's 5-byte header (the same row under another key schema id is the same row), or the
-    whole key (JSON)."""
-    return F.expr("substring(key, 6)") if avro else key
-
-
-def repeated_keys(raw: DataFrame, avro: bool) -> DataFrame:
-    """The key identities (key_identity) that occur more than once among a micro-batch's
-    messages with a value: the rows that may have changed more than once in the batch. A narrow
-    hash aggregation of the raw keys, nothing decoded. A key that occurs once is its row's only
-    change in the batch: no other message of the batch can supersede it."""
-    with_value = raw.filter(F.col("value").isNotNull()).select(key_identity(F.col("key"), avro).alias("k"))
-    return with_value.groupBy("k").agg(F.count(F.lit(1)).alias("n")).filter(F.col("n") > 1).select("k")
-
-
 def latest_per_user(events: DataFrame) -> DataFrame:
     """The last valid change of each user in a micro-batch. A user's changes share a Kafka key,
-    hence a partition, so the offset orders them. A sort and a shuffle of whole rows: worth it
-    only when repeated_keys found a user with more than one change in the batch."""
+    hence a partition, so the offset orders them."""
     last = F.max_by(F.struct(*[F.col(c) for c in events.columns]), F.col("offset"))
     return events.groupBy("user_id").agg(last.alias("e")).select("e.*")
 
