@@ -97,13 +97,13 @@ PY
 
 # serve_load TARGETS RATE SECONDS: vegeta at a constant RATE requests/s (open model: requests
 # go out on schedule whatever the latency, so a slow answer shows in the percentiles) for
-# SECONDS after a 5 s warm-up. Prints vegeta's report, then on its last line:
+# SECONDS after a 5 s warm-up. vegeta's report goes to stderr; stdout gets one line:
 # rps p50_ms p99_ms errors (errors: answers other than 2xx, timeouts included).
 serve_load() {
-  ensure_vegeta
+  ensure_vegeta >&2
   "$VEGETA" attack -targets="$1" -rate="$2/s" -duration=5s -timeout=10s >/dev/null
   "$VEGETA" attack -targets="$1" -rate="$2/s" -duration="$3s" -timeout=10s > "$STATE/results.bin"
-  "$VEGETA" report < "$STATE/results.bin" | grep -v '^Get ' | sed 's/^/    /'
+  "$VEGETA" report < "$STATE/results.bin" | grep -v '^Get ' | sed 's/^/    /' >&2
   "$VEGETA" report -type=json < "$STATE/results.bin" > "$STATE/report.json"
   python3 - "$STATE/report.json" <<'PY'
 import json, sys

@@ -40,7 +40,7 @@ serve_targets "$TARGETS"
 load() {
   echo "==> $1: warm-up 5 s, then $SECONDS_LOAD s at $RATE requests/s (constant rate, open model)"
   local figures rps p50 p99 errors
-  figures=$(serve_load "$TARGETS" "$RATE" "$SECONDS_LOAD" | tee /dev/stderr | tail -1)
+  figures=$(serve_load "$TARGETS" "$RATE" "$SECONDS_LOAD")
   read -r rps p50 p99 errors <<< "$figures"
   write_result "$2" rps="$rps" p50_ms="$p50" p99_ms="$p99" errors="$errors"
 }

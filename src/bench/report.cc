@@ -315,8 +315,9 @@ nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& sample
                           {"committed", m.committed},
                           {"written", m.written},
                           {"written_per_s", round_to(static_cast<double>(m.written) / 60.0, 1)},
-                          {"freshness_p50_s", round_to(m.p50, 3)},
-                          {"freshness_p99_s", round_to(m.p99, 3)}});
+                          // No commit in the minute: no freshness to report.
+                          {"freshness_p50_s", m.committed ? json(round_to(m.p50, 3)) : json()},
+                          {"freshness_p99_s", m.committed ? json(round_to(m.p99, 3)) : json()}});
   }
   doc["by_minute"] = per_minute;
   return doc;

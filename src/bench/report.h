@@ -82,7 +82,7 @@ struct FreshnessPoint {
 std::vector<FreshnessPoint> freshness_timeline(const std::vector<Visible>& rows,
                                                std::int64_t start_ms);
 
-/// The run minute by minute (from `start_ms`, the first commit): the users whose change was
+/// The run minute by minute (from `start_ms`, when the run began): the users whose change was
 /// committed in the minute and their freshness, and the users Cassandra wrote in the minute (by
 /// writetime). A long run whose later minutes write fewer users, or later, than its first is
 /// growing state somewhere. Minutes in which nothing was committed or written are left out.

@@ -826,7 +826,7 @@ def analytics_groups(events: DataFrame, watermark: str) -> DataFrame:
     Columns: minute, country_code, gender, age_band (null where the set leaves them out),
     country, signups, users, gid (grouping_id(), which says the set)."""
     # Only what the de-duplication and the facts read: the state operators' shuffles carry
-    # these columns, not the whole message (its bytes, key and row images).
+    # these columns, not the whole message (its bytes, key, coordinates and `image`).
     valid = (
         events.filter(F.col("kind") == VALID)
         .select("kind", "lsn", "user_id", "op", "committed_at", "before", "after")
