@@ -63,9 +63,10 @@ working_rss_mb=$(python3 -c "import json,sys; print(round(json.load(open(sys.arg
 echo "    stack RSS while working: ${working_rss_mb} MB"
 stop_isolated_stack; trap - EXIT
 
+figures=("up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" "working_rss_mb=$working_rss_mb"
+         "working_users_per_s=$RATE" "airflow=$STREAMFLOW_AIRFLOW_ENABLED")
 if [[ "${STACK_MAKE_TEST:-0}" != 1 ]]; then
-  write_result "$ROOT/bench/results/stack.json" "up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" \
-    "working_rss_mb=$working_rss_mb" "working_users_per_s=$RATE" "airflow=$STREAMFLOW_AIRFLOW_ENABLED"
+  write_result "$ROOT/bench/results/stack.json" "${figures[@]}"
   exit 0
 fi
 
@@ -81,6 +82,4 @@ tail -3 "$CLONE/make-test.log"
 rm -rf "$CLONE"
 echo "    make test: ${make_test_fresh_seconds} s"
 
-write_result "$ROOT/bench/results/stack.json" "up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" \
-  "working_rss_mb=$working_rss_mb" "working_users_per_s=$RATE" "airflow=$STREAMFLOW_AIRFLOW_ENABLED" \
-  "make_test_fresh_seconds=$make_test_fresh_seconds"
+write_result "$ROOT/bench/results/stack.json" "${figures[@]}" "make_test_fresh_seconds=$make_test_fresh_seconds"
