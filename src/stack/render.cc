@@ -199,6 +199,11 @@ std::string render_debezium_config(const Layout& l) {
       c[p + ".apicurio.registry.headers.enabled"] = "false";
       c[p + ".apicurio.registry.as-confluent"] = "true";
       c[p + ".apicurio.registry.use-id"] = "contentId";
+      // The converter looks each cached schema up again every 30 s (check-period-ms). Should
+      // the registry not answer then (restarting, or its PostgreSQL restarting), keep the
+      // cached id: by default the lookup's error fails the task, and capture stops until
+      // someone restarts it. A schema it has never seen still needs the registry.
+      c[p + ".apicurio.registry.fault-tolerant-refresh"] = "true";
     }
   } else {
     c["key.converter"] = "org.apache.kafka.connect.json.JsonConverter";

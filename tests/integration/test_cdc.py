@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import urllib.request
 import uuid
 from typing import Any
@@ -192,3 +193,49 @@ def test_events_are_avro_with_the_schemas_the_connector_registered(stack: LocalS
     assert creates and max(creates) < 1000, creates
     # The subject is held to the registry's level.
     assert registry_get(stack, "/config")["compatibilityLevel"] == "BACKWARD_TRANSITIVE"
+
+
+def test_capture_goes_on_while_the_registry_is_down(stack: LocalStack) -> None:
+    """The converter looks each cached schema up in the registry again every 30 s. A registry
+    that does not answer then (restarting, or its PostgreSQL restarting) must not stop capture:
+    the task keeps the ids it has, and every change reaches the topic."""
+    wait_for(lambda: running(stack), 60, "connector RUNNING")
+    prefix = f"cdc-noreg-{uuid.uuid4().hex[:6]}"
+
+    def ingest(round_: int) -> None:
+        proc = stack.run("ingest", "-q", "-n", "20", "--batch-size", "20", "--seed", f"{prefix}-{round_}")
+        assert proc.returncode == 0, proc.stderr
+
+    def ids() -> set[str]:
+        with stack.pg_connect() as conn:
+            return {
+                r[0]
+                for r in conn.execute(
+                    "SELECT u.user_id::text FROM staging.users u JOIN staging.ingest_batches b USING (batch_id) "
+                    "WHERE b.seed LIKE %s",
+                    (f"{prefix}-%",),
+                ).fetchall()
+            }
+
+    def all_on_the_topic() -> bool:
+        want = ids()
+        return {e["key"]["user_id"] for e in events_for(stack, want)} == want
+
+    ingest(0)  # the schemas are in the converter's cache
+    wait_for(all_on_the_topic, 60, "the first round on the topic")
+    stack.kill_and_hold_down("registry")
+    try:
+        down_since = time.monotonic()
+        rounds = 1
+        # Changes keep coming for longer than the cache's 30 s, so that lookups fail.
+        while time.monotonic() - down_since < 45:
+            ingest(rounds)
+            rounds += 1
+            time.sleep(3)
+            assert running(stack), connect_get(stack, f"/connectors/{CONNECTOR}/status")
+        time.sleep(10)  # the last round converted, and any failure reported
+        assert running(stack), connect_get(stack, f"/connectors/{CONNECTOR}/status")
+    finally:
+        stack.up()
+    assert len(ids()) == 20 * rounds
+    wait_for(all_on_the_topic, 60, "every round on the topic")

@@ -254,6 +254,7 @@ TEST(Render, DebeziumWritesAvroWithItsSchemasInTheRegistryOrSchemalessJson) {
     EXPECT_EQ(avro[side + ".converter.apicurio.registry.as-confluent"], "true");
     EXPECT_EQ(avro[side + ".converter.apicurio.registry.headers.enabled"], "false");
     EXPECT_EQ(avro[side + ".converter.apicurio.registry.use-id"], "contentId");
+    EXPECT_EQ(avro[side + ".converter.apicurio.registry.fault-tolerant-refresh"], "true");
   }
   layout.cdc_format = "json";
   auto json = nlohmann::json::parse(render_debezium_config(layout));
