@@ -173,6 +173,40 @@ def test_overlapping_batches_update_instead_of_duplicating(stack: LocalStack, tm
     assert rows == [("Changed City",)]
 
 
+def test_the_kept_row_count_follows_copies_upserts_deletes_and_truncates(stack: LocalStack, tmp_path: Path) -> None:
+    """staging.users_count() (what serve and bench read every second) is count(*) at every step."""
+
+    def counts(conn: psycopg.Connection[tuple[Any, ...]]) -> tuple[Any, ...]:
+        return row(conn, "SELECT staging.users_count(), count(*) FROM staging.users")
+
+    seed = f"count-{uuid.uuid4().hex[:6]}"
+    # Four concurrent writers on the fast path (COPY straight into the table).
+    proc, _ = ingest(stack, "-n", "4000", "--batch-size", "500", "--concurrency", "4", "--seed", seed)
+    assert proc.returncode == 0, proc.stderr
+    with stack.pg_connect() as conn:
+        kept, counted = counts(conn)
+        assert kept == counted
+    # The upsert path: 500 known users (one changed) and 500 new ones in one response.
+    doc = fetch(stack.mock_url, results=500, page=1, seed=seed)
+    doc["results"][0]["location"]["city"] = "Counted City"
+    doc["results"] += fetch(stack.mock_url, results=500, page=1, seed=f"{seed}-new")["results"]
+    f = tmp_path / "mixed.json"
+    f.write_text(json.dumps(doc, ensure_ascii=False))
+    proc, summary = ingest(stack, "--file", str(f))
+    assert proc.returncode == 0, proc.stderr
+    assert (summary["inserted"], summary["updated"]) == (500, 1), summary
+    with stack.pg_connect() as conn:
+        assert counts(conn) == (counted + 500, counted + 500)
+        ids = users_of_seed(conn, seed)[:7]
+        conn.execute("DELETE FROM staging.users WHERE user_id = ANY(%s::uuid[])", (ids,))
+        assert counts(conn) == (counted + 493, counted + 493)
+    with stack.pg_connect() as conn:
+        with conn.transaction(force_rollback=True):  # the other tests' users stay
+            conn.execute("TRUNCATE staging.users CASCADE")
+            assert counts(conn) == (0, 0)
+        assert counts(conn) == (counted + 493, counted + 493)
+
+
 # --- every fault the mock injects ----------------------------------------------------------
 
 FAULTS = {
