@@ -80,7 +80,7 @@ measure() {
       read -r rps p50 p99 errors <<< "$figures"
       wait "$flow" || echo "the flow under the serve load did not finish" > "$out/serve_flow.failed"
       write_result "$out/serve.json" rps="$rps" users_per_s="$half" p50_ms="$p50" p99_ms="$p99" \
-        errors="$errors" >/dev/null
+        errors="$errors" by_route="$(cat "$STATE/by_route.json")" >/dev/null
       local rate=$((sustained * 8 / 10))
       echo "==> $name: sustained, ${SUSTAINED_MINUTES} min at ${rate} users/s (80% of ${sustained})"
       # Its progress lines are kept: if the pipeline stalls, they show where. A run not done

@@ -98,7 +98,8 @@ PY
 # serve_load TARGETS RATE SECONDS: vegeta at a constant RATE requests/s (open model: requests
 # go out on schedule whatever the latency, so a slow answer shows in the percentiles) for
 # SECONDS after a 5 s warm-up. vegeta's report goes to stderr; stdout gets one line:
-# rps p50_ms p99_ms errors (errors: answers other than 2xx, timeouts included).
+# rps p50_ms p99_ms errors (errors: answers other than 2xx, timeouts included); the same figures
+# by route go to $STATE/by_route.json.
 serve_load() {
   ensure_vegeta >&2
   "$VEGETA" attack -targets="$1" -rate="$2/s" -duration=5s -timeout=10s >/dev/null
@@ -112,4 +113,22 @@ codes = r.get("status_codes", {})
 errors = sum(n for code, n in codes.items() if not code.startswith("2"))
 print(round(r["rate"], 1), round(r["latencies"]["50th"] / 1e6, 3), round(r["latencies"]["99th"] / 1e6, 3), errors)
 PY
+  # The same by route ($STATE/by_route.json): which reads slow down under load.
+  "$VEGETA" encode --to csv < "$STATE/results.bin" | python3 -c '
+import csv, json, re, sys
+by = {}
+for row in csv.reader(sys.stdin):
+    code, latency_ns, url = int(row[1]), int(row[2]), row[10]
+    path = url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+    route = "/" + re.sub(r"^api/v1/users/[^/]+$", "api/v1/users/{id}", path)
+    r = by.setdefault(route, {"latencies": [], "errors": 0})
+    r["latencies"].append(latency_ns / 1e6)
+    r["errors"] += not 200 <= code < 300
+out = {}
+for route, r in sorted(by.items()):
+    lat = sorted(r["latencies"])
+    pick = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 3)
+    out[route] = {"requests": len(lat), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "errors": r["errors"]}
+json.dump(out, open(sys.argv[1], "w"), indent=2)
+' "$STATE/by_route.json"
 }
