@@ -220,35 +220,48 @@ CachingStore::CachingStore(Store& inner, std::int64_t ttl_ms,
                            std::function<std::int64_t()> clock_ms)
     : inner_(inner), ttl_ms_(ttl_ms), clock_ms_(std::move(clock_ms)) {}
 
+template <class T>
+Result<T> CachingStore::cached(std::map<std::string, Entry<T>>& entries, const std::string& key,
+                               const std::function<Result<T>()>& read) {
+  std::promise<Result<T>> promise;
+  std::shared_future<Result<T>> theirs;
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = clock_ms_();
+    auto it = entries.find(key);
+    const bool reading =
+        it != entries.end() &&
+        it->second.answer.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+    if (it != entries.end() && (reading || now - it->second.at_ms < ttl_ms_)) {
+      theirs = it->second.answer;
+    } else {
+      if (entries.size() > 1000) entries.clear();  // many distinct ranges: start over
+      id = ++reads_;
+      entries[key] = Entry<T>{now, id, promise.get_future().share()};
+    }
+  }
+  if (theirs.valid()) return theirs.get();
+  auto fresh = read();
+  promise.set_value(fresh);
+  if (!fresh) {
+    std::lock_guard lock(mu_);
+    if (auto it = entries.find(key); it != entries.end() && it->second.id == id) entries.erase(it);
+  }
+  return fresh;
+}
+
 Result<std::vector<SignupRow>> CachingStore::signups(Dimension by, const std::string& day,
                                                      std::int64_t from_ms, std::int64_t to_ms) {
   const auto key = std::string(to_string(by)) + "|" + day + "|" + std::to_string(from_ms) + "|" +
                    std::to_string(to_ms);
-  const auto now = clock_ms_();
-  {
-    std::lock_guard lock(mu_);
-    auto it = signups_.find(key);
-    if (it != signups_.end() && now - it->second.at_ms < ttl_ms_) return it->second.value;
-  }
-  auto fresh = inner_.signups(by, day, from_ms, to_ms);
-  if (!fresh) return fresh;  // errors are never cached
-  std::lock_guard lock(mu_);
-  if (signups_.size() > 1000) signups_.clear();  // many distinct ranges: start over
-  signups_[key] = {now, *fresh};
-  return fresh;
+  return cached<std::vector<SignupRow>>(signups_, key,
+                                        [&] { return inner_.signups(by, day, from_ms, to_ms); });
 }
 
 Result<std::vector<CountryUsers>> CachingStore::users_per_country() {
-  const auto now = clock_ms_();
-  {
-    std::lock_guard lock(mu_);
-    if (per_country_ && now - per_country_->at_ms < ttl_ms_) return per_country_->value;
-  }
-  auto fresh = inner_.users_per_country();
-  if (!fresh) return fresh;
-  std::lock_guard lock(mu_);
-  per_country_ = Entry<std::vector<CountryUsers>>{now, *fresh};
-  return fresh;
+  return cached<std::vector<CountryUsers>>(per_country_, "",
+                                           [&] { return inner_.users_per_country(); });
 }
 
 }  // namespace streamflow::serve

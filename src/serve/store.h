@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,8 +92,10 @@ class CqlStore final : public Store {
 
 /// Keeps the answers of the aggregate reads (users per country, signups per minute) for
 /// `ttl_ms`: they change once per micro-batch, and a dashboard per viewer asks every few
-/// seconds, so under load most of them need no trip to Cassandra. Reads of users pass through.
-/// Thread-safe.
+/// seconds, so under load most of them need no trip to Cassandra. One read per answer at a
+/// time: requests that find it being read wait for that read rather than start their own (when
+/// an answer expires under hundreds of requests a second, they would all go to Cassandra at
+/// once). Errors are never kept. Reads of users pass through. Thread-safe.
 class CachingStore final : public Store {
  public:
   CachingStore(Store& inner, std::int64_t ttl_ms, std::function<std::int64_t()> clock_ms);
@@ -114,15 +117,21 @@ class CachingStore final : public Store {
  private:
   template <class T>
   struct Entry {
-    std::int64_t at_ms = 0;
-    T value;
+    std::int64_t at_ms = 0;  ///< when its read started
+    std::uint64_t id = 0;    ///< which read (an error removes only its own entry)
+    std::shared_future<base::Result<T>> answer;
   };
+  template <class T>
+  base::Result<T> cached(std::map<std::string, Entry<T>>& entries, const std::string& key,
+                         const std::function<base::Result<T>()>& read);
+
   Store& inner_;
   std::int64_t ttl_ms_;
   std::function<std::int64_t()> clock_ms_;
   std::mutex mu_;
+  std::uint64_t reads_ = 0;
   std::map<std::string, Entry<std::vector<SignupRow>>> signups_;
-  std::optional<Entry<std::vector<CountryUsers>>> per_country_;
+  std::map<std::string, Entry<std::vector<CountryUsers>>> per_country_;
 };
 
 /// A users row (text values as the bridge gives them) as a JSON object with typed numbers.

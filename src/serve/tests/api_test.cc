@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace streamflow::serve {
 namespace {
 
@@ -198,6 +203,42 @@ TEST(CachingStore, AggregatesAreReusedWithinTheTtlAndErrorsNeverCached) {
   EXPECT_EQ(inner.per_country, 4);  // the failure was not kept
   EXPECT_TRUE(
       cache.user("a7c2e1f0-1234-4abc-8def-0123456789ab").value().has_value());  // passes through
+}
+
+TEST(CachingStore, RequestsForAnAnswerBeingReadWaitForThatRead) {
+  struct Gated : FakeStore {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::atomic<int> reads{0};
+    base::Result<std::vector<CountryUsers>> users_per_country() override {
+      ++reads;
+      std::unique_lock lock(mu);
+      cv.wait(lock, [this] { return open; });
+      return FakeStore::users_per_country();
+    }
+  } inner;
+  std::atomic<std::int64_t> now{1000};
+  CachingStore cache(inner, 1000, [&] { return now.load(); });
+  std::vector<std::thread> callers;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&] {
+      if (auto r = cache.users_per_country(); r && r->size() == 4) ++answered;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  now += 5000;  // the read outlives the TTL: still one read
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(inner.reads, 1);
+  {
+    std::lock_guard lock(inner.mu);
+    inner.open = true;
+  }
+  inner.cv.notify_all();
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(answered, 8);
+  EXPECT_EQ(inner.reads, 1);
 }
 
 }  // namespace
