@@ -223,7 +223,10 @@ CachingStore::CachingStore(Store& inner, std::int64_t ttl_ms,
 template <class T>
 Result<T> CachingStore::cached(std::map<std::string, Entry<T>>& entries, const std::string& key,
                                const std::function<Result<T>()>& read) {
-  std::promise<Result<T>> promise;
+  // Each page of a read has the CQL request timeout; this bounds the wait of the requests that
+  // joined a read whatever happens to it.
+  constexpr auto kWaitLimit = std::chrono::seconds(30);
+  std::optional<std::promise<Result<T>>> promise;
   std::shared_future<Result<T>> theirs;
   std::uint64_t id = 0;
   {
@@ -238,16 +241,31 @@ Result<T> CachingStore::cached(std::map<std::string, Entry<T>>& entries, const s
     } else {
       if (entries.size() > 1000) entries.clear();  // many distinct ranges: start over
       id = ++reads_;
-      entries[key] = Entry<T>{now, id, promise.get_future().share()};
+      promise.emplace();
+      entries[key] = Entry<T>{now, id, promise->get_future().share()};
     }
   }
-  if (theirs.valid()) return theirs.get();
-  auto fresh = read();
-  promise.set_value(fresh);
-  if (!fresh) {
+  if (theirs.valid()) {
+    if (theirs.wait_for(kWaitLimit) != std::future_status::ready)
+      return base::make_error(Errc::timeout, "the read this request waits for takes too long");
+    return theirs.get();
+  }
+  // A failed read is forgotten before its answer is given, so no later request finds it.
+  auto forget = [&] {
     std::lock_guard lock(mu_);
     if (auto it = entries.find(key); it != entries.end() && it->second.id == id) entries.erase(it);
-  }
+  };
+  Result<T> fresh = [&]() -> Result<T> {
+    try {
+      return read();
+    } catch (...) {
+      forget();
+      promise->set_exception(std::current_exception());
+      throw;
+    }
+  }();
+  if (!fresh) forget();
+  promise->set_value(fresh);
   return fresh;
 }
 

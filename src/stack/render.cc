@@ -202,7 +202,9 @@ std::string render_debezium_config(const Layout& l) {
       // The converter looks each cached schema up again every 30 s (check-period-ms). Should
       // the registry not answer then (restarting, or its PostgreSQL restarting), keep the
       // cached id: by default the lookup's error fails the task, and capture stops until
-      // someone restarts it. A schema it has never seen still needs the registry.
+      // someone restarts it. While the registry stays down, each record tries the lookup again
+      // (with the converter's retries and their back-off) and logs a warning: capture slows
+      // down, and catches up once it is back. A schema it has never seen still needs it.
       c[p + ".apicurio.registry.fault-tolerant-refresh"] = "true";
     }
   } else {

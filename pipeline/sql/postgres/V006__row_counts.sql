@@ -1,9 +1,9 @@
 -- How many rows staging.users holds, kept as it changes. `streamflow serve`'s health monitor
 -- and `streamflow bench` read it every second; count(*) over a million staged users there took
 -- PostgreSQL about a third of a core. Statement-level triggers add what each statement
--- inserted or deleted to a slot of its session (16 slots, so concurrent writers seldom wait
--- on one row); a reader sums the slots (staging.users_count()). Not captured: the connector's
--- publication covers staging.users only.
+-- inserted or deleted to a slot of its session (16 slots: two writers wait for each other's
+-- commit only when their sessions share one); a reader sums the slots (staging.users_count()).
+-- Not captured: the connector's publication covers staging.users only.
 CREATE TABLE staging.row_counts (
   table_name text   NOT NULL,
   slot       int    NOT NULL,
@@ -38,7 +38,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- No writer may slip in between the first count and the triggers: hold writes off until commit.
+-- No writer may slip in between the first count and the triggers: hold writes off until commit
+-- (this waits for writes under way, and new ones wait for it).
 LOCK TABLE staging.users IN SHARE ROW EXCLUSIVE MODE;
 
 CREATE TRIGGER users_count_inserted AFTER INSERT ON staging.users

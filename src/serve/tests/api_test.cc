@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace streamflow::serve {
@@ -221,15 +222,22 @@ TEST(CachingStore, RequestsForAnAnswerBeingReadWaitForThatRead) {
   std::atomic<std::int64_t> now{1000};
   CachingStore cache(inner, 1000, [&] { return now.load(); });
   std::vector<std::thread> callers;
-  std::atomic<int> answered{0};
-  for (int i = 0; i < 8; ++i) {
-    callers.emplace_back([&] {
-      if (auto r = cache.users_per_country(); r && r->size() == 4) ++answered;
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  now += 5000;  // the read outlives the TTL: still one read
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::atomic<int> asked{0}, answered{0};
+  auto call = [&] {
+    ++asked;
+    if (auto r = cache.users_per_country(); r && r->size() == 4) ++answered;
+  };
+  for (int i = 0; i < 8; ++i) callers.emplace_back(call);
+  auto settle = [&](int callers_asked) {  // they have asked, and had time to join the read
+    for (int i = 0; i < 500 && asked < callers_asked; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
+  settle(8);
+  EXPECT_EQ(inner.reads, 1);
+  now += 5000;  // the read outlives the TTL: a request now still joins it
+  callers.emplace_back(call);
+  settle(9);
   EXPECT_EQ(inner.reads, 1);
   {
     std::lock_guard lock(inner.mu);
@@ -237,8 +245,24 @@ TEST(CachingStore, RequestsForAnAnswerBeingReadWaitForThatRead) {
   }
   inner.cv.notify_all();
   for (auto& t : callers) t.join();
-  EXPECT_EQ(answered, 8);
+  EXPECT_EQ(answered, 9);
   EXPECT_EQ(inner.reads, 1);
+}
+
+TEST(CachingStore, AReadThatThrowsIsNotKept) {
+  struct Throwing : FakeStore {
+    int reads = 0;
+    base::Result<std::vector<CountryUsers>> users_per_country() override {
+      if (++reads == 1) throw std::runtime_error("not a number");
+      return FakeStore::users_per_country();
+    }
+  } inner;
+  CachingStore cache(inner, 1000, [] { return std::int64_t{1000}; });
+  EXPECT_THROW((void)cache.users_per_country(), std::runtime_error);
+  auto r = cache.users_per_country();  // within the TTL: read again, not the exception
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->size(), 4u);
+  EXPECT_EQ(inner.reads, 2);
 }
 
 }  // namespace
