@@ -49,6 +49,8 @@ def figures(runs: Path, name: str, commit: str, like_for_like: float) -> dict[st
         "freshness_p99_s": half["freshness_p99_s"],
         "freshness_rate_users_per_s": half["users_per_s"],
         "peak_stack_rss_mb_at_half_rate": half["peak_stack_rss_mb"],
+        # Runs before the sampler read proportional set sizes have none.
+        "peak_stack_pss_mb_at_half_rate": half.get("peak_stack_pss_mb"),
     }
 
 

@@ -3,10 +3,15 @@
 # bench/results/stack.json:
 #   up_seconds              `streamflow up` on a fresh state directory (initdb, Kafka format,
 #                           Cassandra first boot included) with everything already installed
-#   stack_rss_mb            resident memory of the services' process trees once healthy
-#   working_rss_mb          the highest resident memory of the whole stack while users flow
-#                           through it at STACK_RATE users/s (500) for STACK_SECONDS (120), as
-#                           they do under `make run` (`streamflow bench`'s sampler, every second)
+#   stack_rss_mb            resident memory of the services' process trees once healthy: the sum
+#                           of their RSS, which counts a shared page once per process that maps
+#                           it (PostgreSQL's shared buffers, Airflow's forked workers)
+#   stack_pss_mb            the same as proportional set sizes: every page counted once, the
+#                           memory the stack takes from the machine
+#   working_rss_mb          the highest of each while users flow through the stack at STACK_RATE
+#   working_pss_mb          users/s (500) for STACK_SECONDS (120), as they do under `make run`
+#                           (`streamflow bench`'s sampler: RSS every second, PSS every 5 s);
+#                           working_by_service gives each service's peaks
 #   make_test_fresh_seconds wall time of `make test` in a fresh clone of this repository
 #                           (reuses what this machine already downloaded: apt, ~/.m2, pip cache);
 #                           only with STACK_MAKE_TEST=1 (it takes as long as `make test`)
@@ -24,10 +29,9 @@ t0=$(now); "$BIN" up >/dev/null; t1=$(now)
 up_seconds=$(python3 -c "print(round($t1 - $t0, 1))")
 echo "    up: ${up_seconds} s"
 
-# Sum RSS over each service's whole process tree (PostgreSQL forks helpers). Shared memory is
-# counted in every process that maps it, so this is an upper bound.
+# RSS and PSS summed over each service's whole process tree (PostgreSQL forks helpers).
 pids=$("$BIN" status --json | python3 -c 'import json,sys; print(" ".join(str(s["pid"]) for s in json.load(sys.stdin)["services"]))')
-stack_rss_mb=$(python3 - "$pids" <<'PY'
+read -r stack_rss_mb stack_pss_mb < <(python3 - "$pids" <<'PY'
 import os, sys
 roots = [int(p) for p in sys.argv[1].split()]
 children = {}
@@ -44,26 +48,31 @@ while todo:
     p = todo.pop()
     if p not in seen:
         seen.add(p); todo.extend(children.get(p, []))
-total = 0
+rss = pss = 0
 for p in seen:
     try:
-        with open(f"/proc/{p}/status") as f:
+        with open(f"/proc/{p}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
     except OSError:
         pass
-print(round(total / 1024))
+print(round(rss / 1024), round(pss / 1024))
 PY
 )
-echo "    stack RSS: ${stack_rss_mb} MB"
+echo "    stack RSS: ${stack_rss_mb} MB, PSS: ${stack_pss_mb} MB"
 echo "==> ${RATE} users/s through the pipeline for ${FLOW_SECONDS} s"
 "$BIN" bench --seconds "$FLOW_SECONDS" --rate "$RATE" --name working --out-dir "$STATE" --no-baselines --plot "" >/dev/null
-working_rss_mb=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['peak_stack_rss_mb']))" "$STATE/working.json")
-echo "    stack RSS while working: ${working_rss_mb} MB"
+read -r working_rss_mb working_pss_mb < <(python3 -c "import json,sys; d = json.load(open(sys.argv[1])); print(round(d['peak_stack_rss_mb']), round(d['peak_stack_pss_mb']))" "$STATE/working.json")
+working_by_service=$(python3 -c "import json,sys; s = json.load(open(sys.argv[1]))['services']; print(json.dumps({k: {'peak_rss_mb': v['peak_rss_mb'], 'peak_pss_mb': v['peak_pss_mb']} for k, v in sorted(s.items())}))" "$STATE/working.json")
+echo "    stack while working: RSS ${working_rss_mb} MB, PSS ${working_pss_mb} MB"
 stop_isolated_stack; trap - EXIT
 
-figures=("up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" "working_rss_mb=$working_rss_mb"
+figures=("up_seconds=$up_seconds" "stack_rss_mb=$stack_rss_mb" "stack_pss_mb=$stack_pss_mb"
+         "working_rss_mb=$working_rss_mb" "working_pss_mb=$working_pss_mb"
+         "working_by_service=$working_by_service" "working_seconds=$FLOW_SECONDS"
          "working_users_per_s=$RATE" "airflow=$STREAMFLOW_AIRFLOW_ENABLED")
 if [[ "${STACK_MAKE_TEST:-0}" != 1 ]]; then
   write_result "$ROOT/bench/results/stack.json" "${figures[@]}"

@@ -138,6 +138,20 @@ std::uint64_t process_tree_rss_bytes(pid_t pid) {
   return tree_usage(read_proc_stats(), pid).rss_bytes;
 }
 
+std::uint64_t process_pss_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Pss:", 0) == 0) {
+      std::istringstream fields(line.substr(4));
+      std::uint64_t kb = 0;
+      fields >> kb;
+      return kb * 1024;
+    }
+  }
+  return 0;
+}
+
 std::optional<ProcStat> parse_proc_stat(std::string_view line) {
   const auto open = line.find('(');
   const auto close = line.rfind(')');
@@ -211,6 +225,12 @@ TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root) {
     ++u.processes;
   }
   return u;
+}
+
+std::uint64_t tree_pss_bytes(const std::vector<ProcStat>& all, pid_t root) {
+  std::uint64_t total = 0;
+  for (pid_t p : tree_pids(all, root)) total += process_pss_bytes(p);
+  return total;
 }
 
 std::optional<std::string> find_in_path(const std::string& name) {

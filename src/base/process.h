@@ -44,6 +44,11 @@ std::uint64_t process_rss_bytes(pid_t pid);
 /// Resident set size of a process and all its descendants in bytes (a PySpark driver and its
 /// JVM, PostgreSQL and its backends). Shared pages are counted once per process.
 std::uint64_t process_tree_rss_bytes(pid_t pid);
+/// Proportional set size of a process (/proc/<pid>/smaps_rollup): its private pages plus its
+/// share of each page it maps with others, so that a sum over processes counts every page
+/// once (a sum of RSS counts PostgreSQL's shared buffers and a forked worker's pages in every
+/// process that maps them). 0 when unreadable. Costs a walk of the process's page tables.
+std::uint64_t process_pss_bytes(pid_t pid);
 
 /// One process as /proc/<pid>/stat shows it.
 struct ProcStat {
@@ -67,6 +72,8 @@ struct TreeUsage {
 std::vector<pid_t> tree_pids(const std::vector<ProcStat>& all, pid_t root);
 /// A process and all its descendants among `all`, summed.
 TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root);
+/// The proportional set size of a process and all its descendants among `all`.
+std::uint64_t tree_pss_bytes(const std::vector<ProcStat>& all, pid_t root);
 /// Sends `sig` to a process and every descendant it has now (a PySpark driver and its JVM, say).
 /// A process that is already gone is not an error.
 Result<void> signal_tree(pid_t root, int sig);

@@ -140,6 +140,8 @@ std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
       if (it == s.services.end()) continue;
       u.peak_rss_mb =
           std::max(u.peak_rss_mb, static_cast<double>(it->second.rss_bytes) / 1048576.0);
+      u.peak_pss_mb =
+          std::max(u.peak_pss_mb, static_cast<double>(it->second.pss_bytes) / 1048576.0);
       if (prev != nullptr && s.t > prev->t) {
         // A restart resets the processes' CPU counters: such an interval counts as idle.
         const double d = it->second.cpu_seconds - prev->services.at(name).cpu_seconds;
@@ -156,6 +158,16 @@ std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
     out.push_back(u);
   }
   return out;
+}
+
+double peak_stack_pss_mb(const std::vector<Sample>& samples) {
+  double peak = 0;
+  for (const auto& s : samples) {
+    double total = 0;
+    for (const auto& [_, v] : s.services) total += static_cast<double>(v.pss_bytes);
+    peak = std::max(peak, total / 1048576.0);
+  }
+  return peak;
 }
 
 double peak_stack_rss_mb(const std::vector<Sample>& samples) {
@@ -279,12 +291,14 @@ nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& sample
   json services = json::object();
   for (const auto& u : service_usage(samples)) {
     services[u.name] = {{"peak_rss_mb", round_to(u.peak_rss_mb, 0)},
+                        {"peak_pss_mb", round_to(u.peak_pss_mb, 0)},
                         {"avg_cpu_pct", round_to(u.avg_cpu_pct, 1)},
                         {"cpu_s", round_to(u.cpu_seconds, 2)},
                         {"peak_cpu_pct", round_to(u.peak_cpu_pct, 1)}};
   }
   doc["services"] = services;
   doc["peak_stack_rss_mb"] = round_to(peak_stack_rss_mb(samples), 0);
+  doc["peak_stack_pss_mb"] = round_to(peak_stack_pss_mb(samples), 0);
   json timeline = json::array();
   for (const auto& s : samples) {
     double cpu_total = 0, rss_total = 0;

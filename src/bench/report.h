@@ -16,6 +16,9 @@ namespace streamflow::bench {
 struct ServiceSample {
   std::uint64_t rss_bytes = 0;
   double cpu_seconds = 0;  ///< CPU used so far by the processes alive now
+  /// Proportional set size (every shared page counted once over the stack); 0 when this
+  /// sample did not read it (the sampler reads it every kPssEverySamples).
+  std::uint64_t pss_bytes = 0;
 };
 
 /// Everything read at one moment of the run.
@@ -97,6 +100,7 @@ std::vector<MinuteFigures> by_minute(const std::vector<Visible>& rows, std::int6
 struct ServiceUsage {
   std::string name;
   double peak_rss_mb = 0;
+  double peak_pss_mb = 0;   ///< over the samples that read it
   double avg_cpu_pct = 0;   ///< over the whole run, 100 = one core
   double cpu_seconds = 0;   ///< CPU used over the whole run
   double peak_cpu_pct = 0;  ///< over any one sample interval
@@ -104,6 +108,9 @@ struct ServiceUsage {
 std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples);
 /// The largest sum over services of resident memory at any one sample, in MB.
 double peak_stack_rss_mb(const std::vector<Sample>& samples);
+/// The largest sum over services of proportional set size at any sample that read it, in MB
+/// (the stack's own resident memory; the RSS sum counts shared pages once per process).
+double peak_stack_pss_mb(const std::vector<Sample>& samples);
 
 /// One half of the pipeline measured with the other half held still (`streamflow bench
 /// --stages-apart`): its wall time, the users it moved and the CPU each service spent on them.

@@ -8,6 +8,11 @@ namespace streamflow::bench {
 
 using Clock = std::chrono::steady_clock;
 
+// Proportional set sizes are read every this many samples (seconds): reading one walks the
+// process's page tables, a few milliseconds for the stack's ~100 processes, in this process
+// (which is the ingest of `--stages-apart`).
+constexpr int kPssEverySamples = 5;
+
 Sampler::Sampler(const deploy::Layout& layout, std::string conninfo,
                  std::vector<std::pair<std::string, pid_t>> services, std::ostream& progress)
     : reader_(layout, std::move(conninfo)),
@@ -47,9 +52,12 @@ void Sampler::loop() {
     s.spark_consumed = counts.spark_consumed;
     s.cassandra_users = counts.cassandra_users;
     const auto procs = base::read_proc_stats();
+    const bool read_pss = n % kPssEverySamples == 0;
     for (const auto& [name, pid] : services_) {
       const auto u = base::tree_usage(procs, pid);
-      if (u.processes > 0) s.services[name] = {u.rss_bytes, u.cpu_seconds};
+      if (u.processes == 0) continue;
+      s.services[name] = {u.rss_bytes, u.cpu_seconds,
+                          read_pss ? base::tree_pss_bytes(procs, pid) : std::uint64_t{0}};
     }
     std::string phase;
     {

@@ -796,6 +796,9 @@ def test_streamflow_bench_measures_every_stage_and_draws_its_chart(faults_stack:
     assert {"postgres", "kafka", "connect", "cassandra", "spark"} <= set(doc["services"])
     assert all(s["peak_rss_mb"] > 0 for s in doc["services"].values())
     assert doc["peak_stack_rss_mb"] >= sum(s["peak_rss_mb"] for s in doc["services"].values()) / 2
+    # Proportional set sizes count a shared page once: less than the RSS sum (PostgreSQL's
+    # shared buffers are in every backend's RSS), never nothing.
+    assert 0 < doc["peak_stack_pss_mb"] < doc["peak_stack_rss_mb"], doc
     assert len(doc["timeline"]) >= 4 and doc["machine"] and doc["date"]
     assert (tmp_path / "smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The Kafka baseline's topic (the baseline's records) is deleted once measured.

@@ -42,9 +42,10 @@ struct Bench final : Command {
     if (!doc) return report(doc.error());
     std::cout << fmt::format(
                      "{{\"users\":{},\"users_per_s\":{},\"freshness_p99_s\":{},"
-                     "\"peak_stack_rss_mb\":{}}}",
+                     "\"peak_stack_rss_mb\":{},\"peak_stack_pss_mb\":{}}}",
                      (*doc)["users"].dump(), (*doc)["users_per_s"].dump(),
-                     (*doc)["freshness_p99_s"].dump(), (*doc)["peak_stack_rss_mb"].dump())
+                     (*doc)["freshness_p99_s"].dump(), (*doc)["peak_stack_rss_mb"].dump(),
+                     (*doc)["peak_stack_pss_mb"].dump())
               << std::endl;
     return 0;
   }

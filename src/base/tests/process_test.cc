@@ -1,7 +1,11 @@
 #include "base/process.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <vector>
 
 #include "base/fs.h"
 
@@ -60,6 +64,36 @@ TEST(ProcStat, TreeUsageSumsTheDescendantsOnly) {
   const auto self = tree_usage(read_proc_stats(), getpid());
   EXPECT_GE(self.processes, 1);
   EXPECT_GT(self.rss_bytes, 0u);
+}
+
+TEST(Processes, ProportionalSetSizeCountsASharedPageOnce) {
+  // 64 MB touched, then shared with a forked child that only waits: each process's RSS
+  // counts the whole of it, their PSS half each.
+  constexpr std::size_t kBytes = 64u << 20;
+  std::vector<char> shared(kBytes);
+  std::memset(shared.data(), 1, kBytes);
+  int go[2];
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(go[1]);
+    char c;
+    (void)!read(go[0], &c, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  const auto rss = process_rss_bytes(getpid()) + process_rss_bytes(child);
+  const auto pss = process_pss_bytes(getpid()) + process_pss_bytes(child);
+  const auto tree = tree_pss_bytes(read_proc_stats(), getpid());
+  close(go[1]);
+  waitpid(child, nullptr, 0);
+  EXPECT_GE(rss, 2 * kBytes);
+  EXPECT_GE(pss, kBytes);
+  EXPECT_LT(pss, rss - kBytes / 2);
+  EXPECT_GE(tree, kBytes);  // the child is in the tree
+  EXPECT_EQ(process_pss_bytes(-1), 0u);
+  EXPECT_EQ(shared[kBytes - 1], 1);
 }
 
 TEST(TailLines, KeepsTheLastLines) {

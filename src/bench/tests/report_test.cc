@@ -120,6 +120,25 @@ TEST(ServiceUsage, PeakMemoryAverageCpuAndARestartIsNotNegative) {
   EXPECT_DOUBLE_EQ(u[0].avg_cpu_pct, 100.0 * 3.0 / 6.0);
   EXPECT_DOUBLE_EQ(u[0].cpu_seconds, 3.0);
   EXPECT_DOUBLE_EQ(peak_stack_rss_mb(s), 1324);  // at t=2: 300 + 1024
+  EXPECT_DOUBLE_EQ(peak_stack_pss_mb(s), 0);     // no sample read it
+  EXPECT_DOUBLE_EQ(u[0].peak_pss_mb, 0);
+}
+
+TEST(ServiceUsage, PeakProportionalSetSizeComesFromTheSamplesThatReadIt) {
+  std::vector<Sample> s(3);
+  for (int i = 0; i < 3; ++i) s[i].t = i;
+  s[0].services["postgres"] = {900u << 20, 1.0, 200u << 20};
+  s[0].services["spark"] = {1000u << 20, 1.0, 950u << 20};
+  s[1].services["postgres"] = {1200u << 20, 2.0};  // PSS not read at this sample
+  s[1].services["spark"] = {1100u << 20, 2.0};
+  s[2].services["postgres"] = {1000u << 20, 3.0, 250u << 20};
+  s[2].services["spark"] = {1000u << 20, 3.0, 900u << 20};
+  EXPECT_DOUBLE_EQ(peak_stack_rss_mb(s), 2300);
+  EXPECT_DOUBLE_EQ(peak_stack_pss_mb(s), 1150);  // 200 + 950 at t=0, 250 + 900 at t=2
+  const auto u = service_usage(s);
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_DOUBLE_EQ(u[0].peak_pss_mb, 250);
+  EXPECT_DOUBLE_EQ(u[1].peak_pss_mb, 950);
 }
 
 TEST(StagesApart, CpuBetweenTwoSamplesPerService) {
