@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,18 +121,25 @@ std::string process_command_line(pid_t pid) {
   return raw;
 }
 
-std::uint64_t process_rss_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+namespace {
+/// A "Name:   N kB" line of a /proc file, in bytes (0 when the file or line is missing).
+std::uint64_t proc_kb_field(const std::string& path, std::string_view name) {
+  std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
+    if (line.rfind(name, 0) == 0) {
+      std::istringstream fields(line.substr(name.size()));
       std::uint64_t kb = 0;
       fields >> kb;
       return kb * 1024;
     }
   }
   return 0;
+}
+}  // namespace
+
+std::uint64_t process_rss_bytes(pid_t pid) {
+  return proc_kb_field("/proc/" + std::to_string(pid) + "/status", "VmRSS:");
 }
 
 std::uint64_t process_tree_rss_bytes(pid_t pid) {
@@ -139,17 +147,7 @@ std::uint64_t process_tree_rss_bytes(pid_t pid) {
 }
 
 std::uint64_t process_pss_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("Pss:", 0) == 0) {
-      std::istringstream fields(line.substr(4));
-      std::uint64_t kb = 0;
-      fields >> kb;
-      return kb * 1024;
-    }
-  }
-  return 0;
+  return proc_kb_field("/proc/" + std::to_string(pid) + "/smaps_rollup", "Pss:");
 }
 
 std::optional<ProcStat> parse_proc_stat(std::string_view line) {
@@ -209,6 +207,20 @@ Result<void> signal_tree(pid_t root, int sig) {
       return make_error(Errc::io_error, "cannot send signal " + std::to_string(sig) + " to pid " +
                                             std::to_string(p) + ": " + std::strerror(errno));
     }
+  }
+  return {};
+}
+
+Result<void> set_niceness(int nice) {
+  errno = 0;
+  if (::setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    const bool denied = errno == EPERM || errno == EACCES;
+    return make_error(denied ? Errc::failed_precondition : Errc::invalid_argument,
+                      "cannot set the scheduling priority to nice " + std::to_string(nice) + ": " +
+                          std::strerror(errno) +
+                          (denied ? " (a priority above the one inherited needs root or "
+                                    "CAP_SYS_NICE)"
+                                  : ""));
   }
   return {};
 }

@@ -160,24 +160,25 @@ std::vector<ServiceUsage> service_usage(const std::vector<Sample>& samples) {
   return out;
 }
 
-double peak_stack_pss_mb(const std::vector<Sample>& samples) {
+namespace {
+/// The largest sum over services of one of their figures at any sample, in MB.
+double peak_stack_mb(const std::vector<Sample>& samples, std::uint64_t ServiceSample::*bytes) {
   double peak = 0;
   for (const auto& s : samples) {
     double total = 0;
-    for (const auto& [_, v] : s.services) total += static_cast<double>(v.pss_bytes);
+    for (const auto& [_, v] : s.services) total += static_cast<double>(v.*bytes);
     peak = std::max(peak, total / 1048576.0);
   }
   return peak;
 }
+}  // namespace
+
+double peak_stack_pss_mb(const std::vector<Sample>& samples) {
+  return peak_stack_mb(samples, &ServiceSample::pss_bytes);
+}
 
 double peak_stack_rss_mb(const std::vector<Sample>& samples) {
-  double peak = 0;
-  for (const auto& s : samples) {
-    double total = 0;
-    for (const auto& [_, v] : s.services) total += static_cast<double>(v.rss_bytes);
-    peak = std::max(peak, total / 1048576.0);
-  }
-  return peak;
+  return peak_stack_mb(samples, &ServiceSample::rss_bytes);
 }
 
 namespace {

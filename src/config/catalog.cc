@@ -197,8 +197,15 @@ const std::vector<SettingSpec>& catalog() {
       {"serve.host", Kind::string, "127.0.0.1",
        "address to listen on; anything but loopback requires serve.token"},
       {"serve.port", Kind::integer, "8090", "port of the API and dashboard", false, 1, 65535},
-      {"serve.threads", Kind::integer, "64",
-       "HTTP worker threads (each open live-update stream holds one)", false, 2, 1024},
+      {"serve.threads", Kind::integer, "256",
+       "HTTP worker threads: each open connection holds one while it is kept alive, and each "
+       "live-update stream for as long as it is open",
+       false, 2, 1024},
+      {"serve.nice", Kind::integer, "-10",
+       "scheduling priority (nice) serve gives its threads at start: ahead of the pipeline's "
+       "engines, so the API answers while they are busy. Below the inherited value it needs "
+       "root or CAP_SYS_NICE; without, serve keeps the inherited one and says so",
+       false, -20, 19},
       {"serve.web_dir", Kind::path, "web/dist", "the built dashboard (`make build` builds it)"},
       {"serve.refresh_ms", Kind::integer, "1000",
        "how often pipeline health is sampled and pushed to the browser; also how long the "

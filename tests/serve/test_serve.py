@@ -60,10 +60,17 @@ def flowing(streaming_stack: LocalStack, api: str) -> Iterator[subprocess.Popen[
         stderr=subprocess.DEVNULL,
     )
     try:
-        # Both queries of the job have written: the analytics (totals) and the users table.
+        # Both queries of the job have written: the analytics (totals, and the signups per
+        # minute, written after them in the same batch) and the users table.
         def landed() -> bool:
             totals, coords = get(api + "/api/v1/totals"), get(api + "/api/v1/coordinates?limit=1")
-            return bool(totals[0] == 200 and totals[1]["users"] > 0 and coords[0] == 200 and coords[1]["points"])
+            return bool(
+                totals[0] == 200
+                and totals[1]["users"] > 0
+                and totals[1]["signups_last_hour"] > 0
+                and coords[0] == 200
+                and coords[1]["points"]
+            )
 
         wait_for(landed, 120, "users in Cassandra")
         yield proc
@@ -338,6 +345,25 @@ def test_errors_are_json_with_the_right_status(api: str) -> None:
     assert get(f"{api}/api/v1/nope") == (404, {"error": "no such endpoint; see /api/v1/openapi.json"})
     status, body = get(f"{api}/api/v1/totals", method="POST")
     assert status == 405 and "read-only" in body["error"], (status, body)
+
+
+def niceness(pid: int) -> set[int]:
+    """The nice value of every thread of a process (field 19 of each task's stat)."""
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        out.add(int(stat.rsplit(")", 1)[1].split()[16]))
+    return out
+
+
+def test_serve_runs_ahead_of_the_engines_when_it_may(streaming_stack: LocalStack) -> None:
+    """`serve.nice` (-10): every thread of serve, started by `up`, has it; the engines keep
+    theirs. Without the right to raise its priority serve keeps the inherited one."""
+    status = streaming_stack.status()
+    inherited = os.getpriority(os.PRIO_PROCESS, 0)
+    may = os.geteuid() == 0 or inherited <= -10
+    assert niceness(int(status["serve"]["pid"])) == ({-10} if may else {inherited})
+    assert -10 not in niceness(int(status["cassandra"]["pid"]))
 
 
 def free_port() -> int:

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "apps/command.h"
+#include "base/process.h"
 #include "config/secrets.h"
 #include "serve/run.h"
 #include "stack/services.h"
@@ -15,6 +16,9 @@ struct Serve final : Command {
   std::optional<int> port;
 
   int run(const config::Settings& settings) override {
+    // First, before any thread exists: each thread serve starts inherits it.
+    if (auto r = base::set_niceness(static_cast<int>(settings.get_int("serve.nice"))); !r)
+      std::cerr << "serve: " << r.error().message << "; keeping the inherited priority\n";
     auto loaded = deploy::Layout::load(settings);
     if (!loaded) return report(loaded.error());
     const auto layout = std::move(*loaded);

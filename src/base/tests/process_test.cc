@@ -1,10 +1,13 @@
 #include "base/process.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "base/fs.h"
@@ -94,6 +97,23 @@ TEST(Processes, ProportionalSetSizeCountsASharedPageOnce) {
   EXPECT_GE(tree, kBytes);  // the child is in the tree
   EXPECT_EQ(process_pss_bytes(-1), 0u);
   EXPECT_EQ(shared[kBytes - 1], 1);
+}
+
+TEST(Processes, ANicenessSetBeforeAThreadStartsIsTheThreads) {
+  // In a child: the test runner's own priority stays as it was.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int want = std::min(getpriority(PRIO_PROCESS, 0) + 3, 19);
+    if (!set_niceness(want)) _exit(2);
+    int in_thread = -100;
+    std::thread([&] { in_thread = getpriority(PRIO_PROCESS, 0); }).join();
+    _exit(getpriority(PRIO_PROCESS, 0) == want && in_thread == want ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(TailLines, KeepsTheLastLines) {

@@ -31,6 +31,16 @@ struct ServeService final : Service {
     // Its settings from the environment, like an Airflow task: exactly what `up` saw.
     p.argv = {layout_.self_exe.string(), "serve"};
     for (auto& kv : layout_.settings.as_environment(true)) p.env.push_back(std::move(kv));
+    if (auto who = account()) {
+      // Started as the service account, serve could not raise its own priority (serve.nice):
+      // it starts as root, takes the priority, then becomes the service account. nice and
+      // setpriv both exec, so the pid supervisord watches and signals is serve's.
+      p.user.clear();
+      p.argv.insert(p.argv.begin(),
+                    {"nice", "-n", std::to_string(layout_.settings.get_int("serve.nice")),
+                     "setpriv", fmt::format("--reuid={}", who->uid),
+                     fmt::format("--regid={}", who->gid), "--init-groups", "--"});
+    }
     return p;
   }
   Probe probe() const override { return probe_serve(layout_); }
