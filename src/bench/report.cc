@@ -192,6 +192,12 @@ nlohmann::json optional_number(const std::optional<double>& v, int digits = 0) {
   return v ? nlohmann::json(round_to(*v, digits)) : nlohmann::json(nullptr);
 }
 
+/// A proportional set size in MB, or null when none was read (a process this one may not
+/// inspect, such as the service account's when the bench does not run as root or as it).
+nlohmann::json pss_or_null(double mb) {
+  return mb > 0 ? nlohmann::json(round_to(mb, 0)) : nlohmann::json(nullptr);
+}
+
 nlohmann::json fraction(double rate, const std::optional<double>& limit) {
   return limit && *limit > 0 ? nlohmann::json(round_to(rate / *limit, 3)) : nlohmann::json(nullptr);
 }
@@ -292,14 +298,14 @@ nlohmann::json report_json(const RunInfo& run, const std::vector<Sample>& sample
   json services = json::object();
   for (const auto& u : service_usage(samples)) {
     services[u.name] = {{"peak_rss_mb", round_to(u.peak_rss_mb, 0)},
-                        {"peak_pss_mb", round_to(u.peak_pss_mb, 0)},
+                        {"peak_pss_mb", pss_or_null(u.peak_pss_mb)},
                         {"avg_cpu_pct", round_to(u.avg_cpu_pct, 1)},
                         {"cpu_s", round_to(u.cpu_seconds, 2)},
                         {"peak_cpu_pct", round_to(u.peak_cpu_pct, 1)}};
   }
   doc["services"] = services;
   doc["peak_stack_rss_mb"] = round_to(peak_stack_rss_mb(samples), 0);
-  doc["peak_stack_pss_mb"] = round_to(peak_stack_pss_mb(samples), 0);
+  doc["peak_stack_pss_mb"] = pss_or_null(peak_stack_pss_mb(samples));
   json timeline = json::array();
   for (const auto& s : samples) {
     double cpu_total = 0, rss_total = 0;

@@ -116,6 +116,20 @@ TEST(Processes, ANicenessSetBeforeAThreadStartsIsTheThreads) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+TEST(Processes, ARaisedPriorityWithoutTheRightIsRefusedWithWhatItNeeds) {
+  if (geteuid() == 0) GTEST_SKIP() << "root may raise its priority";
+  rlimit nice_limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NICE, &nice_limit), 0);
+  const int now = getpriority(PRIO_PROCESS, 0);
+  if (nice_limit.rlim_cur == RLIM_INFINITY || 20 - static_cast<int>(nice_limit.rlim_cur) < now)
+    GTEST_SKIP() << "RLIMIT_NICE allows a higher priority here";
+  const auto r = set_niceness(now - 1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::failed_precondition);
+  EXPECT_NE(r.error().message.find("CAP_SYS_NICE"), std::string::npos) << r.error().message;
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), now);
+}
+
 TEST(TailLines, KeepsTheLastLines) {
   auto path = std::filesystem::temp_directory_path() / ("sf-tail-" + std::to_string(getpid()));
   ASSERT_TRUE(write_file(path, "a\nb\nc\nd\n").ok());

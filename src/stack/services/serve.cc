@@ -33,12 +33,13 @@ struct ServeService final : Service {
     for (auto& kv : layout_.settings.as_environment(true)) p.env.push_back(std::move(kv));
     if (auto who = account()) {
       // Started as the service account, serve could not raise its own priority (serve.nice):
-      // it starts as root, takes the priority, then becomes the service account. nice and
-      // setpriv both exec, so the pid supervisord watches and signals is serve's.
+      // it starts as root at the highest priority (nice adds to the inherited value: -39
+      // reaches -20 from anywhere), becomes the service account, then lowers it to serve.nice
+      // itself, which any account may. nice and setpriv both exec, so the pid supervisord
+      // watches and signals is serve's.
       p.user.clear();
       p.argv.insert(p.argv.begin(),
-                    {"nice", "-n", std::to_string(layout_.settings.get_int("serve.nice")),
-                     "setpriv", fmt::format("--reuid={}", who->uid),
+                    {"nice", "-n", "-39", "setpriv", fmt::format("--reuid={}", who->uid),
                      fmt::format("--regid={}", who->gid), "--init-groups", "--"});
     }
     return p;
