@@ -65,8 +65,12 @@ PY
 echo "    stack RSS: ${stack_rss_mb} MB, PSS: ${stack_pss_mb} MB"
 echo "==> ${RATE} users/s through the pipeline for ${FLOW_SECONDS} s"
 "$BIN" bench --seconds "$FLOW_SECONDS" --rate "$RATE" --name working --out-dir "$STATE" --no-baselines --plot "" >/dev/null
-read -r working_rss_mb working_pss_mb < <(python3 -c "import json,sys; d = json.load(open(sys.argv[1])); print(round(d['peak_stack_rss_mb']), json.dumps(d.get('peak_stack_pss_mb')))" "$STATE/working.json")
-working_by_service=$(python3 -c "import json,sys; s = json.load(open(sys.argv[1]))['services']; print(json.dumps({k: {'peak_rss_mb': v['peak_rss_mb'], 'peak_pss_mb': v['peak_pss_mb']} for k, v in sorted(s.items())}))" "$STATE/working.json")
+# The stack's peaks, then each service's as one JSON object (the rest of the line).
+read -r working_rss_mb working_pss_mb working_by_service < <(python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {k: {'peak_rss_mb': v['peak_rss_mb'], 'peak_pss_mb': v['peak_pss_mb']} for k, v in sorted(d['services'].items())}
+print(round(d['peak_stack_rss_mb']), json.dumps(d.get('peak_stack_pss_mb')), json.dumps(by))" "$STATE/working.json")
 echo "    stack while working: RSS ${working_rss_mb} MB, PSS ${working_pss_mb} MB"
 stop_isolated_stack; trap - EXIT
 

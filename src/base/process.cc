@@ -212,14 +212,13 @@ Result<void> signal_tree(pid_t root, int sig) {
 }
 
 Result<void> set_niceness(int nice) {
-  errno = 0;
   if (::setpriority(PRIO_PROCESS, 0, nice) != 0) {
     const bool denied = errno == EPERM || errno == EACCES;
     return make_error(denied ? Errc::failed_precondition : Errc::invalid_argument,
                       "cannot set the scheduling priority to nice " + std::to_string(nice) + ": " +
                           std::strerror(errno) +
-                          (denied ? " (a priority above the one inherited needs root or "
-                                    "CAP_SYS_NICE)"
+                          (denied ? " (a priority above the one inherited needs root, "
+                                    "CAP_SYS_NICE or an RLIMIT_NICE that allows it)"
                                   : ""));
   }
   return {};

@@ -79,8 +79,9 @@ std::uint64_t tree_pss_bytes(const std::vector<ProcStat>& all, pid_t root);
 Result<void> signal_tree(pid_t root, int sig);
 
 /// Sets the calling thread's scheduling priority (nice, -20..19); threads it creates afterwards
-/// inherit it, so a process calls this before it starts any. Lowering the value (more
-/// priority) needs root or CAP_SYS_NICE: Errc::failed_precondition without.
+/// inherit it, so a process calls this before it starts any. Going below the inherited value
+/// (more priority) needs root, CAP_SYS_NICE or an RLIMIT_NICE that allows it:
+/// Errc::failed_precondition without.
 Result<void> set_niceness(int nice);
 
 /// Full path of an executable found in PATH, or nullopt.
