@@ -161,7 +161,7 @@ const std::vector<SettingSpec>& catalog() {
        "micro-batch interval of the users query (sets the end-to-end freshness)"},
       {"spark.analytics_trigger", Kind::string, "5 seconds",
        "micro-batch interval of the analytics query (per-minute counts; each batch scans its "
-       "de-duplication state)"},
+       "state)"},
       {"spark.watermark", Kind::string, "10 minutes",
        "how late (by commit time) a change may arrive and still be counted in the analytics"},
       {"spark.max_offsets_per_trigger", Kind::integer, "50000",

@@ -8,6 +8,7 @@ item 1 (CDC); "Schema Registry and Avro on the CDC path", items 1 and 2.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import LocalStack, row, wait_for
+from conftest import REPO, LocalStack, row, wait_for
 from pipeline_checks import cdc_events, registry_get
 
 pytestmark = pytest.mark.integration
@@ -113,6 +114,46 @@ def test_inserts_reach_the_topic_once_and_a_no_op_rerun_emits_nothing(stack: Loc
             per_id[e["key"]["user_id"]] = per_id.get(e["key"]["user_id"], 0) + 1
     assert set(per_id.values()) == {1}, "a no-op re-run emitted change events"
     assert len([e for e in events_for(stack, ids) if e["value"] and e["value"]["op"] == "u"]) == 1
+
+
+def kafka_transactions(stack: LocalStack, *args: str) -> list[dict[str, str]]:
+    """Kafka's own kafka-transactions tool against the stack's brokers: its table, one dict
+    per row by the header's column names."""
+    java = shutil.which("java")
+    assert java, "java is not on PATH"
+    proc = subprocess.run(
+        [java, "-cp", str(REPO / ".deps/kafka/*"), "org.apache.kafka.tools.TransactionsCommand"]
+        + ["--bootstrap-server", stack.kafka_bootstrap(), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split() for line in proc.stdout.splitlines() if line.strip()]
+    return [dict(zip(lines[0], cells, strict=False)) for cells in lines[1:]]
+
+
+def test_the_connector_writes_its_changes_with_its_offsets_in_kafka_transactions(stack: LocalStack) -> None:
+    """Each batch the task hands over and its source offsets commit together: a task killed
+    mid-batch leaves an aborted transaction, which the streaming job (read_committed) skips,
+    and resumes after what it committed. The fault suite kills Connect mid-run and counts."""
+    wait_for(lambda: running(stack), 60, "connector RUNNING")
+    config = connect_get(stack, f"/connectors/{CONNECTOR}/config")
+    assert (config["exactly.once.support"], config["transaction.boundary"]) == ("required", "poll")
+    seed = f"eos-{uuid.uuid4().hex[:6]}"
+    proc = stack.run("ingest", "-q", "-n", "300", "--batch-size", "100", "--seed", seed)
+    assert proc.returncode == 0, proc.stderr
+    ids = staged_ids(stack, seed)
+    # Read as the job reads (kcat: librdkafka's default isolation is read_committed).
+    got = wait_for(lambda: (lambda e: e if len(e) >= 300 else None)(events_for(stack, ids)), 60, "300 CDC events")
+    assert len(got) == 300
+    # The task's producer is transactional (Connect names it <group>-<connector>-<task>) and
+    # its transactions commit.
+    task = f"streamflow-connect-{CONNECTOR}-0"
+    mine = [t for t in kafka_transactions(stack, "list") if t.get("TransactionalId") == task]
+    assert len(mine) == 1, kafka_transactions(stack, "list")
+    described = kafka_transactions(stack, "describe", "--transactional-id", task)
+    assert described and described[0]["TransactionState"] in ("Ongoing", "PrepareCommit", "CompleteCommit"), described
 
 
 def test_update_carries_the_old_row_and_delete_ends_in_a_tombstone(stack: LocalStack) -> None:

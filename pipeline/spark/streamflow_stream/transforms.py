@@ -818,24 +818,21 @@ def analytics_groups(events: DataFrame, watermark: str) -> DataFrame:
     reach it any more, and the checkpointed state makes a replayed batch recount to the same
     absolute values; on a static DataFrame (the tests) it is the same aggregation, once.
 
-    A change can also reach the topic twice: Kafka Connect (or Debezium after PostgreSQL
-    restarted) re-sends what it sent after its last committed offset. Such a copy has the same
-    WAL position, user and op, so the changes are de-duplicated on those, within the watermark,
-    before they are counted.
+    Each change is counted as it comes: Kafka Connect writes the changes in transactions with
+    its offsets, and the job reads only committed ones, so a restarted task's resend never
+    reaches it (a de-duplication here kept every change's key for twice the watermark and
+    scanned them all every batch: a fifth of the job's CPU at half the sustained rate).
 
     Columns: minute, country_code, gender, age_band (null where the set leaves them out),
     country, signups, users, gid (grouping_id(), which says the set)."""
-    # Only what the de-duplication and the facts read: the state operators' shuffles carry
-    # these columns, not the whole message (its bytes, key, coordinates and `image`).
+    # Only what the facts read: the aggregation's shuffle carries these columns, not the whole
+    # message (its bytes, key, coordinates and `image`).
     valid = (
         events.filter(F.col("kind") == VALID)
-        .select("kind", "lsn", "user_id", "op", "committed_at", "before", "after")
+        .select("kind", "user_id", "op", "committed_at", "before", "after")
         .withColumn("minute", F.date_trunc("minute", F.col("committed_at")))
         .withWatermark("minute", watermark)
     )
-    # Within the watermark on a stream; a static DataFrame is whole, so plainly.
-    change = ["lsn", "user_id", "op"]
-    valid = valid.dropDuplicatesWithinWatermark(change) if valid.isStreaming else valid.dropDuplicates(change)
     facts = analytics_facts(valid, keep=("minute",))
     # GROUPING SETS has no DataFrame form before Spark 4: the statement reads a view of `facts`
     # named after the DataFrame, unique within the session.

@@ -88,6 +88,7 @@ TEST(Render, ClusterConnectWorkersShareOneGroupWithReplicatedStateAndIdempotentP
   EXPECT_TRUE(has_line(text, "offset.storage.replication.factor=3"));
   EXPECT_TRUE(has_line(text, "producer.enable.idempotence=true"));
   EXPECT_TRUE(has_line(text, "producer.acks=all"));
+  EXPECT_TRUE(has_line(text, "exactly.once.source.support=enabled"));
   EXPECT_TRUE(has_line(text, "listeners=http://127.0.0.3:18083"));
   EXPECT_TRUE(has_line(text, "rest.advertised.host.name=127.0.0.3"));
 }
@@ -237,6 +238,9 @@ TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
   EXPECT_EQ(config["publication.autocreate.mode"], "filtered");  // all_tables needs a superuser
   EXPECT_EQ(config["max.batch.size"], "8192");
   EXPECT_EQ(config["max.queue.size"], "32768");  // Debezium wants it above max.batch.size
+  // Records and offsets in one transaction: the streaming job reads each change once.
+  EXPECT_EQ(config["exactly.once.support"], "required");
+  EXPECT_EQ(config["transaction.boundary"], "poll");
   EXPECT_EQ(config["database.password"],
             "${file:/srv/sf/.streamflow/connect/secrets.properties:postgres.password}");
   auto connect = render_connect_properties(test_layout(), deploy::Node{});
