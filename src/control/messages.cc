@@ -96,6 +96,12 @@ RawMessage to_raw(const rd_kafka_message_t* msg) {
 
 }  // namespace
 
+std::int64_t earlier_start(std::int64_t low, std::int64_t high, std::int64_t start, std::size_t got,
+                           int limit) {
+  const auto missing = std::max<std::int64_t>(limit - static_cast<std::int64_t>(got), 1);
+  return std::max(low, start - (high - start) - missing);
+}
+
 base::Result<std::vector<RawMessage>> read_last_messages(const std::string& bootstrap,
                                                          const std::string& topic, int partition,
                                                          int limit, int timeout_ms) {
@@ -168,42 +174,68 @@ base::Result<std::vector<RawMessage>> read_last_messages(const std::string& boot
   }
   std::vector<RawMessage> out;
   if (high <= low) return out;  // empty, or everything deleted by retention
-  const std::int64_t start = std::max(low, high - limit);
 
-  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>
-      assignment(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
-  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = start;
-  if (const auto rc = rd_kafka_assign(rk, assignment.get()); rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return make_error(Errc::internal,
-                      fmt::format("assigning {}[{}]: {}", topic, partition, rd_kafka_err2str(rc)),
-                      where);
-  }
-
+  // Reads [start, high) into `out`; false when the partition could not be assigned.
   std::optional<std::string> fetch_error;  // the last one; they are retried by librdkafka
-  out.reserve(static_cast<std::size_t>(high - start));
-  while (true) {
-    const int left = left_ms();
-    if (left <= 0) break;
-    std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> msg(
-        rd_kafka_consumer_poll(rk, left), &rd_kafka_message_destroy);
-    if (!msg) continue;
-    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
-    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (is_unknown(msg->err)) {
-        return make_error(
-            Errc::not_found,
-            fmt::format("{}[{}] is gone: {}", topic, partition, rd_kafka_message_errstr(msg.get())),
-            where);
-      }
-      fetch_error = rd_kafka_message_errstr(msg.get());
-      continue;
+  const auto read_from = [&](std::int64_t start) -> base::Result<bool> {
+    out.clear();
+    std::unique_ptr<rd_kafka_topic_partition_list_t,
+                    decltype(&rd_kafka_topic_partition_list_destroy)>
+        assignment(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
+    rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), partition)->offset = start;
+    if (const auto rc = rd_kafka_assign(rk, assignment.get()); rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return make_error(Errc::internal,
+                        fmt::format("assigning {}[{}]: {}", topic, partition, rd_kafka_err2str(rc)),
+                        where);
     }
-    if (msg->partition != partition || msg->offset < start) continue;
-    if (msg->offset >= high) break;  // produced after we asked
-    out.push_back(to_raw(msg.get()));
-    if (msg->offset >= high - 1) break;
+    out.reserve(static_cast<std::size_t>(high - start));
+    bool complete = false;  // reached the end, not the deadline
+    while (true) {
+      const int left = left_ms();
+      if (left <= 0) break;
+      std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)> msg(
+          rd_kafka_consumer_poll(rk, left), &rd_kafka_message_destroy);
+      if (!msg) continue;
+      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        complete = true;
+        break;
+      }
+      if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (is_unknown(msg->err)) {
+          return make_error(Errc::not_found,
+                            fmt::format("{}[{}] is gone: {}", topic, partition,
+                                        rd_kafka_message_errstr(msg.get())),
+                            where);
+        }
+        fetch_error = rd_kafka_message_errstr(msg.get());
+        continue;
+      }
+      if (msg->partition != partition || msg->offset < start) continue;
+      if (msg->offset >= high) {  // produced after we asked
+        complete = true;
+        break;
+      }
+      out.push_back(to_raw(msg.get()));
+      if (msg->offset >= high - 1) {
+        complete = true;
+        break;
+      }
+    }
+    rd_kafka_assign(rk, nullptr);  // stop fetching before the next read or the close
+    return complete;
+  };
+
+  // Commit markers of a transactional partition (the CDC topic's: Kafka Connect writes in
+  // transactions) and a compacted partition's gaps hold offsets with no message: when the last
+  // `limit` offsets hold fewer messages, read again from further back.
+  std::int64_t start = std::max(low, high - limit);
+  while (true) {
+    auto complete = read_from(start);
+    if (!complete) return complete.error();
+    if (!*complete || out.size() >= static_cast<std::size_t>(limit) || start == low) break;
+    start = earlier_start(low, high, start, out.size(), limit);
   }
-  rd_kafka_assign(rk, nullptr);  // stop fetching before the close
+  if (out.size() > static_cast<std::size_t>(limit)) out.erase(out.begin(), out.end() - limit);
   if (out.empty() && fetch_error) {
     return make_error(Errc::unavailable,
                       fmt::format("reading {}[{}]: {}", topic, partition, *fetch_error), where);

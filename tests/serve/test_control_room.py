@@ -165,7 +165,9 @@ def test_the_message_browser_decodes_the_cdc_topic_with_no_credential(
     messages = page["messages"]
     assert len(messages) == 5
     offsets = [m["offset"] for m in messages]
-    assert offsets == sorted(offsets) and offsets[-1] - offsets[0] == 4
+    # Oldest first, each once: the offsets have gaps, where Connect's transactions left their
+    # commit markers.
+    assert offsets == sorted(set(offsets))
     for m in messages:
         assert m["value_encoding"] == "avro" and isinstance(m["schema_id"], int), m
         after = m["value"]["after"]

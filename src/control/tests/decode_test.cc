@@ -468,6 +468,16 @@ TEST(ReadLastMessages, RefusesBadArgumentsBeforeConnecting) {
   EXPECT_EQ(r.error().code, base::Errc::invalid_argument);
 }
 
+TEST(ReadLastMessages, AShortWindowIsReadAgainFromAtLeastTwiceAsFarBackButNotBeforeTheStart) {
+  // 5 asked of offsets [95, 100), 3 found (two commit markers): back 5 + 2, from 88.
+  EXPECT_EQ(earlier_start(0, 100, 95, 3, 5), 88);
+  // Then [88, 100) gave 4: back 12 + 1.
+  EXPECT_EQ(earlier_start(0, 100, 88, 4, 5), 75);
+  // Never before the low watermark, and always back by at least one.
+  EXPECT_EQ(earlier_start(80, 100, 88, 4, 5), 80);
+  EXPECT_EQ(earlier_start(0, 100, 99, 5, 5), 97);
+}
+
 TEST(ReadLastMessages, UnreachableBrokerIsUnavailable) {
   auto r = read_last_messages("127.0.0.1:1", "t", 0, 10, 1000);  // nothing listens on port 1
   ASSERT_FALSE(r.ok());
