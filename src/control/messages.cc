@@ -175,7 +175,7 @@ base::Result<std::vector<RawMessage>> read_last_messages(const std::string& boot
   std::vector<RawMessage> out;
   if (high <= low) return out;  // empty, or everything deleted by retention
 
-  // Reads [start, high) into `out`; false when the partition could not be assigned.
+  // Reads [start, high) into `out`: true when it reached the end, false when the time ran out.
   std::optional<std::string> fetch_error;  // the last one; they are retried by librdkafka
   const auto read_from = [&](std::int64_t start) -> base::Result<bool> {
     out.clear();
