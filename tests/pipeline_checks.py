@@ -9,7 +9,7 @@ import tempfile
 import time
 from typing import Any
 
-from conftest import LocalStack, streamflow_bin
+from conftest import REPO, LocalStack, streamflow_bin
 
 ANALYTICS_SIGNUP_TABLES = ("signups_by_country_minute", "signups_by_gender_minute", "signups_by_age_band_minute")
 
@@ -354,6 +354,18 @@ class AvroReader:
             found = registry_get(self.stack, f"/schemas/ids/{schema_id}")
             self.schemas[schema_id] = fastavro.parse_schema(json.loads(found["schema"]))
         return fastavro.schemaless_reader(io.BytesIO(data[5:]), self.schemas[schema_id], None)
+
+
+def kafka_tool(bootstrap: str, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """One of Kafka's own command-line tools (org.apache.kafka.tools.`tool`, the jars `setup`
+    installed) against `bootstrap`; the caller checks its exit status."""
+    return subprocess.run(
+        ["java", "-cp", str(REPO / ".deps/kafka/*"), f"org.apache.kafka.tools.{tool}"]
+        + ["--bootstrap-server", bootstrap, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def cdc_events(stack: LocalStack, topic: str = "streamflow.staging.users") -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO, LocalStack, row, wait_for
-from pipeline_checks import Cassandra, lost_and_duplicated, paced_ingest, wait_until_consistent
+from pipeline_checks import Cassandra, kafka_tool, lost_and_duplicated, paced_ingest, wait_until_consistent
 
 sys.path.insert(0, str(REPO / "bench"))
 import result  # noqa: E402  (bench/result.py: the machine description of every result file)
@@ -90,24 +90,15 @@ def topic_partitions(stack: LocalStack, topic: str = TOPIC) -> list[dict[str, An
 
 def topic_config(stack: LocalStack, topic: str) -> dict[str, str]:
     """The topic's effective configuration, as Kafka's own kafka-configs tool describes it."""
-    proc = subprocess.run(
-        [
-            "java",
-            "-cp",
-            str(REPO / ".deps/kafka/*"),
-            "org.apache.kafka.tools.ConfigCommand",
-            "--bootstrap-server",
-            stack.kafka_bootstrap(),
-            "--entity-type",
-            "topics",
-            "--entity-name",
-            topic,
-            "--describe",
-            "--all",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = kafka_tool(
+        stack.kafka_bootstrap(),
+        "ConfigCommand",
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        topic,
+        "--describe",
+        "--all",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out: dict[str, str] = {}
@@ -360,22 +351,8 @@ def test_the_control_room_lists_the_brokers_and_marks_a_killed_one_red(cluster: 
     assert [b["node"] for b in doc["brokers"]] == ["kafka-1", "kafka-2", "kafka-3"]
     # The controller is the KRaft quorum's leader, as Kafka's own tool reports it (a broker's
     # metadata answer names any live broker, so kcat's "controller" is not it).
-    tool = subprocess.run(
-        [
-            "java",
-            "-cp",
-            str(REPO / ".deps/kafka/*"),
-            "org.apache.kafka.tools.MetadataQuorumCommand",
-            "--bootstrap-server",
-            cluster.kafka_bootstrap(),
-            "describe",
-            "--status",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    tool = kafka_tool(cluster.kafka_bootstrap(), "MetadataQuorumCommand", "describe", "--status")
+    tool.check_returncode()
     leader = int(next(ln.split(":")[1] for ln in tool.stdout.splitlines() if ln.startswith("LeaderId")))
     assert doc["controller_source"] == "quorum" and doc["controller_id"] == leader, (doc, tool.stdout)
     assert [b["id"] for b in doc["brokers"] if b["controller"]] == [leader]

@@ -8,7 +8,6 @@ item 1 (CDC); "Schema Registry and Avro on the CDC path", items 1 and 2.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -17,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, LocalStack, row, wait_for
-from pipeline_checks import cdc_events, registry_get
+from conftest import LocalStack, row, wait_for
+from pipeline_checks import cdc_events, kafka_tool, registry_get
 
 pytestmark = pytest.mark.integration
 
@@ -119,15 +118,7 @@ def test_inserts_reach_the_topic_once_and_a_no_op_rerun_emits_nothing(stack: Loc
 def kafka_transactions(stack: LocalStack, *args: str) -> list[dict[str, str]]:
     """Kafka's own kafka-transactions tool against the stack's brokers: its table, one dict
     per row by the header's column names."""
-    java = shutil.which("java")
-    assert java, "java is not on PATH"
-    proc = subprocess.run(
-        [java, "-cp", str(REPO / ".deps/kafka/*"), "org.apache.kafka.tools.TransactionsCommand"]
-        + ["--bootstrap-server", stack.kafka_bootstrap(), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = kafka_tool(stack.kafka_bootstrap(), "TransactionsCommand", *args)
     assert proc.returncode == 0, proc.stderr
     lines = [line.split() for line in proc.stdout.splitlines() if line.strip()]
     return [dict(zip(lines[0], cells, strict=False)) for cells in lines[1:]]
