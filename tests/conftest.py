@@ -374,7 +374,11 @@ def shared_stack(fixture: str, stack: LocalStack, timeout: float) -> Iterator[Lo
 def stack() -> Iterator[LocalStack]:
     """The running stack of the integration tests: the data services, Connect, the schema
     registry and the mock API."""
-    yield from shared_stack("stack", LocalStack("it"), timeout=300)
+    it = LocalStack("it")
+    # Connect's converter asks the registry again about its cached schemas every 5 s, not 30:
+    # test_cdc holds the registry down across such lookups.
+    it.env["STREAMFLOW_REGISTRY_SCHEMA_RECHECK_S"] = "5"
+    yield from shared_stack("stack", it, timeout=300)
 
 
 @pytest.fixture

@@ -65,6 +65,10 @@ const std::vector<SettingSpec>& catalog() {
       {"registry.password", Kind::string, "",
        "password of the registry's PostgreSQL role; generated into <state_dir>/secrets/ when unset",
        true},
+      {"registry.schema_recheck_s", Kind::integer, "30",
+       "how often Kafka Connect's Avro converter asks the registry again about each schema it "
+       "has cached; a registry that does not answer then leaves the cached id in use",
+       false, 1, 86400},
       {"registry.compatibility", Kind::string, "BACKWARD_TRANSITIVE",
        "compatibility every subject is held to (BACKWARD, BACKWARD_TRANSITIVE, FULL, "
        "FULL_TRANSITIVE): a new schema version must read what every older one wrote"},

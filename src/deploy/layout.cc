@@ -100,6 +100,7 @@ Layout Layout::from_settings(const config::Settings& s, Topology topology) {
   l.registry.heap_mb = static_cast<int>(s.get_int("registry.heap_mb"));
   l.registry.database = s.get("registry.database");
   l.registry.compatibility = s.get("registry.compatibility");
+  l.registry.schema_recheck_s = static_cast<int>(s.get_int("registry.schema_recheck_s"));
   l.ports.registry = static_cast<int>(s.get_int("registry.port"));
   l.ports.registry_management = static_cast<int>(s.get_int("registry.management_port"));
   if (geteuid() == 0) l.service_user = s.get("service_user");

@@ -75,6 +75,7 @@ struct Registry {
   int heap_mb = 256;
   std::string database;  ///< also the name of its PostgreSQL role
   std::string compatibility;
+  int schema_recheck_s = 30;  ///< Connect's Avro converter asks again about a cached schema
 };
 
 /// Java 21+ for the registry: `java_home` when set, else the first that exists of Temurin 25,

@@ -209,12 +209,15 @@ std::string render_debezium_config(const Layout& l) {
       c[p + ".apicurio.registry.headers.enabled"] = "false";
       c[p + ".apicurio.registry.as-confluent"] = "true";
       c[p + ".apicurio.registry.use-id"] = "contentId";
-      // The converter looks each cached schema up again every 30 s (check-period-ms). Should
-      // the registry not answer then (restarting, or its PostgreSQL restarting), keep the
-      // cached id: by default the lookup's error fails the task, and capture stops until
-      // someone restarts it. While the registry stays down, each record tries the lookup again
-      // (with the converter's retries and their back-off) and logs a warning: capture slows
-      // down, and catches up once it is back. A schema it has never seen still needs it.
+      // The converter looks each cached schema up again every registry.schema_recheck_s
+      // (check-period-ms, 30 s by default). Should the registry not answer then (restarting,
+      // or its PostgreSQL restarting), keep the cached id: by default the lookup's error fails
+      // the task, and capture stops until someone restarts it. While the registry stays down,
+      // each record tries the lookup again (with the converter's retries and their back-off)
+      // and logs a warning: capture slows down, and catches up once it is back. A schema it
+      // has never seen still needs it.
+      c[p + ".apicurio.registry.check-period-ms"] =
+          std::to_string(static_cast<long long>(l.registry.schema_recheck_s) * 1000);
       c[p + ".apicurio.registry.fault-tolerant-refresh"] = "true";
     }
   } else {

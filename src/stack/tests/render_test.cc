@@ -250,6 +250,7 @@ TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
 TEST(Render, DebeziumWritesAvroWithItsSchemasInTheRegistryOrSchemalessJson) {
   auto layout = test_layout();
   layout.ports.registry = 18081;
+  layout.registry.schema_recheck_s = 5;
   auto avro = nlohmann::json::parse(render_debezium_config(layout));
   for (const std::string side : {"key", "value"}) {
     EXPECT_EQ(avro[side + ".converter"], "io.apicurio.registry.utils.converter.AvroConverter");
@@ -259,6 +260,7 @@ TEST(Render, DebeziumWritesAvroWithItsSchemasInTheRegistryOrSchemalessJson) {
     EXPECT_EQ(avro[side + ".converter.apicurio.registry.headers.enabled"], "false");
     EXPECT_EQ(avro[side + ".converter.apicurio.registry.use-id"], "contentId");
     EXPECT_EQ(avro[side + ".converter.apicurio.registry.fault-tolerant-refresh"], "true");
+    EXPECT_EQ(avro[side + ".converter.apicurio.registry.check-period-ms"], "5000");
   }
   layout.cdc_format = "json";
   auto json = nlohmann::json::parse(render_debezium_config(layout));
