@@ -207,16 +207,30 @@ class LocalStack:
         return self.run("down", check=True, **kw)
 
     def kill_and_hold_down(self, service: str) -> int:
-        """SIGKILLs the service's process and keeps it down (supervisord would start it again at
-        once): a test that must see it down for a while. `up` starts it again. Its old pid."""
+        """SIGKILLs the service's processes and keeps them down (supervisord would start them
+        again at once): a test that must see it down for a while. `up` starts it again. Its old
+        pid.
+
+        Killed first and stopped after, supervisord would have spawned a new copy by the time
+        the stop reached it, and a stop that lands on a copy still starting is lost: supervisord
+        then waits out the whole stop timeout (60 s) before it kills. So the process group is
+        frozen first (SIGSTOP: it runs no code from here on), supervisord is told to stop it,
+        and the SIGKILL ends it inside that stop, which then has nothing to start again."""
         pid = int(self.status()[service]["pid"])
-        os.kill(pid, signal.SIGKILL)
-        subprocess.run(
-            ["supervisorctl", "-c", str(self.state_dir / "conf/supervisord.conf"), "stop", service],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        ctl = ["supervisorctl", "-c", str(self.state_dir / "conf/supervisord.conf")]
+        group = os.getpgid(pid)
+        assert group == pid, f"{service} (pid {pid}) does not lead its process group ({group})"
+        os.killpg(group, signal.SIGSTOP)
+        stop = subprocess.Popen([*ctl, "stop", service], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+        def stopping() -> bool:
+            out = subprocess.run([*ctl, "status", service], capture_output=True, text=True, timeout=30).stdout
+            return "STOPPING" in out
+
+        wait_for(stopping, 30, f"supervisord to be stopping {service}", interval=0.1)
+        os.killpg(group, signal.SIGKILL)
+        out, _ = stop.communicate(timeout=120)
+        assert stop.returncode == 0, out
         return pid
 
     def status(self) -> dict[str, dict[str, Any]]:
