@@ -264,7 +264,8 @@ const std::vector<SettingSpec>& catalog() {
       {"stack.start_timeout_s", Kind::integer, "180",
        "how long `up` waits for each service to become healthy", false, 5, 3600},
       {"stack.stop_timeout_s", Kind::integer, "60",
-       "how long `down` waits after SIGTERM before SIGKILL", false, 1, 3600},
+       "how long `down` waits after SIGTERM before SIGKILL (Connect: at most 15 s)", false, 1,
+       3600},
   };
   return specs;
 }

@@ -81,6 +81,14 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
                                            .needs_java = true,
                                            .node = node}));
   }
+  // The registry before Connect, whose converter asks it for schema ids: `down` stops in
+  // the reverse order, so Connect never converts a change while the registry is gone.
+  if (single_here && layout.registry.enabled) {
+    out.push_back(detail::make_registry(
+        layout, {.name = "registry",
+                 .wave = 1,
+                 .ports = {{"http", ports.registry}, {"management", ports.registry_management}}}));
+  }
   for (const auto& node : here(topology.connect)) {
     out.push_back(detail::make_connect(
         layout, {.name = layout.node_name("connect", node),
@@ -92,12 +100,6 @@ std::vector<std::unique_ptr<Service>> make_services(const Layout& layout) {
                            layout.connect_plugins / "debezium-connector-postgres",
                            "debezium-connector-postgres-"}},
                  .node = node}));
-  }
-  if (single_here && layout.registry.enabled) {
-    out.push_back(detail::make_registry(
-        layout, {.name = "registry",
-                 .wave = 1,
-                 .ports = {{"http", ports.registry}, {"management", ports.registry_management}}}));
   }
   if (single_here && layout.mock_api_enabled) {
     out.push_back(detail::make_mock_api(

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ostream>
 #include <thread>
@@ -21,6 +22,10 @@ namespace {
 /// connector that captures staging.users.
 struct ConnectService final : Service {
   using Service::Service;
+
+  /// How long a stop may take before supervisord kills the worker (seconds; at most
+  /// stack.stop_timeout_s).
+  static constexpr int kStopWaitS = 15;
 
   /// cdc.format says which converter the connector writes with; Avro needs the registry.
   Result<void> check_files() const override {
@@ -70,6 +75,12 @@ struct ConnectService final : Service {
   ProgramSpec program() const override {
     auto p = base_program();
     p.argv = connect_argv(layout_, node());
+    // A worker's REST server is stopped twice at shutdown, by the worker's own hook and by
+    // Jetty's, and when the two race the worker waits out the server's graceful-stop timeout
+    // (60 s, fixed in Connect) before it stops its tasks. A clean stop takes 2-3 s (a task
+    // gets task.shutdown.graceful.timeout.ms, 5 s): past kStopWaitS it is that race, and the
+    // SIGKILL that ends it loses nothing (a change's offset commits in its transaction).
+    p.stop_wait_s = std::min(p.stop_wait_s, kStopWaitS);
     return p;
   }
   Probe probe() const override { return probe_connect(layout_, node()); }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/catalog.h"
+#include "stack/services.h"
 
 namespace streamflow::stack {
 namespace {
@@ -225,6 +226,29 @@ TEST(Render, SupervisordProgramsStartWithUpAndRestartWithBackoff) {
   EXPECT_TRUE(has_line(text, "stdout_logfile=/state/logs/kafka.log"));
   EXPECT_TRUE(has_line(text, "environment=HOME=\"/state\""));
   EXPECT_TRUE(has_line(text, "file=/srv/sf/.streamflow/run/supervisor.sock"));
+}
+
+TEST(Render, ConnectStopsBeforeTheRegistryAndIsKilledPastAShortStop) {
+  auto layout = test_layout();
+  layout.stop_timeout_s = 60;
+  const auto services = make_services(layout);
+  const auto at = [&](const std::string& name) {
+    return std::find_if(services.begin(), services.end(),
+                        [&](const auto& s) { return s->name() == name; }) -
+           services.begin();
+  };
+  ASSERT_LT(at("registry"), static_cast<std::ptrdiff_t>(services.size()));
+  ASSERT_LT(at("connect"), static_cast<std::ptrdiff_t>(services.size()));
+  // `down` stops in the reverse order of this list: Connect first, then the registry.
+  EXPECT_LT(at("registry"), at("connect"));
+  EXPECT_EQ(services[at("connect")]->program().stop_wait_s, 15);
+  EXPECT_EQ(services[at("kafka")]->program().stop_wait_s, 60);
+  layout.stop_timeout_s = 10;  // a shorter stack-wide timeout holds for Connect too
+  for (const auto& s : make_services(layout)) {
+    if (s->name() == "connect") {
+      EXPECT_EQ(s->program().stop_wait_s, 10);
+    }
+  }
 }
 
 TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
