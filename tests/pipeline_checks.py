@@ -296,8 +296,11 @@ class ChangeEncoder:
         return self.encode({"op": op, "after": after, "before": before, "source": source, "ts_ms": ts_ms})
 
 
-def kcat_consume_raw(stack: LocalStack, topic: str) -> list[tuple[int, int, bytes | None, bytes | None]]:
-    """Every message of a topic as (partition, offset, key, value), byte for byte."""
+def kcat_consume_raw(
+    stack: LocalStack, topic: str, since_ms: int | None = None
+) -> list[tuple[int, int, bytes | None, bytes | None]]:
+    """Every message of a topic as (partition, offset, key, value), byte for byte; with
+    `since_ms`, only those stamped at or after that time (epoch ms)."""
     proc = subprocess.run(
         [
             "kcat",
@@ -307,7 +310,7 @@ def kcat_consume_raw(stack: LocalStack, topic: str) -> list[tuple[int, int, byte
             topic,
             "-C",
             "-o",
-            "beginning",
+            "beginning" if since_ms is None else f"s@{since_ms}",
             "-e",
             "-q",
             "-f",
@@ -368,9 +371,12 @@ def kafka_tool(bootstrap: str, tool: str, *args: str) -> subprocess.CompletedPro
     )
 
 
-def cdc_events(stack: LocalStack, topic: str = "streamflow.staging.users") -> list[dict[str, Any]]:
-    """Every message of the CDC topic, key and value decoded: {"key", "value" (None for a
-    tombstone), "partition", "offset", "value_bytes"}."""
+def cdc_events(
+    stack: LocalStack, topic: str = "streamflow.staging.users", since_ms: int | None = None
+) -> list[dict[str, Any]]:
+    """Every message of the CDC topic (with `since_ms`, those stamped since then), key and
+    value decoded: {"key", "value" (None for a tombstone), "partition", "offset",
+    "value_bytes"}."""
     reader = AvroReader(stack)
     return [
         {
@@ -380,7 +386,7 @@ def cdc_events(stack: LocalStack, topic: str = "streamflow.staging.users") -> li
             "offset": offset,
             "value_bytes": len(value or b""),
         }
-        for partition, offset, key, value in kcat_consume_raw(stack, topic)
+        for partition, offset, key, value in kcat_consume_raw(stack, topic, since_ms)
     ]
 
 

@@ -30,14 +30,20 @@ def connect_get(stack: LocalStack, path: str) -> Any:
         return json.load(r)
 
 
-def events(stack: LocalStack, topic: str = TOPIC) -> list[dict[str, Any]]:
-    """Every message of the topic, key and value decoded from Avro through the registry:
-    {"key": ..., "value": ... or None, "partition": ..., "offset": ...}."""
-    return cdc_events(stack, topic)
+def now_ms() -> int:
+    """Now, as Kafka stamps a record (epoch ms): a test reads the topic from its own start, not
+    through what the modules before it wrote there."""
+    return int(time.time() * 1000)
 
 
-def events_for(stack: LocalStack, user_ids: set[str]) -> list[dict[str, Any]]:
-    return [e for e in events(stack) if e["key"] and e["key"].get("user_id") in user_ids]
+def events(stack: LocalStack, since_ms: int, topic: str = TOPIC) -> list[dict[str, Any]]:
+    """The topic's messages stamped since `since_ms`, key and value decoded from Avro through
+    the registry: {"key": ..., "value": ... or None, "partition": ..., "offset": ...}."""
+    return cdc_events(stack, topic, since_ms)
+
+
+def events_for(stack: LocalStack, user_ids: set[str], since_ms: int) -> list[dict[str, Any]]:
+    return [e for e in events(stack, since_ms) if e["key"] and e["key"].get("user_id") in user_ids]
 
 
 def staged_ids(stack: LocalStack, seed_like: str) -> set[str]:
@@ -84,12 +90,15 @@ def test_up_registers_the_connector_and_status_shows_it_and_the_slot(stack: Loca
 
 def test_inserts_reach_the_topic_once_and_a_no_op_rerun_emits_nothing(stack: LocalStack) -> None:
     wait_for(lambda: running(stack), 60, "connector RUNNING")
+    since = now_ms()
     seed = f"cdc-{uuid.uuid4().hex[:6]}"
     proc = stack.run("ingest", "-q", "-n", "2000", "--batch-size", "1000", "--seed", seed)
     assert proc.returncode == 0, proc.stderr
     ids = staged_ids(stack, seed)
     assert len(ids) == 2000
-    got = wait_for(lambda: (lambda e: e if len(e) >= 2000 else None)(events_for(stack, ids)), 60, "2000 CDC events")
+    got = wait_for(
+        lambda: (lambda e: e if len(e) >= 2000 else None)(events_for(stack, ids, since)), 60, "2000 CDC events"
+    )
     assert len(got) == 2000 and {e["key"]["user_id"] for e in got} == ids
     sample = got[0]["value"]
     assert sample["op"] in ("c", "r") and sample["after"]["user_id"] in ids
@@ -103,16 +112,16 @@ def test_inserts_reach_the_topic_once_and_a_no_op_rerun_emits_nothing(stack: Loc
     with stack.pg_connect() as conn:
         conn.execute("UPDATE staging.users SET city = 'Marker City' WHERE user_id = %s", (marker,))
     wait_for(
-        lambda: any(e["value"] and e["value"]["op"] == "u" for e in events_for(stack, {marker})),
+        lambda: any(e["value"] and e["value"]["op"] == "u" for e in events_for(stack, {marker}, since)),
         60,
         "the marker update",
     )
     per_id: dict[str, int] = {}
-    for e in events_for(stack, ids):
+    for e in events_for(stack, ids, since):
         if e["value"] and e["value"]["op"] in ("c", "r"):
             per_id[e["key"]["user_id"]] = per_id.get(e["key"]["user_id"], 0) + 1
     assert set(per_id.values()) == {1}, "a no-op re-run emitted change events"
-    assert len([e for e in events_for(stack, ids) if e["value"] and e["value"]["op"] == "u"]) == 1
+    assert len([e for e in events_for(stack, ids, since) if e["value"] and e["value"]["op"] == "u"]) == 1
 
 
 def kafka_transactions(stack: LocalStack, *args: str) -> list[dict[str, str]]:
@@ -132,11 +141,14 @@ def test_the_connector_writes_its_changes_with_its_offsets_in_kafka_transactions
     config = connect_get(stack, f"/connectors/{CONNECTOR}/config")
     assert (config["exactly.once.support"], config["transaction.boundary"]) == ("required", "poll")
     seed = f"eos-{uuid.uuid4().hex[:6]}"
+    since = now_ms()
     proc = stack.run("ingest", "-q", "-n", "300", "--batch-size", "100", "--seed", seed)
     assert proc.returncode == 0, proc.stderr
     ids = staged_ids(stack, seed)
     # Read as the job reads (kcat: librdkafka's default isolation is read_committed).
-    got = wait_for(lambda: (lambda e: e if len(e) >= 300 else None)(events_for(stack, ids)), 60, "300 CDC events")
+    got = wait_for(
+        lambda: (lambda e: e if len(e) >= 300 else None)(events_for(stack, ids, since)), 60, "300 CDC events"
+    )
     assert len(got) == 300
     # The task's producer is transactional (Connect names it <group>-<connector>-<task>) and
     # its transactions commit.
@@ -150,6 +162,7 @@ def test_the_connector_writes_its_changes_with_its_offsets_in_kafka_transactions
 def test_update_carries_the_old_row_and_delete_ends_in_a_tombstone(stack: LocalStack) -> None:
     wait_for(lambda: running(stack), 60, "connector RUNNING")
     seed = f"cdc-ud-{uuid.uuid4().hex[:6]}"
+    since = now_ms()
     assert stack.run("ingest", "-q", "-n", "10", "--batch-size", "10", "--seed", seed).returncode == 0
     with stack.pg_connect() as conn:
         victim, other = [
@@ -165,7 +178,7 @@ def test_update_carries_the_old_row_and_delete_ends_in_a_tombstone(stack: LocalS
         conn.execute("DELETE FROM staging.users WHERE user_id = %s", (victim,))
 
     def changes() -> list[dict[str, Any]] | None:
-        evs = events_for(stack, {victim, other})
+        evs = events_for(stack, {victim, other}, since)
         ops = [(e["key"]["user_id"], e["value"]["op"] if e["value"] else "tombstone") for e in evs]
         return evs if (other, "u") in ops and (victim, "d") in ops and (victim, "tombstone") in ops else None
 
@@ -192,6 +205,7 @@ def test_registering_twice_is_harmless_and_a_changed_config_is_applied(stack: Lo
 def test_events_are_avro_with_the_schemas_the_connector_registered(stack: LocalStack) -> None:
     wait_for(lambda: running(stack), 60, "connector RUNNING")
     seed = f"cdc-avro-{uuid.uuid4().hex[:6]}"
+    since = now_ms()
     assert stack.run("ingest", "-q", "-n", "20", "--batch-size", "20", "--seed", seed).returncode == 0
     wait_for(
         lambda: {f"{TOPIC}-key", f"{TOPIC}-value"} <= set(registry_get(stack, "/subjects")),
@@ -200,7 +214,7 @@ def test_events_are_avro_with_the_schemas_the_connector_registered(stack: LocalS
     )
     ids = {registry_get(stack, f"/subjects/{TOPIC}-{side}/versions/latest")["id"] for side in ("key", "value")}
     # Every event: magic byte 0 and a schema id the connector registered, then its Avro body.
-    events = wait_for(lambda: cdc_events(stack) or None, 60, "events on the topic")
+    events = wait_for(lambda: cdc_events(stack, TOPIC, since) or None, 60, "this test's events on the topic")
     with_value = [e for e in events if e["value"] is not None]
     assert with_value and all(isinstance(e["value"]["op"], str) for e in with_value)
     raw = subprocess.run(
@@ -242,6 +256,7 @@ def test_capture_goes_on_while_the_registry_is_down(stack: LocalStack) -> None:
     recheck_s = int(config["value.converter.apicurio.registry.check-period-ms"]) / 1000
     assert recheck_s == int(stack.env["STREAMFLOW_REGISTRY_SCHEMA_RECHECK_S"]), config
     prefix = f"cdc-noreg-{uuid.uuid4().hex[:6]}"
+    since = now_ms()
     connect_log = stack.state_dir / "logs" / "connect.log"
     kept_ids = "Fault tolerant load using expired value"  # the converter's warning when it does
 
@@ -254,7 +269,7 @@ def test_capture_goes_on_while_the_registry_is_down(stack: LocalStack) -> None:
 
     def all_on_the_topic() -> bool:
         want = ids()
-        return {e["key"]["user_id"] for e in events_for(stack, want)} == want
+        return {e["key"]["user_id"] for e in events_for(stack, want, since)} == want
 
     ingest(0)  # the schemas are in the converter's cache
     wait_for(all_on_the_topic, 60, "the first round on the topic")
