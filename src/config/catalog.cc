@@ -178,6 +178,11 @@ const std::vector<SettingSpec>& catalog() {
        1000},
       {"spark.write_concurrency", Kind::integer, "16",
        "Cassandra write requests in flight per Spark task", false, 1, 1024},
+      {"spark.stall_timeout_s", Kind::integer, "180",
+       "seconds a query may spend in one micro-batch before the job exits for supervisord to "
+       "start it again (its checkpoint replays the batch): a Cassandra driver call that never "
+       "returns",
+       false, 10, 86400},
       // Airflow 3 (orchestration): four components started by `up`, DAGs in airflow.dags_dir.
       {"airflow.enabled", Kind::boolean, "true",
        "start Airflow (api-server, scheduler, dag-processor, triggerer) with the stack"},

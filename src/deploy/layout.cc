@@ -84,6 +84,7 @@ Layout Layout::from_settings(const config::Settings& s, Topology topology) {
   l.spark.shuffle_partitions = static_cast<int>(s.get_int("spark.shuffle_partitions"));
   l.spark.write_batch_rows = static_cast<int>(s.get_int("spark.write_batch_rows"));
   l.spark.write_concurrency = static_cast<int>(s.get_int("spark.write_concurrency"));
+  l.spark.stall_timeout_s = static_cast<int>(s.get_int("spark.stall_timeout_s"));
   l.ports.spark_ui = static_cast<int>(s.get_int("spark.ui_port"));
   l.airflow.enabled = s.get_bool("airflow.enabled");
   l.airflow.venv = s.get_path("airflow.venv");

@@ -65,6 +65,7 @@ struct SparkJob {
   int shuffle_partitions = 4;
   int write_batch_rows = 20;
   int write_concurrency = 16;
+  int stall_timeout_s = 180;
 };
 
 /// How `up` runs the schema registry (settings registry.*).

@@ -19,6 +19,7 @@ sys.path.insert(0, str(REPO / "pipeline/spark"))
 from streamflow_stream.job import (  # noqa: E402
     FAIR_POOLS,
     RECENT_BATCHES,
+    StallWatch,
     end_jvm,
     parse_args,
     progress_entry,
@@ -108,6 +109,54 @@ def test_the_stop_timeout_is_a_setting() -> None:
     base = ["--checkpoint-dir", "/tmp/x", "--jars-dir", "/tmp/j"]
     assert parse_args(base).stop_timeout == 30.0
     assert parse_args([*base, "--stop-timeout", "7"]).stop_timeout == 7.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_query_in_one_batch_past_the_stall_timeout_is_reported() -> None:
+    clock = Clock()
+    watch = StallWatch(60, clock)
+    assert watch.stuck_for("users", True, 7) is None
+    clock.now += 60
+    assert watch.stuck_for("users", True, 7) is None
+    clock.now += 1
+    assert watch.stuck_for("users", True, 7) == pytest.approx(61)
+
+
+def test_batches_that_finish_keep_a_busy_query_from_being_reported() -> None:
+    clock = Clock()
+    watch = StallWatch(60, clock)
+    # Falling behind: the next batch starts as the last ends, so the trigger is always busy.
+    for batch in range(10):
+        assert watch.stuck_for("users", True, batch) is None
+        clock.now += 50
+    assert watch.stuck_for("users", True, 9) is None
+
+
+def test_an_idle_query_between_batches_is_not_stuck_and_each_query_is_timed_alone() -> None:
+    clock = Clock()
+    watch = StallWatch(60, clock)
+    assert watch.stuck_for("users", True, 3) is None
+    assert watch.stuck_for("analytics", True, None) is None  # before its first batch
+    clock.now += 40
+    assert watch.stuck_for("users", False, 3) is None  # that batch ended (empty: same last id)
+    clock.now += 40
+    assert watch.stuck_for("users", True, 3) is None  # a new batch: timed from now
+    assert watch.stuck_for("analytics", True, None) == pytest.approx(80)
+    clock.now += 61
+    assert watch.stuck_for("users", True, 3) == pytest.approx(61)
+
+
+def test_the_stall_timeout_is_a_setting() -> None:
+    base = ["--checkpoint-dir", "/c", "--jars-dir", "/j"]
+    assert parse_args(base).stall_timeout == 180.0
+    assert parse_args([*base, "--stall-timeout", "30"]).stall_timeout == 30.0
 
 
 def test_the_analytics_query_has_its_own_slower_trigger() -> None:

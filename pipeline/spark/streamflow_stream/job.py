@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -111,6 +111,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=30.0,
         help="seconds to stop the queries and Spark on exit; past that the job kills "
         "its JVM and exits, so that a supervisor can start it again",
+    )
+    p.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=180.0,
+        help="seconds a query may spend in one micro-batch; past that the job exits (status 1) "
+        "for its supervisor to start it again, and the checkpoint replays the batch",
     )
     return p.parse_args(argv)
 
@@ -368,6 +375,35 @@ def report(queries: list[tuple[StreamingQuery, sinks.Counters]], progress_file: 
     _write_json_atomically(progress_file, doc)
 
 
+class StallWatch:
+    """Spots a query stuck inside one micro-batch. The Cassandra driver can hang a batch for
+    good: a schema refresh that fails to start because its control connection is down (a
+    Cassandra restart) is never cleared, and every later refresh waits behind it. The connector
+    asks for one each time it plans a write, so the users query sat in one batch for 25 minutes
+    with the rest of the pipeline running. A query that stays in the same batch past
+    `timeout_s` is reported; the job then exits and its checkpoint replays the batch."""
+
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic):
+        self.timeout_s, self.clock = timeout_s, clock
+        # Per query: the last finished batch's id and when it was first seen busy after it.
+        self.busy: dict[str, tuple[int | None, float]] = {}
+
+    def stuck_for(self, name: str, in_batch: bool, last_batch_id: int | None) -> float | None:
+        """Seconds `name` has been in its current micro-batch, if that is past the timeout.
+        `in_batch`: its trigger is running (StreamingQuery.status isTriggerActive);
+        `last_batch_id`: the batch its last progress reports (the one before the current)."""
+        if not in_batch:
+            self.busy.pop(name, None)
+            return None
+        now = self.clock()
+        seen = self.busy.get(name)
+        if seen is None or seen[0] != last_batch_id:
+            self.busy[name] = (last_batch_id, now)
+            return None
+        elapsed = now - seen[1]
+        return elapsed if elapsed > self.timeout_s else None
+
+
 class Stoppable(Protocol):
     """What stop_within stops: a session, or a query (which has a name)."""
 
@@ -460,12 +496,27 @@ def main(argv: list[str] | None = None) -> int:
     progress_file = Path(a.checkpoint_dir).parent / "progress.json"
     next_report = time.monotonic() + a.progress_interval
     code = 0
+    stalls = StallWatch(a.stall_timeout)
     try:
         while not stop.is_set():
             for q, _ in list(running.all):
                 if not q.isActive and not running.recover(q):
                     err = q.exception()
                     print(f"query {q.name} stopped: {err}", file=sys.stderr, flush=True)
+                    code = 1
+                    stop.set()
+                    continue
+                stuck = stalls.stuck_for(
+                    q.name, bool(q.status.get("isTriggerActive")), (q.lastProgress or {}).get("batchId")
+                )
+                if stuck is not None:
+                    print(
+                        f"query {q.name} has been in one micro-batch for {stuck:.0f} s "
+                        f"(--stall-timeout {a.stall_timeout:g}): exiting so that the job is started "
+                        "again; the checkpoint replays the batch",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     code = 1
                     stop.set()
             stop.wait(0.5)

@@ -83,7 +83,9 @@ struct SparkService final : Service {
               "--write-batch-rows",
               std::to_string(j.write_batch_rows),
               "--write-concurrency",
-              std::to_string(j.write_concurrency)};
+              std::to_string(j.write_concurrency),
+              "--stall-timeout",
+              std::to_string(j.stall_timeout_s)};
     const auto& t = layout_.topology;
     if (!t.spark_masters.empty()) {
       // On the cluster's workers: one executor per worker, each with the worker's cores; their

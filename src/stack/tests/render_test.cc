@@ -251,6 +251,23 @@ TEST(Render, ConnectStopsBeforeTheRegistryAndIsKilledPastAShortStop) {
   }
 }
 
+TEST(Render, TheStreamingJobIsToldItsStallTimeout) {
+  auto layout = test_layout();
+  layout.spark.enabled = true;
+  layout.spark.stall_timeout_s = 240;
+  bool found = false;
+  for (const auto& s : make_services(layout)) {
+    if (s->name() != "spark") continue;
+    found = true;
+    const auto argv = s->program().argv;
+    const auto flag = std::find(argv.begin(), argv.end(), "--stall-timeout");
+    ASSERT_NE(flag, argv.end());
+    ASSERT_NE(std::next(flag), argv.end());
+    EXPECT_EQ(*std::next(flag), "240");
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(Render, DebeziumConnectorCapturesStagingUsersWithoutAPasswordInClear) {
   auto config = nlohmann::json::parse(render_debezium_config(test_layout()));
   EXPECT_EQ(config["connector.class"], "io.debezium.connector.postgresql.PostgresConnector");
