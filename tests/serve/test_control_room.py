@@ -345,12 +345,19 @@ def test_cassandra_and_postgres_views_match_their_catalogs(streaming_stack: Loca
     assert node["state"] == "up" and node["status"] == "NORMAL", node
     assert node["host_id"] == str(local.host_id) and node["datacenter"] == local.data_center
     assert node["release_version"] == local.release_version
-    status, pg = call(api + "/api/v1/control/postgres")
-    assert status == 200, pg
-    with streaming_stack.pg_connect() as conn:
-        slots = {r[0]: r[1] for r in conn.execute("SELECT slot_name, active FROM pg_replication_slots").fetchall()}
-        max_conn = int(row(conn, "SHOW max_connections")[0])
-    assert {s["name"]: s["active"] for s in pg["slots"]} == slots
+
+    # A restart of the connector's task (test_actions_need_the_token_... makes one) lets go of the replication
+    # slot and takes it again a moment later: read PostgreSQL and the view until both show it taken and agree.
+    def agreeing() -> tuple[dict[str, Any], int] | None:
+        status, pg = call(api + "/api/v1/control/postgres")
+        assert status == 200, pg
+        with streaming_stack.pg_connect() as conn:
+            slots = {r[0]: r[1] for r in conn.execute("SELECT slot_name, active FROM pg_replication_slots").fetchall()}
+            max_conn = int(row(conn, "SHOW max_connections")[0])
+        seen = {s["name"]: s["active"] for s in pg["slots"]}
+        return (pg, max_conn) if seen == slots and slots.get("streamflow_cdc") is True else None
+
+    pg, max_conn = wait_for(agreeing, 60, "the PostgreSQL view and pg_replication_slots to agree on an active slot")
     assert all(s["retained_wal_bytes"] >= 0 for s in pg["slots"])
     assert pg["max_connections"] == max_conn and pg["connections_total"] >= 1
 
