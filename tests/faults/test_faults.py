@@ -13,7 +13,9 @@ job); the tests run in file order and share it:
    ingest, like an Airflow task retry, is run again with the same seed. Then PostgreSQL and Cassandra must hold exactly the same users, once each, and the
    analytics must add up. `recovery_s` is the time from the kill until that is true again (the
    rest of the segment included).
-3. After all of it, the pipeline still runs and nothing valid is missing anywhere.
+3. A Cassandra restart just after a schema change, which hangs the Cassandra driver in the
+   job: the job's stall watch restarts the job, and every user still arrives.
+4. After all of it, the pipeline still runs and nothing valid is missing anywhere.
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ REPORT: dict[str, Any] = {"bad_input": {}, "faults": []}
 @pytest.fixture(scope="module")
 def faults_stack() -> Iterator[LocalStack]:
     s = LocalStack("faults", spark=True)
+    # A batch stuck in the Cassandra driver ends in a restart of the job after this long (the
+    # default is 180 s); longer than a batch waits for a killed broker or node to come back.
+    s.env["STREAMFLOW_SPARK_STALL_TIMEOUT_S"] = str(STALL_TIMEOUT_S)
     try:
         s.up(timeout=600)
         yield s
@@ -665,6 +670,7 @@ TOTAL_USERS = 100_000
 COMPONENTS = ("spark", "connect", "kafka", "cassandra", "postgres", "ingest")
 RATE = 2500  # users/s: below the pipeline's sustained rate, so each segment runs ~7 s
 RECOVERY_TIMEOUT = 420
+STALL_TIMEOUT_S = 60
 
 
 def segment_users(component: str) -> int:
@@ -755,6 +761,56 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(
     assert (lost, duplicated) == (0, 0)
 
 
+# ---- 3. a Cassandra restart while the job's driver refreshes its schema ----------------------
+
+
+def test_a_cassandra_restart_during_a_schema_refresh_ends_in_a_job_restart_not_a_stall(
+    faults_stack: LocalStack, cass: Cassandra
+) -> None:
+    """The Cassandra Java driver never clears a schema refresh that could not start because its
+    control connection was down ("Control channel not available"), and every later refresh waits
+    behind it for good; the connector asks for one each time it plans a write. A schema change
+    makes the driver refresh about a second later (its debounce window), so a restart right after
+    one lands that refresh in the gap. The job's stall watch (spark.stall_timeout_s) must end the
+    stuck batch with a restart of the job, and every user must still arrive, once."""
+    log = faults_stack.state_dir / "logs/spark.log"
+    mark = log.stat().st_size
+    spark_pid = int(faults_stack.status()["spark"]["pid"])
+    # The job's driver session is up and writing.
+    rc, _, err = ingest(faults_stack, "-n", "1000", "--seed", "stall-warm")
+    assert rc == 0, err
+    wait_until_consistent(faults_stack, cass, len(staging_ids(faults_stack)), timeout=180)
+
+    ctl = ["supervisorctl", "-c", str(faults_stack.state_dir / "conf/supervisord.conf")]
+    try:
+        cass.session.execute("CREATE TABLE IF NOT EXISTS stall_probe (k int PRIMARY KEY)")
+        time.sleep(0.3)
+        restart = subprocess.run([*ctl, "restart", "cassandra"], capture_output=True, text=True, timeout=300)
+        assert restart.returncode == 0, restart.stdout + restart.stderr
+        rc, _, err = ingest(faults_stack, "-n", "4000", "--seed", "stall-after")
+        assert rc == 0, err
+        took = wait_until_consistent(
+            faults_stack, cass, len(staging_ids(faults_stack)), timeout=STALL_TIMEOUT_S + RECOVERY_TIMEOUT
+        )
+    except Exception as e:
+        raise AssertionError(f"{e}\n{faults_stack.diagnosis()}") from e
+    finally:
+        wait_for(lambda: faults_stack.status()["cassandra"].get("state") == "healthy", 300, "Cassandra back")
+        cass.session.execute("DROP TABLE IF EXISTS stall_probe")
+    data = log.read_bytes()
+    text = data[mark if len(data) >= mark else 0 :].decode(errors="replace")
+    hung = "Control channel not available" in text
+    watched = "has been in one micro-batch for" in text
+    now = int(faults_stack.status()["spark"]["pid"])
+    print(
+        f"cassandra restarted during a schema refresh: driver refresh aborted {hung}, stall watch fired "
+        f"{watched}, job restarted {now != spark_pid}; every user in Cassandra {took:.0f} s after the ingest"
+    )
+    if hung:
+        # The refresh that could not start hangs the next write plan for good: only the watch ends it.
+        assert watched and now != spark_pid, text[-4000:]
+
+
 def test_the_pipeline_still_runs_after_every_fault(faults_stack: LocalStack, cass: Cassandra) -> None:
     st = faults_stack.status()
     assert all(s["state"] == "healthy" for s in st.values()), {k: v["state"] for k, v in st.items()}
@@ -765,7 +821,7 @@ def test_the_pipeline_still_runs_after_every_fault(faults_stack: LocalStack, cas
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-# ---- 4. the benchmark driver, on the stack that just went through all of that ----------------
+# ---- 5. the benchmark driver, on the stack that just went through all of that ----------------
 
 
 def test_streamflow_bench_measures_every_stage_and_draws_its_chart(faults_stack: LocalStack, tmp_path: Path) -> None:

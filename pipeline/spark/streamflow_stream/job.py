@@ -497,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     next_report = time.monotonic() + a.progress_interval
     code = 0
     stalls = StallWatch(a.stall_timeout)
+    stalled = False
     try:
         while not stop.is_set():
             for q, _ in list(running.all):
@@ -517,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-                    code = 1
+                    code, stalled = 1, True
                     stop.set()
             stop.wait(0.5)
             if time.monotonic() >= next_report:
@@ -525,6 +526,14 @@ def main(argv: list[str] | None = None) -> int:
                 next_report = time.monotonic() + a.progress_interval
     finally:
         jvm = getattr(SparkContext._gateway, "proc", None)  # the JVM pyspark launched
+        if stalled:
+            # Stopping waits for the stuck batch, which never ends: that would only add the stop
+            # timeout before the kill below.
+            print(f"killing Spark's JVM (pid {getattr(jvm, 'pid', '?')})", file=sys.stderr, flush=True)
+            if jvm is not None:
+                jvm.kill()
+                jvm.wait(30)
+            os._exit(1)
         if not stop_within(spark, [q for q, _ in running.all], a.stop_timeout):
             print(
                 f"Spark did not stop within {a.stop_timeout:g} s; killing its JVM (pid "
