@@ -162,9 +162,10 @@ TEST(Render, ConnectIsDistributedWithStateInKafkaAndSchemalessJson) {
 TEST(Render, CassandraYamlHasTheRequiredKeys) {
   auto text = render_cassandra_yaml(test_layout(), deploy::Node{});
   for (const char* key :
-       {"commitlog_sync: batch", "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
-        "endpoint_snitch: SimpleSnitch", "listen_address: 127.0.0.1", "rpc_address: 127.0.0.1",
-        "native_transport_port: 19042", "storage_port: 17000"}) {
+       {"commitlog_sync: batch", "commitlog_disk_access_mode: auto",
+        "partitioner: org.apache.cassandra.dht.Murmur3Partitioner", "endpoint_snitch: SimpleSnitch",
+        "listen_address: 127.0.0.1", "rpc_address: 127.0.0.1", "native_transport_port: 19042",
+        "storage_port: 17000"}) {
     EXPECT_TRUE(has_line(text, key)) << key;
   }
   EXPECT_NE(text.find("seeds: \"127.0.0.1:17000\""), std::string::npos);
