@@ -206,6 +206,11 @@ class LocalStack:
     def down(self, **kw: Any) -> subprocess.CompletedProcess[str]:
         return self.run("down", check=True, **kw)
 
+    @property
+    def supervisorctl(self) -> list[str]:
+        """The argv that talks to this stack's supervisord; append a command and its service."""
+        return ["supervisorctl", "-c", str(self.state_dir / "conf/supervisord.conf")]
+
     def kill_and_hold_down(self, service: str) -> int:
         """SIGKILLs the service's processes and keeps them down (supervisord would start them
         again at once): a test that must see it down for a while. `up` starts it again. Its old
@@ -217,7 +222,7 @@ class LocalStack:
         frozen first (SIGSTOP: it runs no code from here on), supervisord is told to stop it,
         and the SIGKILL ends it inside that stop, which then has nothing to start again."""
         pid = int(self.status()[service]["pid"])
-        ctl = ["supervisorctl", "-c", str(self.state_dir / "conf/supervisord.conf")]
+        ctl = self.supervisorctl
         group = os.getpgid(pid)
         assert group == pid, f"{service} (pid {pid}) does not lead its process group ({group})"
         os.killpg(group, signal.SIGSTOP)

@@ -781,11 +781,12 @@ def test_a_cassandra_restart_during_a_schema_refresh_ends_in_a_job_restart_not_a
     assert rc == 0, err
     wait_until_consistent(faults_stack, cass, len(staging_ids(faults_stack)), timeout=180)
 
-    ctl = ["supervisorctl", "-c", str(faults_stack.state_dir / "conf/supervisord.conf")]
     try:
         cass.session.execute("CREATE TABLE IF NOT EXISTS stall_probe (k int PRIMARY KEY)")
         time.sleep(0.3)
-        restart = subprocess.run([*ctl, "restart", "cassandra"], capture_output=True, text=True, timeout=300)
+        restart = subprocess.run(
+            [*faults_stack.supervisorctl, "restart", "cassandra"], capture_output=True, text=True, timeout=300
+        )
         assert restart.returncode == 0, restart.stdout + restart.stderr
         rc, _, err = ingest(faults_stack, "-n", "4000", "--seed", "stall-after")
         assert rc == 0, err

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from pyspark import SparkContext
 from pyspark.sql import SparkSession
@@ -460,6 +460,20 @@ def end_jvm(proc: subprocess.Popen[Any] | None, timeout_s: float) -> bool:
         return False
 
 
+def kill_jvm_and_exit(jvm: subprocess.Popen[Any] | None, why: str, code: int) -> NoReturn:
+    """Kills the JVM PySpark launched and exits at once: a stuck stop thread would keep the
+    interpreter alive. The checkpoints replay whatever was cut short."""
+    print(
+        f"{why}; killing Spark's JVM (pid {getattr(jvm, 'pid', '?')}). The checkpoints replay whatever was cut short.",
+        file=sys.stderr,
+        flush=True,
+    )
+    if jvm is not None:
+        jvm.kill()
+        jvm.wait(30)
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     # PySpark hands timestamps to Python in the process's local zone: make that UTC, as the
@@ -528,23 +542,10 @@ def main(argv: list[str] | None = None) -> int:
         jvm = getattr(SparkContext._gateway, "proc", None)  # the JVM pyspark launched
         if stalled:
             # Stopping waits for the stuck batch, which never ends: that would only add the stop
-            # timeout before the kill below.
-            print(f"killing Spark's JVM (pid {getattr(jvm, 'pid', '?')})", file=sys.stderr, flush=True)
-            if jvm is not None:
-                jvm.kill()
-                jvm.wait(30)
-            os._exit(1)
+            # timeout before the kill.
+            kill_jvm_and_exit(jvm, "a query is stalled", 1)
         if not stop_within(spark, [q for q, _ in running.all], a.stop_timeout):
-            print(
-                f"Spark did not stop within {a.stop_timeout:g} s; killing its JVM (pid "
-                f"{getattr(jvm, 'pid', '?')}). The checkpoints replay whatever was cut short.",
-                file=sys.stderr,
-                flush=True,
-            )
-            if jvm is not None:
-                jvm.kill()
-                jvm.wait(30)
-            os._exit(code or 1)  # the stuck stop thread would keep the interpreter alive
+            kill_jvm_and_exit(jvm, f"Spark did not stop within {a.stop_timeout:g} s", code or 1)
         if not end_jvm(jvm, a.stop_timeout / 2) and jvm is not None:
             print(
                 f"Spark's JVM (pid {jvm.pid}) had not exited {a.stop_timeout / 2:g} s after "
