@@ -96,8 +96,8 @@ const std::vector<SettingSpec>& catalog() {
        "start the local mock randomuser API with the stack"},
       {"mock_api.port", Kind::integer, "8787", "mock API port on 127.0.0.1", false, 1, 65535},
       {"mock_api.threads", Kind::integer, "16",
-       "mock API worker threads; each open (keep-alive) connection holds one, so keep it above "
-       "ingest.concurrency plus a few for health probes",
+       "most mock API worker threads at once; each open (keep-alive) connection holds one, so "
+       "keep it above ingest.concurrency plus a few for health probes",
        false, 1, 256},
       // Ingestion.
       {"ingest.url", Kind::string, "",
@@ -206,10 +206,11 @@ const std::vector<SettingSpec>& catalog() {
       {"serve.host", Kind::string, "127.0.0.1",
        "address to listen on; anything but loopback requires serve.token"},
       {"serve.port", Kind::integer, "8090", "port of the API and dashboard", false, 1, 65535},
-      {"serve.threads", Kind::integer, "256",
-       "HTTP worker threads: each open connection holds one while it is kept alive, and each "
-       "live-update stream for as long as it is open",
-       false, 2, 1024},
+      {"serve.threads", Kind::integer, "1024",
+       "most HTTP worker threads at once: each open connection holds one while it is kept "
+       "alive, and each live-update stream for as long as it is open. They start as "
+       "connections come and end after 30 s with nothing to do; connections beyond this wait",
+       false, 2, 8192},
       {"serve.nice", Kind::integer, "-10",
        "scheduling priority (nice) serve gives its threads at start: ahead of the pipeline's "
        "engines, so the API answers while they are busy. Below the inherited value it needs "

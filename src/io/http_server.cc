@@ -3,15 +3,106 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <system_error>
 
 #include "base/net.h"
 
 namespace streamflow::io {
 
+ElasticPool::ElasticPool(std::size_t min_threads, std::size_t max_threads,
+                         std::chrono::milliseconds idle_exit)
+    : min_threads_(std::min(min_threads, std::max<std::size_t>(max_threads, 1))),
+      max_threads_(std::max<std::size_t>(max_threads, 1)),
+      idle_exit_(idle_exit) {}
+
+ElasticPool::~ElasticPool() { shutdown(); }
+
+void ElasticPool::enqueue(std::function<void()> job) {
+  std::unique_lock lock(mu_);
+  jobs_.push_back(std::move(job));
+  // Every queued job has a waiting worker, or one is started for it.
+  if (jobs_.size() <= idle_ || threads_ >= max_threads_) {
+    wake_.notify_one();
+    return;
+  }
+  ++threads_;
+  try {
+    std::thread([this] { work(); }).detach();
+  } catch (const std::system_error&) {
+    --threads_;  // no thread to be had: the job waits for a worker that exists
+    if (threads_ == 0) {
+      auto run = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      run();  // none exists: the caller runs it rather than leave it queued for ever
+    }
+  }
+}
+
+void ElasticPool::work() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (jobs_.empty()) {
+      if (stopping_) break;
+      ++idle_;
+      const bool woke =
+          wake_.wait_for(lock, idle_exit_, [this] { return !jobs_.empty() || stopping_; });
+      --idle_;
+      if (!woke && threads_ > min_threads_) break;
+      continue;
+    }
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    job = nullptr;  // what it holds is released before the worker counts as free
+    lock.lock();
+  }
+  --threads_;
+  ended_.notify_all();  // under the lock: shutdown() cannot return before this worker lets go
+}
+
+void ElasticPool::shutdown() {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  wake_.notify_all();
+  ended_.wait(lock, [this] { return threads_ == 0; });
+  // A job queued with no worker left (enqueue could start none) still runs.
+  while (!jobs_.empty()) {
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+std::size_t ElasticPool::threads() const {
+  std::lock_guard lock(mu_);
+  return threads_;
+}
+
+namespace {
+
+/// cpp-httplib's task queue over an ElasticPool.
+class ElasticTaskQueue final : public httplib::TaskQueue {
+ public:
+  explicit ElasticTaskQueue(std::size_t max_threads)
+      : pool_(std::min<std::size_t>(4, max_threads), max_threads) {}
+  void enqueue(std::function<void()> fn) override { pool_.enqueue(std::move(fn)); }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  ElasticPool pool_;
+};
+
+}  // namespace
+
 void tune_http_server(httplib::Server& server, int threads) {
   server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+    return new ElasticTaskQueue(static_cast<std::size_t>(std::max(threads, 1)));
   };
   server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(10000);

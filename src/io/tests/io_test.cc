@@ -1,16 +1,78 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "io/connect.h"
 #include "io/http.h"
+#include "io/http_server.h"
 #include "io/migrations.h"
 #include "io/pg.h"
 #include "io/registry.h"
 
 namespace streamflow::io {
 namespace {
+
+/// Jobs that each wait until `n` of them have started (or `limit` passes): what a kept-alive
+/// connection does to its worker. Counts the jobs that saw all `n` start, and the most that ran
+/// at once.
+struct Rendezvous {
+  explicit Rendezvous(int together) : n(together) {}
+  void job(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mu);
+    peak = std::max(peak, ++running);
+    ++arrived;
+    cv.notify_all();
+    if (cv.wait_for(lock, limit, [this] { return arrived >= n; })) ++met;
+    --running;
+  }
+  const int n;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0, running = 0, peak = 0, met = 0;
+};
+
+TEST(ElasticPool, GivesEveryJobAWorkerAtOnceUpToItsMost) {
+  ElasticPool pool(1, 16);
+  Rendezvous r(12);
+  for (int i = 0; i < 12; ++i) pool.enqueue([&r] { r.job(std::chrono::seconds(5)); });
+  pool.shutdown();
+  // A fixed pool of one would have run them one after the other, each waiting out its limit.
+  EXPECT_EQ(r.met, 12);
+  EXPECT_EQ(r.peak, 12);
+  EXPECT_EQ(pool.threads(), 0u);
+}
+
+TEST(ElasticPool, QueuesJobsBeyondItsMostAndRunsThemAll) {
+  ElasticPool pool(1, 3);
+  Rendezvous r(7);  // never all together: each waits out its limit
+  for (int i = 0; i < 7; ++i) pool.enqueue([&r] { r.job(std::chrono::milliseconds(50)); });
+  pool.shutdown();
+  EXPECT_EQ(r.arrived, 7);
+  EXPECT_EQ(r.peak, 3);
+}
+
+TEST(ElasticPool, WorkersWithNothingToDoEndDownToItsLeast) {
+  ElasticPool pool(2, 16, std::chrono::milliseconds(50));
+  Rendezvous r(8);
+  for (int i = 0; i < 8; ++i) pool.enqueue([&r] { r.job(std::chrono::seconds(10)); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (pool.threads() > 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(r.met, 8);
+  EXPECT_EQ(pool.threads(), 2u);
+  // The ones left still take work.
+  std::atomic<int> ran = 0;
+  for (int i = 0; i < 5; ++i) pool.enqueue([&ran] { ++ran; });
+  pool.shutdown();
+  EXPECT_EQ(ran.load(), 5);
+}
 
 TEST(CopyField, EscapesWhatCopyTextFormatNeeds) {
   std::string out;
