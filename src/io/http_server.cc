@@ -1,12 +1,17 @@
 #include "io/http_server.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <system_error>
 
+#include "base/log.h"
 #include "base/net.h"
 
 namespace streamflow::io {
@@ -22,27 +27,35 @@ ElasticPool::~ElasticPool() { shutdown(); }
 void ElasticPool::enqueue(std::function<void()> job) {
   std::unique_lock lock(mu_);
   jobs_.push_back(std::move(job));
-  // Every queued job has a waiting worker, or one is started for it.
-  if (jobs_.size() <= idle_ || threads_ >= max_threads_) {
+  // Every queued job has a waiting (or starting) worker, or one is started for it.
+  if (jobs_.size() <= idle_ + starting_ || threads_ >= max_threads_) {
     wake_.notify_one();
     return;
   }
-  ++threads_;
+  if (start_worker()) return;
+  if (threads_ > 0) return;  // a worker that finishes a job tries again to start one
+  auto run = std::move(jobs_.front());
+  jobs_.pop_front();
+  lock.unlock();
+  run();  // no worker at all: the caller runs it rather than leave it queued for ever
+}
+
+bool ElasticPool::start_worker() {
   try {
-    std::thread([this] { work(); }).detach();
-  } catch (const std::system_error&) {
-    --threads_;  // no thread to be had: the job waits for a worker that exists
-    if (threads_ == 0) {
-      auto run = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      run();  // none exists: the caller runs it rather than leave it queued for ever
-    }
+    std::thread worker([this] { work(); });  // it waits for mu_, which the caller holds
+    ++threads_;
+    ++starting_;
+    worker.detach();
+    return true;
+  } catch (const std::exception& e) {
+    base::logger("http")->warn("cannot start an HTTP worker ({} running): {}", threads_, e.what());
+    return false;
   }
 }
 
 void ElasticPool::work() {
   std::unique_lock lock(mu_);
+  --starting_;
   for (;;) {
     if (jobs_.empty()) {
       if (stopping_) break;
@@ -55,6 +68,8 @@ void ElasticPool::work() {
     }
     auto job = std::move(jobs_.front());
     jobs_.pop_front();
+    // A job left queued with no worker waiting: a worker that could not be started before.
+    if (jobs_.size() > idle_ + starting_ && threads_ < max_threads_) start_worker();
     lock.unlock();
     job();
     job = nullptr;  // what it holds is released before the worker counts as free
@@ -84,6 +99,11 @@ std::size_t ElasticPool::threads() const {
   return threads_;
 }
 
+std::size_t ElasticPool::idle() const {
+  std::lock_guard lock(mu_);
+  return idle_;
+}
+
 namespace {
 
 /// cpp-httplib's task queue over an ElasticPool.
@@ -99,6 +119,33 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
 };
 
 }  // namespace
+
+int widen_listen_backlog(int port, int backlog) {
+  int widened = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0)
+      continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET)
+      bound = ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+    else if (addr.ss_family == AF_INET6)
+      bound = ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port && ::listen(fd, backlog) == 0) ++widened;
+  }
+  return widened;
+}
 
 void tune_http_server(httplib::Server& server, int threads) {
   server.new_task_queue = [threads] {
@@ -120,6 +167,8 @@ base::Result<void> listen_in_background(httplib::Server& server, const std::stri
     return base::make_error(base::Errc::conflict,
                             fmt::format("cannot listen on {}:{}", host, port));
   }
+  if (widen_listen_backlog(port, SOMAXCONN) == 0)
+    base::logger("http")->warn("the listen backlog of port {} stays at cpp-httplib's 5", port);
   thread = std::thread([&server] { server.listen_after_bind(); });
   while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return {};

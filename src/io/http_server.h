@@ -26,8 +26,9 @@ namespace streamflow::io {
 /// does not drain (every route answered in 10 s or timed out, the fast ones too). Here a
 /// connection gets a worker at once while fewer than `max_threads` are open. A worker left
 /// with nothing to do for `idle_exit` ends, down to `min_threads`, so the threads follow the
-/// connections. Jobs beyond `max_threads` wait in order. shutdown() runs what is queued and
-/// returns when every worker has ended.
+/// connections. Jobs beyond `max_threads` wait in order, as do jobs for which no thread could
+/// be started (the next worker to finish a job tries again). shutdown() runs what is queued
+/// and returns when every worker has left the pool.
 class ElasticPool {
  public:
   ElasticPool(std::size_t min_threads, std::size_t max_threads,
@@ -39,11 +40,14 @@ class ElasticPool {
   void enqueue(std::function<void()> job);
   void shutdown();
 
-  /// Workers alive now (started and not yet ended).
+  /// Workers alive now (started and not yet ended), and of those the ones waiting for a job.
   std::size_t threads() const;
+  std::size_t idle() const;
 
  private:
   void work();
+  /// Starts a worker (the caller holds mu_); false, and a warning, when no thread can be had.
+  bool start_worker();
 
   const std::size_t min_threads_;
   const std::size_t max_threads_;
@@ -53,7 +57,8 @@ class ElasticPool {
   std::condition_variable ended_;
   std::deque<std::function<void()>> jobs_;
   std::size_t threads_ = 0;
-  std::size_t idle_ = 0;  ///< workers waiting for a job
+  std::size_t idle_ = 0;      ///< workers waiting for a job
+  std::size_t starting_ = 0;  ///< workers started that have not taken the lock yet
   bool stopping_ = false;
 };
 
@@ -62,9 +67,17 @@ class ElasticPool {
 /// up to 10,000 requests (the default ends it after 5).
 void tune_http_server(httplib::Server& server, int threads);
 
+/// Sets the backlog of this process's listening sockets on `port` to `backlog`; how many it
+/// found. cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections beyond
+/// that overflows the accept queue, and their SYNs are dropped (the kernel logs "Possible SYN
+/// flooding") or answered with cookies, so clients wait 1 s, then 3 s, ... before they are
+/// heard. Linux takes a second listen() on a listening socket as a new backlog.
+int widen_listen_backlog(int port, int backlog);
+
 /// Checks that nothing listens on `port` (cpp-httplib sets SO_REUSEPORT, so a bind alone would
-/// share a taken port silently), binds, and serves on `thread` until server.stop(). Returns
-/// once the server accepts connections; conflict when the port is taken.
+/// share a taken port silently), binds, widens the backlog to SOMAXCONN, and serves on
+/// `thread` until server.stop(). Returns once the server accepts connections; conflict when the
+/// port is taken.
 base::Result<void> listen_in_background(httplib::Server& server, const std::string& host, int port,
                                         std::thread& thread);
 

@@ -1,4 +1,9 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -7,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "io/connect.h"
@@ -20,8 +26,8 @@ namespace streamflow::io {
 namespace {
 
 /// Jobs that each wait until `n` of them have started (or `limit` passes): what a kept-alive
-/// connection does to its worker. Counts the jobs that saw all `n` start, and the most that ran
-/// at once.
+/// connection does to its worker. Counts the jobs that saw all `n` start, the most that ran at
+/// once, and the jobs that finished.
 struct Rendezvous {
   explicit Rendezvous(int together) : n(together) {}
   void job(std::chrono::milliseconds limit) {
@@ -31,11 +37,22 @@ struct Rendezvous {
     cv.notify_all();
     if (cv.wait_for(lock, limit, [this] { return arrived >= n; })) ++met;
     --running;
+    ++finished;
+    cv.notify_all();
+  }
+  /// Waits until `count` jobs have finished, at most 20 s; whether they did.
+  bool await_finished(int count) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(20), [&] { return finished >= count; });
+  }
+  int met_so_far() {
+    std::lock_guard lock(mu);
+    return met;
   }
   const int n;
   std::mutex mu;
   std::condition_variable cv;
-  int arrived = 0, running = 0, peak = 0, met = 0;
+  int arrived = 0, running = 0, peak = 0, met = 0, finished = 0;
 };
 
 TEST(ElasticPool, GivesEveryJobAWorkerAtOnceUpToItsMost) {
@@ -51,10 +68,11 @@ TEST(ElasticPool, GivesEveryJobAWorkerAtOnceUpToItsMost) {
 
 TEST(ElasticPool, QueuesJobsBeyondItsMostAndRunsThemAll) {
   ElasticPool pool(1, 3);
-  Rendezvous r(7);  // never all together: each waits out its limit
-  for (int i = 0; i < 7; ++i) pool.enqueue([&r] { r.job(std::chrono::milliseconds(50)); });
+  Rendezvous r(3);  // the first three meet; the rest find them met
+  for (int i = 0; i < 7; ++i) pool.enqueue([&r] { r.job(std::chrono::seconds(10)); });
   pool.shutdown();
-  EXPECT_EQ(r.arrived, 7);
+  EXPECT_EQ(r.finished, 7);
+  EXPECT_EQ(r.met, 7);
   EXPECT_EQ(r.peak, 3);
 }
 
@@ -62,16 +80,92 @@ TEST(ElasticPool, WorkersWithNothingToDoEndDownToItsLeast) {
   ElasticPool pool(2, 16, std::chrono::milliseconds(50));
   Rendezvous r(8);
   for (int i = 0; i < 8; ++i) pool.enqueue([&r] { r.job(std::chrono::seconds(10)); });
+  ASSERT_TRUE(r.await_finished(8));
+  EXPECT_EQ(r.met_so_far(), 8);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (pool.threads() > 2 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(r.met, 8);
   EXPECT_EQ(pool.threads(), 2u);
-  // The ones left still take work.
-  std::atomic<int> ran = 0;
-  for (int i = 0; i < 5; ++i) pool.enqueue([&ran] { ++ran; });
   pool.shutdown();
-  EXPECT_EQ(ran.load(), 5);
+}
+
+TEST(ElasticPool, IdleWorkersTakeNewJobsWithoutStartingMore) {
+  ElasticPool pool(2, 16, std::chrono::hours(1));  // nobody ends for idleness here
+  Rendezvous first(2);
+  for (int i = 0; i < 2; ++i) pool.enqueue([&first] { first.job(std::chrono::seconds(10)); });
+  ASSERT_TRUE(first.await_finished(2));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (pool.idle() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(pool.idle(), 2u);
+  EXPECT_EQ(pool.threads(), 2u);
+  // Both workers wait now; the next two jobs must wake them (with no wake-up they would wait
+  // for the hour), and no third worker is started.
+  Rendezvous second(2);
+  for (int i = 0; i < 2; ++i) pool.enqueue([&second] { second.job(std::chrono::seconds(10)); });
+  ASSERT_TRUE(second.await_finished(2));
+  EXPECT_EQ(second.met_so_far(), 2);
+  EXPECT_EQ(pool.threads(), 2u);
+  pool.shutdown();
+}
+
+/// A loopback socket listening with `backlog` on a port of its own, never accepting.
+struct Listener {
+  explicit Listener(int backlog) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(fd, backlog) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      throw std::runtime_error("cannot listen on loopback");
+    port = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+  /// Of `n` connections opened at once, how many the kernel completes within a second.
+  int completes(int n) const {
+    std::vector<pollfd> fds;
+    for (int i = 0; i < n; ++i) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<std::uint16_t>(port));
+      ::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      fds.push_back({c, POLLOUT, 0});
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& p : fds) p.revents = 0;
+      ::poll(fds.data(), fds.size(), 50);
+    }
+    int done = 0;
+    for (auto& p : fds) {
+      int error = 0;
+      socklen_t len = sizeof(error);
+      ::getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &error, &len);
+      if ((p.revents & POLLOUT) && error == 0) ++done;
+      ::close(p.fd);
+    }
+    return done;
+  }
+  int fd = -1;
+  int port = 0;
+};
+
+TEST(ListenBacklog, WidenedSoThatABurstOfConnectionsIsHeardAtOnce) {
+  const Listener narrow(5);  // what cpp-httplib 0.11 listens with
+  EXPECT_LE(narrow.completes(40), 10);
+  const Listener widened(5);
+  EXPECT_EQ(widen_listen_backlog(widened.port, 128), 1);
+  EXPECT_EQ(widened.completes(40), 40);
+  int gone = 0;
+  {
+    const Listener closed(5);
+    gone = closed.port;
+  }
+  EXPECT_EQ(widen_listen_backlog(gone, 128), 0);  // nothing of ours listens there now
 }
 
 TEST(CopyField, EscapesWhatCopyTextFormatNeeds) {
