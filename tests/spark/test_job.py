@@ -225,3 +225,40 @@ def test_a_query_before_its_first_batch_has_an_empty_entry() -> None:
     entry = progress_entry({}, [], False, {})
     assert entry["active"] is False and entry["batch_id"] is None and entry["batch_ms"] is None
     assert entry["recent"] == [] and entry["end_offsets"] == [] and entry["state"] == []
+
+
+# Run in a process of its own: the driver's JVM options apply only to a JVM that the session
+# launches, and the unit tier's other Spark session may already be running in this one.
+DRIVER_IDEMPOTENCE = """
+import json, sys
+from streamflow_stream.job import build_session, parse_args
+spark = build_session(parse_args(["--master", "local[1]", "--checkpoint-dir", sys.argv[1],
+                                  "--jars-dir", sys.argv[2]]))
+jvm = spark.sparkContext._jvm
+driver = jvm.com.datastax.oss.driver.api.core.config
+# What the connector builds its sessions' configuration on (DriverConfigLoader.programmaticBuilder).
+profile = driver.DriverConfigLoader.programmaticBuilder().build().getInitialConfig().getDefaultProfile()
+print(json.dumps({
+    "default_idempotence": profile.getBoolean(driver.DefaultDriverOption.REQUEST_DEFAULT_IDEMPOTENCE),
+    "executor_options": spark.sparkContext.getConf().get("spark.executor.extraJavaOptions", ""),
+}))
+spark.stop()
+"""
+
+
+def test_the_cassandra_driver_retries_the_jobs_timed_out_writes(tmp_path: Path) -> None:
+    """The connector's unlogged batches carry no idempotence flag, so the driver retries a write
+    that Cassandra timed out only if its default says writes are idempotent: else the batch, and
+    with it the job, fails on the first write timeout under load."""
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER_IDEMPOTENCE, str(tmp_path / "checkpoints"), str(REPO / ".deps/spark-jars")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO / "pipeline/spark",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["default_idempotence"] is True
+    # On a cluster the executors write the users: the same option reaches their JVMs.
+    assert "default-idempotence=true" in seen["executor_options"]

@@ -122,6 +122,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# The Cassandra driver (in the connector) retries a request that timed out only if it is marked
+# idempotent, and the connector marks its single statements so but not the unlogged batches it
+# groups them in (their flag is unset, so the driver's default, false, applies). Every write of
+# this job is idempotent: whole rows and absolute counts, each batch's users de-duplicated, a
+# later batch only once this one is acknowledged. Without this, one write that Cassandra timed out
+# under load (2 s, its write_request_timeout) failed the batch and the job exited.
+IDEMPOTENT_WRITES = "-Ddatastax-java-driver.basic.request.default-idempotence=true"
 ROCKSDB_STATE_STORE = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 # Micro-batches per query that the progress file keeps (its "recent", the control room's batch
@@ -181,6 +188,9 @@ def build_session(a: argparse.Namespace) -> SparkSession:
         .config("spark.cassandra.output.consistency.level", "LOCAL_QUORUM")
         .config("spark.cassandra.input.consistency.level", "LOCAL_QUORUM")
         .config("spark.cassandra.output.concurrent.writes", str(a.write_concurrency))
+        # The driver and, on a cluster, the executors (which write the users).
+        .config("spark.driver.extraJavaOptions", IDEMPOTENT_WRITES)
+        .config("spark.executor.extraJavaOptions", IDEMPOTENT_WRITES)
     )
     for setting in a.conf:
         key, sep, value = setting.partition("=")
