@@ -93,8 +93,9 @@ check-generated: ## the golden vectors and the saved-payload corpus are what the
 	@python3 tests/golden/generate.py --check
 	@python3 tests/corpus/generate.py --check
 
+# --durations: where the suite's time goes is printed at the end of every run (the slowest 30).
 test-integration: build-ci ## pytest against the real services (own ports and state dirs), the fault suite included
-	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest -m "not unit" tests
+	@STREAMFLOW_BIN=$(BIN_CI) $(VENV)/bin/pytest -m "not unit" --durations=30 tests
 
 lint-python: setup ## ruff over the Spark job, the test harness and the bench scripts (ruff.toml)
 	@$(VENV)/bin/ruff check pipeline tests bench
