@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from pyspark.sql.types import IntegerType, LongType  # noqa: E402
 from test_transforms import TOPIC, envelope, golden_user, kafka_rows, local_session, staging_row  # noqa: E402
 
 from streamflow_stream import transforms as T  # noqa: E402
-from streamflow_stream.registry import unknown_schema_id  # noqa: E402
+from streamflow_stream.registry import RegistryError, unknown_schema_id, wait_for_registry  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -325,3 +326,36 @@ def test_cassandra_columns_are_read_again_while_an_added_column_waits_for_its_cq
     now[0] += 100
     carried.for_writers(writers)
     assert cql.reads == 2  # nothing waits any more: no more reads until the schemas change
+
+
+class RecordingStop(threading.Event):
+    """A job's stop event whose waits return at once and are recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return self.is_set()
+
+
+def test_the_job_asks_a_registry_that_does_not_answer_yet_again_every_2_s_at_most() -> None:
+    """The registry starts beside the job: a wait that grows to 15 s kept a job from its Spark
+    session for up to 15 s after the registry was up."""
+    stop = RecordingStop()
+    logged: list[str] = []
+    asked: list[int] = []
+
+    def load() -> None:
+        asked.append(1)
+        if len(asked) <= 6:
+            raise RegistryError("did not answer GET /subjects/t-value/versions: Connection refused")
+
+    assert wait_for_registry(load, "the schemas of t", stop, logged.append)
+    assert len(asked) == 7 and stop.waits == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    assert all(line.startswith("waiting for the schema registry (the schemas of t): ") for line in logged)
+    # A stop while waiting ends it.
+    stop = RecordingStop()
+    stop.set()
+    assert not wait_for_registry(load, "the schemas of t", stop, logged.append)

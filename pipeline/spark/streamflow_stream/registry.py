@@ -129,6 +129,13 @@ class WriterSchemas:
             return AvroWriters(dict(self._by_id), frozenset(self._absent))
 
 
+# The longest wait between two asks while the registry does not answer. It starts beside the job
+# and answers about 20 s later: with waits doubling up to 15 s, the job asked at 0, 1, 3, 7, 15
+# and 30 s, and sat idle for up to 15 s after the registry was up. One request every 2 s costs
+# the registry nothing.
+REGISTRY_WAIT_MAX_S = 2.0
+
+
 def wait_for_registry(action: Callable[[], Any], what: str, stop: threading.Event, log: Callable[[str], None]) -> bool:
     """Runs `action` until the registry answers it (a job started with the stack may come up
     before the registry); False if `stop` was set first."""
@@ -140,5 +147,5 @@ def wait_for_registry(action: Callable[[], Any], what: str, stop: threading.Even
         except RegistryError as err:
             log(f"waiting for the schema registry ({what}): {err}")
             stop.wait(delay)
-            delay = min(delay * 2, 15.0)
+            delay = min(delay * 2, REGISTRY_WAIT_MAX_S)
     return False
