@@ -355,7 +355,7 @@ def test_the_job_asks_a_registry_that_does_not_answer_yet_again_every_2_s_at_mos
     assert wait_for_registry(load, "the schemas of t", stop, logged.append)
     assert len(asked) == 7 and stop.waits == [1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
     assert all(line.startswith("waiting for the schema registry (the schemas of t): ") for line in logged)
-    # A stop while waiting ends it.
+    # A job that is stopping asks no more.
     stop = RecordingStop()
     stop.set()
     assert not wait_for_registry(load, "the schemas of t", stop, logged.append)
