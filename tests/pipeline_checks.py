@@ -200,11 +200,22 @@ def kcat_produce(stack: LocalStack, topic: str, key: str, value: str | bytes, pa
 
 
 def registry_get(stack: LocalStack, path: str) -> Any:
-    """One GET of the registry's Confluent-compatible API, decoded."""
+    """One GET of the registry's Confluent-compatible API, decoded. A connection the registry
+    closed without an answer is asked again (up to three times): a fresh-clone run once met
+    that on a read right after Connect's refused registration. A registry that is down still
+    fails the caller (connection refused is not retried)."""
+    import http.client
     import urllib.request
 
-    with urllib.request.urlopen(stack.registry_url + path, timeout=10) as res:
-        return json.loads(res.read())
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(stack.registry_url + path, timeout=10) as res:
+                return json.loads(res.read())
+        except http.client.RemoteDisconnected:
+            if attempt == 2:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
 
 
 def confluent_header(schema_id: int) -> bytes:
