@@ -55,6 +55,7 @@ TEST(Render, KafkaIsAKraftCombinedNodeOnLoopbackWithItsPorts) {
   EXPECT_TRUE(has_line(text, "process.roles=broker,controller"));
   EXPECT_TRUE(has_line(text, "node.id=1"));
   EXPECT_TRUE(has_line(text, "controller.quorum.bootstrap.servers=127.0.0.1:19093"));
+  EXPECT_EQ(text.find("broker.heartbeat.interval.ms"), std::string::npos);  // the default, 2 s
   EXPECT_TRUE(has_line(text, "listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"));
   EXPECT_TRUE(has_line(text, "controller.listener.names=CONTROLLER"));
   EXPECT_TRUE(has_line(text, "offsets.topic.replication.factor=1"));
@@ -77,6 +78,8 @@ TEST(Render, ClusterKafkaNodesAreVotersOfOneStaticQuorumWithTheirOwnAddressAndDi
   EXPECT_TRUE(has_line(text, "transaction.state.log.min.isr=2"));
   EXPECT_TRUE(has_line(text, "log.dirs=/srv/sf/.streamflow/kafka-2/data"));
   EXPECT_EQ(text.find("controller.quorum.bootstrap.servers"), std::string::npos);
+  // So that a node stopped with all the others hears its controlled shutdown granted in time.
+  EXPECT_TRUE(has_line(text, "broker.heartbeat.interval.ms=500"));
   EXPECT_EQ(layout.kafka_bootstrap(), "127.0.0.2:19092,127.0.0.3:19092,127.0.0.4:19092");
   EXPECT_EQ(kafka_argv(layout, second).back(), "/srv/sf/.streamflow/conf/kafka-2.properties");
 }
