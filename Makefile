@@ -77,9 +77,12 @@ test: check test-integration ## install everything and run every test (the quick
 test-unit: build-ci ## GoogleTest unit tests (no servers)
 	@ctest --preset ci
 
-test-rust: setup ## the Rust tests of the CQL bridge (cargo test, no Cassandra)
-	@cargo test --quiet --release --locked --manifest-path src/cql/rust/Cargo.toml \
-	  --target-dir build/cargo-test
+# In the sanitizer build's own cargo target directory, with the C++ compiler CMake gave it: the
+# crates it compiled for the bridge are reused (the crate's tests then build in ~30 s, not ~2 min).
+test-rust: build-ci ## the Rust tests of the CQL bridge (cargo test, no Cassandra)
+	@CXX="$$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' build/ci/CMakeCache.txt)" \
+	  cargo test --quiet --release --locked --manifest-path src/cql/rust/Cargo.toml \
+	  --target-dir build/ci/src/cql/cargo
 
 test-python-unit: setup ## pytest's unit tier: the Spark job's transforms on local DataFrames, its helpers, the DAG files (no servers)
 	@$(VENV)/bin/pytest -m unit -q tests

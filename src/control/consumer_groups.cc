@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "control/client.h"
 
 namespace streamflow::control {
 
@@ -119,29 +120,7 @@ nlohmann::json to_json(const std::vector<GroupLag>& groups) {
 
 namespace {
 
-using Client = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
 using Event = std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)>;
-
-/// A librdkafka handle for `bootstrap`, its own logging off (errors come back as Results),
-/// as io/kafka.cc opens one. A consumer handle without a group: it joins nothing, and both
-/// the admin API and watermark queries work on it.
-base::Result<Client> open_client(const std::string& bootstrap) {
-  char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [k, v] :
-       {std::pair<const char*, std::string>{"bootstrap.servers", bootstrap}, {"log_level", "0"}}) {
-    if (rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return make_error(Errc::invalid_argument, std::string("librdkafka config: ") + err);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));  // owns conf on success
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(Errc::unavailable, std::string("librdkafka: ") + err);
-  }
-  return Client(rk, &rd_kafka_destroy);
-}
 
 /// Sends one admin request (`issue` puts it on the queue with the options) and waits for its
 /// answer: timeout when none comes, unavailable when the request as a whole failed.

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/net.h"
+#include "control/client.h"
 #include "control/kafka_quorum.h"
 
 namespace streamflow::control {
@@ -115,11 +116,7 @@ std::optional<std::int64_t> partition_dir_size(const std::string& log_dir, const
   return total;
 }
 
-namespace {
-
-using Client = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
-
-base::Result<Client> open_consumer(const std::string& bootstrap) {
+base::Result<Client> open_client(const std::string& bootstrap) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const std::pair<const char*, const char*> settings[] = {{"bootstrap.servers", bootstrap.c_str()},
@@ -140,12 +137,10 @@ base::Result<Client> open_consumer(const std::string& bootstrap) {
   return Client(rk, &rd_kafka_destroy);
 }
 
-}  // namespace
-
 base::Result<ClusterState> read_cluster(const std::string& bootstrap,
                                         const std::vector<ExpectedBroker>& expected,
                                         const PartitionSize& size, int timeout_ms) {
-  auto client = open_consumer(bootstrap);
+  auto client = open_client(bootstrap);
   if (!client) return client.error();
   rd_kafka_t* rk = client->get();
   const rd_kafka_metadata_t* md = nullptr;

@@ -4,6 +4,8 @@
 
 #include <regex>
 
+#include "serve/http_glue.h"
+
 namespace streamflow::serve {
 
 namespace {
@@ -23,17 +25,6 @@ Response from(const base::Result<nlohmann::json>& r) {
 bool is_topic_name(const std::string& name) {
   static const std::regex kTopic("[A-Za-z0-9._-]{1,249}");
   return std::regex_match(name, kTopic);
-}
-
-Query query_of(const httplib::Request& req) {
-  Query q;
-  for (const auto& [k, v] : req.params) q.emplace(k, v);
-  return q;
-}
-
-void send(httplib::Response& res, const Response& r) {
-  res.status = r.status;
-  res.set_content(r.body, r.content_type);
 }
 
 }  // namespace

@@ -6,15 +6,11 @@
 
 #include "deploy/topology.h"
 #include "io/connect.h"
+#include "serve/clock.h"
 
 namespace streamflow::serve {
 
 namespace {
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 /// Whether `service` is `engine` or one of its nodes in a cluster layout ("kafka-2").
 bool node_of(const std::string& service, std::string_view engine) {

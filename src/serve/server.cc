@@ -9,6 +9,7 @@
 #include "base/net.h"
 #include "io/http_server.h"
 #include "serve/control_routes.h"
+#include "serve/http_glue.h"
 #include "serve/openapi_json.h"
 
 namespace streamflow::serve {
@@ -16,17 +17,6 @@ namespace streamflow::serve {
 namespace {
 
 thread_local std::chrono::steady_clock::time_point request_start;
-
-Query query_of(const httplib::Request& req) {
-  Query q;
-  for (const auto& [k, v] : req.params) q.emplace(k, v);  // first value wins
-  return q;
-}
-
-void send(httplib::Response& res, const Response& r) {
-  res.status = r.status;
-  res.set_content(r.body, r.content_type);
-}
 
 }  // namespace
 

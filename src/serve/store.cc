@@ -3,6 +3,8 @@
 #include <chrono>
 #include <set>
 
+#include "serve/clock.h"
+
 namespace streamflow::serve {
 
 using base::Errc;
@@ -22,11 +24,6 @@ constexpr const char* kUserColumns =
 constexpr const char* kUserSummaryColumns =
     "user_id, full_name, gender, age, age_band, city, country, country_code, email, "
     "registered";
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 bool means_gone(const base::Error& e) {
   return e.code == Errc::unavailable || e.code == Errc::timeout;

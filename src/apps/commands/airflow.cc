@@ -40,7 +40,7 @@ struct Airflow final : Command {
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Airflow>(
+[[maybe_unused]] const bool kAirflowRegistered = register_command<Airflow>(
     {130, "airflow", "run Airflow's CLI against the stack's Airflow, as the service account"});
 
 }  // namespace

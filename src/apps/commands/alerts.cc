@@ -63,7 +63,7 @@ default settings: load it into a Prometheus that scrapes serve's /metrics.)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Alerts>(
+[[maybe_unused]] const bool kAlertsRegistered = register_command<Alerts>(
     {125, "alerts", "the control room's alerts firing now, or their Prometheus rules (--rules)"});
 
 }  // namespace

@@ -86,7 +86,7 @@ with each stage as a fraction of its baseline. Writes <out-dir>/<name>.json and 
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Bench>(
+[[maybe_unused]] const bool kBenchRegistered = register_command<Bench>(
     {140, "bench", "measure the running pipeline against this machine's baselines"});
 
 }  // namespace

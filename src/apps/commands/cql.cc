@@ -74,7 +74,7 @@ array with --json.)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Cql>(
+[[maybe_unused]] const bool kCqlRegistered = register_command<Cql>(
     {70, "cql", "run one CQL statement against the local stack's Cassandra and print its rows"});
 
 }  // namespace

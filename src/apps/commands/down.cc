@@ -4,7 +4,7 @@
 
 namespace streamflow::apps {
 
-[[maybe_unused]] const bool kRegistered = register_stack_command(
+[[maybe_unused]] const bool kDownRegistered = register_stack_command(
     {20, "down", "stop the local stack (stop signal, bounded wait, then SIGKILL); data is kept"},
     &stack::Stack::down);
 

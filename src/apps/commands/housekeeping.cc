@@ -56,7 +56,7 @@ one JSON line on stdout.)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Housekeeping>(
+[[maybe_unused]] const bool kHousekeepingRegistered = register_command<Housekeeping>(
     {110, "housekeeping",
      "keep disk use bounded: old staging rows, rejects, logs and checkpoints"});
 

@@ -72,7 +72,7 @@ failed; 78 not set up (run `streamflow up`).)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Ingest>(
+[[maybe_unused]] const bool kIngestRegistered = register_command<Ingest>(
     {90, "ingest",
      "fetch users from the randomuser-compatible API (or --file) into PostgreSQL staging"});
 

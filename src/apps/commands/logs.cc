@@ -30,7 +30,7 @@ struct Logs final : Command {
   }
 };
 
-[[maybe_unused]] const bool kRegistered =
+[[maybe_unused]] const bool kLogsRegistered =
     register_command<Logs>({50, "logs", "print the last lines of service logs, or follow them"});
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 namespace streamflow::apps {
 
-[[maybe_unused]] const bool kRegistered = register_stack_command(
+[[maybe_unused]] const bool kMigrateRegistered = register_stack_command(
     {60, "migrate", "apply the PostgreSQL staging and Cassandra migrations to the running stack"},
     &stack::Stack::migrate);
 

@@ -60,7 +60,7 @@ nat, gender, inc, exc and noinfo. The fault options inject failures for tests.)"
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<MockApi>(
+[[maybe_unused]] const bool kMockApiRegistered = register_command<MockApi>(
     {80, "mock-api", "serve a randomuser.me-compatible API on loopback until stopped"});
 
 }  // namespace

@@ -32,7 +32,7 @@ Exit status: 0 consistent (rows younger than the freshness bound may be in fligh
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Reconcile>(
+[[maybe_unused]] const bool kReconcileRegistered = register_command<Reconcile>(
     {100, "reconcile",
      "prove nothing was lost: PostgreSQL staging against Cassandra, ids both ways"});
 

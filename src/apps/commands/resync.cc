@@ -55,7 +55,7 @@ still in place); 69/74 a service is down.)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Resync>(
+[[maybe_unused]] const bool kResyncRegistered = register_command<Resync>(
     {105, "resync",
      "get the CDC connector past changes it cannot send (a refused schema change, reverted); "
      "send what Cassandra lacks"});

@@ -65,7 +65,7 @@ Authorization: Bearer <token>.)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Serve>(
+[[maybe_unused]] const bool kServeRegistered = register_command<Serve>(
     {120, "serve", "the REST API, the live dashboard, pipeline health and Prometheus /metrics"});
 
 }  // namespace

@@ -24,7 +24,7 @@ struct Status final : Command {
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Status>(
+[[maybe_unused]] const bool kStatusRegistered = register_command<Status>(
     {30, "status",
      "each service's pid, port, health and version (exit status 3 unless all are healthy)"});
 

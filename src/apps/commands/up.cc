@@ -4,7 +4,7 @@
 
 namespace streamflow::apps {
 
-[[maybe_unused]] const bool kRegistered = register_stack_command(
+[[maybe_unused]] const bool kUpRegistered = register_stack_command(
     {10, "up", "start the local stack and wait until every service is healthy (harmless when up)"},
     &stack::Stack::up);
 

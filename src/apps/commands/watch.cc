@@ -32,7 +32,7 @@ the Spark job, Cassandra) with its counts and rates.)");
   }
 };
 
-[[maybe_unused]] const bool kRegistered = register_command<Watch>(
+[[maybe_unused]] const bool kWatchRegistered = register_command<Watch>(
     {40, "watch", "follow records through the running pipeline, stage by stage, until Ctrl-C"});
 
 }  // namespace

@@ -47,7 +47,7 @@ TEST(ConsumerGroups, SettleFillsEndsSortsAndSumsKnownLags) {
 }
 
 /// The shape job.py's report() writes (taken from a real progress file of the local stack).
-const char* kProgress = R"({
+const char* kJobProgress = R"({
  "updated_at": 1796380365.67, "started_at": 1796380107.2,
  "queries": {
   "users": {"active": true, "batch_id": 3,
@@ -59,7 +59,7 @@ const char* kProgress = R"({
 })";
 
 TEST(ConsumerGroups, SparkQueriesAreConsumersWithTheirEndOffsetsAsPositions) {
-  const auto progress = nlohmann::json::parse(kProgress);
+  const auto progress = nlohmann::json::parse(kJobProgress);
   const auto end = ends({{{"streamflow.staging.users", 0}, 6704},
                          {{"streamflow.staging.users", 1}, 6600},
                          {{"streamflow.staging.users", 2}, 6748}});
