@@ -367,6 +367,62 @@ Result<void> Stack::down(std::ostream& out) {
   return {};
 }
 
+namespace {
+
+/// One service's line of `status`: supervisord's word on its process, then (running) its probe,
+/// version and facts, asked of the service itself.
+ServiceStatus service_status(const Layout& layout, const Service& svc,
+                             const std::map<std::string, ProgramStatus>& states,
+                             const std::map<std::string, RestartHistory>& history,
+                             bool supervisor_running) {
+  ServiceStatus s;
+  s.name = svc.name();
+  s.port = svc.ports().empty() ? 0 : svc.ports().front().port;
+  s.host = svc.ports().empty() ? "" : svc.ports().front().host;
+  s.ports = ports_text(svc);
+  s.log_file = layout.log_file(s.name).string();
+  auto st = states.find(s.name);
+  std::optional<RestartHistory> restarts;
+  if (auto h = history.find(s.name); h != history.end() && h->second.restarts > 0) {
+    restarts = h->second;
+    s.restarts = h->second.restarts;
+  }
+  // STARTING: supervisord's first `startsecs` of a process; the probe says how it is.
+  if (st != states.end() &&
+      (st->second.state == ProgramState::running || st->second.state == ProgramState::starting)) {
+    s.pid = st->second.pid;
+    if (s.pid) s.rss_bytes = base::process_tree_rss_bytes(*s.pid);
+    auto probe = svc.probe();
+    s.state = probe.healthy ? "healthy" : "starting";
+    s.detail = probe.detail;
+    if (probe.healthy) {
+      s.version = svc.version();
+      s.facts = svc.facts();
+    }
+  } else {
+    s.state = "down";
+    s.detail = st == states.end() ? (supervisor_running ? "not configured" : "stack not running")
+                                  : std::string(to_string(st->second.state)) +
+                                        (st->second.detail.empty() ? "" : ": " + st->second.detail);
+    if (st != states.end() && st->second.state == ProgramState::fatal) {
+      s.detail = fmt::format(
+          "not restarted any more: it exited within {} s of each of its last starts; see "
+          "`streamflow logs {}`, then `streamflow up`",
+          svc.program().start_secs, s.name);
+    } else if (st != states.end() && st->second.state == ProgramState::backoff) {
+      s.detail = "exited at once; supervisord starts it again shortly";
+    }
+  }
+  // A node that died and was started again by supervisord (any service, any layout).
+  if (restarts) {
+    s.facts.emplace_back("restarts",
+                         fmt::format("{} (last: {})", restarts->restarts, restarts->last));
+  }
+  return s;
+}
+
+}  // namespace
+
 StackStatus Stack::status() const {
   StackStatus result;
   result.state_dir = layout_.state_dir.string();
@@ -375,55 +431,21 @@ StackStatus Stack::status() const {
                         : "single";
   Supervisor sup(layout_);
   result.supervisor_pid = sup.daemon_pid();
-  auto states = sup.status();
+  const auto states = sup.status();
   const auto history = sup.restart_history();
-  for (const auto& svc : make_services(layout_)) {
-    ServiceStatus s;
-    s.name = svc->name();
-    s.port = svc->ports().empty() ? 0 : svc->ports().front().port;
-    s.host = svc->ports().empty() ? "" : svc->ports().front().host;
-    s.ports = ports_text(*svc);
-    s.log_file = layout_.log_file(s.name).string();
-    auto st = states.find(s.name);
-    std::optional<RestartHistory> restarts;
-    if (auto h = history.find(s.name); h != history.end() && h->second.restarts > 0) {
-      restarts = h->second;
-      s.restarts = h->second.restarts;
-    }
-    // STARTING: supervisord's first `startsecs` of a process; the probe says how it is.
-    if (st != states.end() &&
-        (st->second.state == ProgramState::running || st->second.state == ProgramState::starting)) {
-      s.pid = st->second.pid;
-      if (s.pid) s.rss_bytes = base::process_tree_rss_bytes(*s.pid);
-      auto probe = svc->probe();
-      s.state = probe.healthy ? "healthy" : "starting";
-      s.detail = probe.detail;
-      if (probe.healthy) {
-        s.version = svc->version();
-        s.facts = svc->facts();
-      }
-    } else {
-      s.state = "down";
-      s.detail = st == states.end()
-                     ? (result.supervisor_pid ? "not configured" : "stack not running")
-                     : std::string(to_string(st->second.state)) +
-                           (st->second.detail.empty() ? "" : ": " + st->second.detail);
-      if (st != states.end() && st->second.state == ProgramState::fatal) {
-        s.detail = fmt::format(
-            "not restarted any more: it exited within {} s of each of its last starts; see "
-            "`streamflow logs {}`, then `streamflow up`",
-            svc->program().start_secs, s.name);
-      } else if (st != states.end() && st->second.state == ProgramState::backoff) {
-        s.detail = "exited at once; supervisord starts it again shortly";
-      }
-    }
-    // A node that died and was started again by supervisord (any service, any layout).
-    if (restarts) {
-      s.facts.emplace_back("restarts",
-                           fmt::format("{} (last: {})", restarts->restarts, restarts->last));
-    }
-    result.services.push_back(std::move(s));
+  const bool supervisor_running = result.supervisor_pid.has_value();
+  // Each service is asked in a thread of its own: a probe, a version and facts are network round
+  // trips to engines that may be busy, and a cluster has twenty nodes (one after the other, that
+  // took 6 s here with users flowing).
+  const auto services = make_services(layout_);
+  std::vector<std::future<ServiceStatus>> asked;
+  asked.reserve(services.size());
+  for (const auto& service : services) {
+    asked.push_back(std::async(std::launch::async, [&, svc = service.get()] {
+      return service_status(layout_, *svc, states, history, supervisor_running);
+    }));
   }
+  for (auto& one : asked) result.services.push_back(one.get());
   return result;
 }
 
