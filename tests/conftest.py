@@ -368,6 +368,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+MODULE_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Setup, call and teardown, so a shared stack's start and stop count where they happen.
+    module = report.nodeid.split("::", 1)[0]
+    MODULE_SECONDS[module] = MODULE_SECONDS.get(module, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Where the run's time went, module by module (longest first): the figures to compare when
+    the suite is made faster."""
+    timed = {m: s for m, s in MODULE_SECONDS.items() if s >= 1.0}
+    if not timed:
+        return
+    terminalreporter.section("seconds per module")
+    for module, seconds in sorted(timed.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{seconds:8.1f}  {module}")
+    terminalreporter.write_line(f"{sum(MODULE_SECONDS.values()):8.1f}  in all")
+
+
 @pytest.hookimpl(trylast=True)  # after the test's own fixtures were torn down
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if not SHARED_STACKS:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from conftest import REPO, LocalStack, streamflow_bin
@@ -78,12 +79,35 @@ def paced_ingest(stack: LocalStack, users: int, rate: int, batch_size: int, seed
     return subprocess.Popen(argv, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def lost_and_duplicated(stack: LocalStack, cass: Cassandra, expected: int) -> tuple[int, int]:
+def latest_arrived(stack: LocalStack, cass: Cassandra, n: int = 20) -> bool:
+    """The `n` users staging changed last are all in Cassandra (a few point reads). The job writes
+    the analytics and the users table in two queries, so agreeing totals alone do not mean that
+    the users table has caught up: the waits below read every user id (seconds on a loaded ring)
+    only once this holds too."""
+    import uuid
+
+    from cassandra.query import ValueSequence
+
+    with stack.pg_connect() as conn:
+        latest = [
+            r[0] for r in conn.execute("SELECT user_id FROM staging.users ORDER BY updated_at DESC LIMIT %s", (n,))
+        ]
+    if not latest:
+        return True
+    ids = [u if isinstance(u, uuid.UUID) else uuid.UUID(str(u)) for u in latest]
+    found = cass.rows("SELECT user_id FROM users WHERE user_id IN %s", ValueSequence(ids))
+    return len(found) == len(set(ids))
+
+
+def lost_and_duplicated(
+    stack: LocalStack, cass: Cassandra, expected: int, totals: dict[str, int] | None = None
+) -> tuple[int, int]:
     """What is there, against what must be after a fault: every one of `expected` users once in
-    staging and once in Cassandra, and each analytics table counting each of them once."""
+    staging and once in Cassandra, and each analytics table counting each of them once (`totals`:
+    the analytics just read, if they were)."""
     pg = staging_ids(stack)
     ids = cass.user_ids()
-    totals = cass.totals()
+    totals = totals or cass.totals()
     tables = (*ANALYTICS_SIGNUP_TABLES, "users_per_country")
     lost = max(0, expected - len(pg)) + len(pg - set(ids))
     lost += max(0, expected - min(totals[t] for t in tables))
@@ -151,25 +175,68 @@ def settled_signups(stack: LocalStack, cass: Cassandra, timeout: float = 180, pe
     raise AssertionError(f"the pipeline did not settle within {timeout} s (last: {state.get('last')})")
 
 
-def wait_until_consistent(stack: LocalStack, cass: Cassandra, created: int, timeout: float) -> float:
-    """Seconds until Cassandra and the analytics match staging; fails after `timeout` with the
-    last difference seen. While the pipeline catches up only the analytics totals and the
-    staging count are read (a few hundred rows); every user id is compared once they agree."""
+def _once_totals_agree(
+    stack: LocalStack, cass: Cassandra, signups: int, timeout: float, verdict: Callable[[dict[str, int]], str]
+) -> tuple[float, str]:
+    """Polls until the analytics agree with staging (the current users per country add up to the
+    staged users, each signup breakdown to `signups`) and the users staging changed last are in
+    Cassandra; then asks `verdict` (given the totals just read), which reads every user id and
+    says what is wrong ("" for nothing). Returns (seconds, "") once the verdict is clean, or
+    (-1, the last thing found) after `timeout`. Only the totals (a few hundred rows) and a few
+    point reads are made while the pipeline catches up."""
     start = time.monotonic()
     last = ""
     while time.monotonic() - start < timeout:
         try:
             t, staged = cass.totals(), staged_count(stack)
-            if t["users_per_country"] == staged and all(t[table] == created for table in ANALYTICS_SIGNUP_TABLES):
-                assert_consistent(stack, cass, created)
-                return time.monotonic() - start
-            last = f"analytics {t} against {staged} staged users and {created} signups"
-        except AssertionError as e:
-            last = str(e)[:500]
+            if (
+                t["users_per_country"] == staged
+                and all(t[table] == signups for table in ANALYTICS_SIGNUP_TABLES)
+                and latest_arrived(stack, cass)
+            ):
+                last = verdict(t)
+                if not last:
+                    return time.monotonic() - start, ""
+            else:
+                last = f"analytics {t} against {staged} staged users and {signups} signups"
         except Exception as e:  # noqa: BLE001 - a service restarting: try again
             last = f"{type(e).__name__}: {str(e)[:300]}"
         time.sleep(1.0)
-    raise AssertionError(f"Cassandra did not match staging within {timeout} s: {last}")
+    return -1.0, last
+
+
+def wait_until_consistent(stack: LocalStack, cass: Cassandra, created: int, timeout: float) -> float:
+    """Seconds until Cassandra and the analytics match staging (`assert_consistent`, `created`
+    signups in all); fails after `timeout` with the last difference seen."""
+
+    def verdict(_: dict[str, int]) -> str:
+        try:
+            assert_consistent(stack, cass, created)
+        except AssertionError as e:
+            return str(e)[:500]
+        return ""
+
+    took, last = _once_totals_agree(stack, cass, created, timeout, verdict)
+    if took < 0:
+        raise AssertionError(f"Cassandra did not match staging within {timeout} s: {last}")
+    return took
+
+
+def wait_until_whole(stack: LocalStack, cass: Cassandra, expected: int, timeout: float) -> tuple[int, int, str]:
+    """After a fault: waits until every one of `expected` users is in staging and in Cassandra
+    once and each analytics table counts each of them once. Returns (lost, duplicated, why not
+    whole): (0, 0, "") as soon as that holds, from the one read of every user id that found it;
+    after `timeout`, what one more look finds."""
+
+    def verdict(totals: dict[str, int]) -> str:
+        lost, duplicated = lost_and_duplicated(stack, cass, expected, totals)
+        return f"lost {lost}, duplicated {duplicated}" if (lost, duplicated) != (0, 0) else ""
+
+    took, last = _once_totals_agree(stack, cass, expected, timeout, verdict)
+    if took >= 0:
+        return 0, 0, ""
+    lost, duplicated = lost_and_duplicated(stack, cass, expected)
+    return lost, duplicated, f"not whole within {timeout} s: {last}"
 
 
 def kcat_topics(stack: LocalStack) -> set[str]:
