@@ -79,7 +79,10 @@ fn db_kind(err: &DbError) -> Kind {
         | DbError::FunctionFailure { .. }
         | DbError::Unauthorized
         | DbError::AuthenticationError
-        | DbError::ConfigError => Kind::InvalidArgument,
+        | DbError::ConfigError
+        // Cassandra could not read the request: with this driver, a paging state it never gave out
+        // ("Invalid value for the paging state"), i.e. the caller's bytes, not an outage.
+        | DbError::ProtocolError => Kind::InvalidArgument,
         DbError::ReadTimeout { .. } | DbError::WriteTimeout { .. } => Kind::Timeout,
         DbError::Unavailable { .. }
         | DbError::Overloaded
@@ -211,5 +214,18 @@ impl Classify for scylla::errors::NextRowError {
             scylla::errors::NextRowError::NextPageError(e) => e.kind(),
             _ => Kind::Internal,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_cassandra_cannot_read_is_the_callers_mistake() {
+        assert_eq!(db_kind(&DbError::ProtocolError), Kind::InvalidArgument);
+        assert_eq!(db_kind(&DbError::Invalid), Kind::InvalidArgument);
+        assert_eq!(db_kind(&DbError::Overloaded), Kind::Unavailable);
+        assert_eq!(db_kind(&DbError::ServerError), Kind::Internal);
     }
 }
