@@ -708,7 +708,7 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(
         )
         if component == "ingest":
             victim = proc.pid
-        killed_at = time.monotonic()
+        killed_at, killed_wall = time.monotonic(), time.time()
         os.kill(victim, signal.SIGKILL)
 
         # No manual command: supervisord starts every killed service again by itself.
@@ -737,6 +737,11 @@ def test_sigkill_mid_run_loses_nothing_and_counts_nothing_twice(
             restarts = back["facts"].get("restarts", "")
             assert restarts and int(restarts.split()[0]) >= 1, back
             assert "SIGKILL" in restarts or "exit status" in restarts, restarts
+            if component == "spark":
+                # Healthy means the new job's queries report: not the killed job's progress file,
+                # which stays fresh for a while after the kill.
+                doc = json.loads((faults_stack.state_dir / "spark/progress.json").read_text())
+                assert doc["started_at"] > killed_wall, (doc["started_at"], killed_wall, back)
         lost, duplicated, error = wait_until_whole(faults_stack, cass, expected, timeout=RECOVERY_TIMEOUT)
         recovery_s = round(time.monotonic() - killed_at, 1)
     except Exception as e:

@@ -504,6 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"another streaming job already uses {a.checkpoint_dir}; stop it first", file=sys.stderr)
         return 75
     started = time.time()
+    progress_file = Path(a.checkpoint_dir).parent / "progress.json"
+    # A killed predecessor's progress stays fresh for a while: it must not pass for this run's
+    # health (`status` would say healthy before this job's queries run).
+    progress_file.unlink(missing_ok=True)
     schemas, dlq_schema_id = None, None
     if a.format == "avro":
         found = avro_schemas(a, stop)
@@ -517,7 +521,6 @@ def main(argv: list[str] | None = None) -> int:
         f"(dead letters: {a.dlq_topic}; checkpoints: {a.checkpoint_dir}; master {a.master})",
         flush=True,
     )
-    progress_file = Path(a.checkpoint_dir).parent / "progress.json"
     next_report = time.monotonic() + a.progress_interval
     code = 0
     stalls = StallWatch(a.stall_timeout)
