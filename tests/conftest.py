@@ -172,10 +172,10 @@ class LocalStack:
         self.env.pop("STREAMFLOW_TOPOLOGY", None)
         if topology:
             self.env["STREAMFLOW_TOPOLOGY"] = str(topology)
-        # Smaller heaps: several stacks may run in one test session on a 2-core box.
+        # Smaller heaps: several stacks may run in one test session on a 2-core box (Connect's
+        # default is already 512 MB).
         self.env.setdefault("STREAMFLOW_CASSANDRA_HEAP_MB", "1024")
         self.env.setdefault("STREAMFLOW_KAFKA_HEAP_MB", "512")
-        self.env.setdefault("STREAMFLOW_CONNECT_HEAP_MB", "512")
         self.ports: dict[str, int] = {}
         for key, port in zip(PORT_SETTINGS, ports, strict=True):
             self.env[f"STREAMFLOW_{key}"] = str(port)

@@ -46,7 +46,7 @@ const std::vector<SettingSpec>& catalog() {
       // Kafka Connect (distributed mode) with Debezium.
       {"connect.port", Kind::integer, "8083", "Kafka Connect REST port on each worker's address",
        false, 1, 65535},
-      {"connect.heap_mb", Kind::integer, "1024", "Kafka Connect JVM max heap", false, 128, 16384},
+      {"connect.heap_mb", Kind::integer, "512", "Kafka Connect JVM max heap", false, 128, 16384},
       // The schema registry (Apicurio Registry, Confluent-compatible API), storage in PostgreSQL.
       {"registry.enabled", Kind::boolean, "true",
        "start the schema registry with the stack (its schemas are kept in PostgreSQL)"},

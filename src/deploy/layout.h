@@ -104,7 +104,7 @@ struct Layout {
   std::optional<std::string> service_user;
   int kafka_heap_mb = 1024;
   int kafka_partitions = 3;  ///< of the topics `up` creates
-  int connect_heap_mb = 1024;
+  int connect_heap_mb = 512;
   int cassandra_heap_mb = 2048;
   std::filesystem::path self_exe;  ///< this streamflow binary (runs the mock API)
   std::filesystem::path migrations_dir;
