@@ -4,10 +4,16 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -106,19 +112,235 @@ std::size_t ElasticPool::idle() const {
 
 namespace {
 
-/// cpp-httplib's task queue over an ElasticPool.
-class ElasticTaskQueue final : public httplib::TaskQueue {
+/// One request's stream over a connection's socket: reads come first from what an earlier read
+/// took past the end of the last request (`pending`), then from the socket, which is read a
+/// few kilobytes at a time (cpp-httplib reads a request's head a byte at a time); what is read
+/// past this request stays in `pending` for the next.
+class ConnectionStream final : public httplib::Stream {
  public:
-  explicit ElasticTaskQueue(std::size_t max_threads)
-      : pool_(std::min<std::size_t>(4, max_threads), max_threads) {}
-  void enqueue(std::function<void()> fn) override { pool_.enqueue(std::move(fn)); }
-  void shutdown() override { pool_.shutdown(); }
+  ConnectionStream(int fd, std::string& pending, int read_timeout_ms, int write_timeout_ms)
+      : fd_(fd), pending_(pending), read_ms_(read_timeout_ms), write_ms_(write_timeout_ms) {}
+
+  bool is_readable() const override { return !pending_.empty() || wait_for(POLLIN, read_ms_); }
+  bool is_writable() const override { return wait_for(POLLOUT, write_ms_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (size == 0) return 0;
+    if (pending_.empty()) {
+      if (!wait_for(POLLIN, read_ms_)) return -1;
+      char buf[4096];
+      ssize_t n;
+      do n = ::recv(fd_, buf, sizeof(buf), 0);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      pending_.append(buf, static_cast<std::size_t>(n));
+    }
+    const auto n = std::min(size, pending_.size());
+    std::memcpy(ptr, pending_.data(), n);
+    pending_.erase(0, n);
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    ssize_t n;
+    do n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    address_of(::getpeername, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    address_of(::getsockname, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
 
  private:
-  ElasticPool pool_;
+  bool wait_for(short events, int timeout_ms) const {
+    pollfd p{fd_, events, 0};
+    int n;
+    do n = ::poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    return n > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
+  }
+
+  template <typename Get>
+  void address_of(Get get, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+      ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
+      port = ntohs(a->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
+      port = ntohs(a->sin6_port);
+    }
+    ip = text;
+  }
+
+  int fd_;
+  std::string& pending_;
+  int read_ms_;
+  int write_ms_;
 };
 
+int to_ms(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec / 1000); }
+
 }  // namespace
+
+/// cpp-httplib's task queue for the accept loop: its jobs go to the server's pool, and its
+/// shutdown (when the accept loop ends) shuts the server's connections down.
+class KeepAliveServer::Queue final : public httplib::TaskQueue {
+ public:
+  explicit Queue(KeepAliveServer& server) : server_(server) {}
+  void enqueue(std::function<void()> fn) override { server_.pool_.enqueue(std::move(fn)); }
+  void shutdown() override { server_.shut_down(); }
+
+ private:
+  KeepAliveServer& server_;
+};
+
+KeepAliveServer::KeepAliveServer(int threads)
+    : pool_(std::min<std::size_t>(4, static_cast<std::size_t>(std::max(threads, 1))),
+            static_cast<std::size_t>(std::max(threads, 1))),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (epoll_ < 0 || wake_ < 0)
+    throw std::system_error(errno, std::generic_category(), "cannot create an epoll set");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_;
+  ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+  new_task_queue = [this] { return new Queue(*this); };
+  set_tcp_nodelay(true);
+  set_keep_alive_max_count(10000);
+  watcher_ = std::thread([this] { watch(); });
+}
+
+KeepAliveServer::~KeepAliveServer() {
+  stop();
+  shut_down();
+  ::close(epoll_);
+  ::close(wake_);
+}
+
+std::size_t KeepAliveServer::parked() const {
+  std::lock_guard lock(mu_);
+  return parked_.size();
+}
+
+std::size_t KeepAliveServer::workers() const { return pool_.threads(); }
+
+bool KeepAliveServer::process_and_close_socket(socket_t sock) {
+  Connection c;
+  c.fd = sock;
+  // A new connection has usually sent its request already: answer it on this worker.
+  pollfd p{sock, POLLIN, 0};
+  if (::poll(&p, 1, 0) > 0)
+    serve(std::move(c));
+  else
+    park(std::move(c));
+  return true;
+}
+
+void KeepAliveServer::serve(Connection c) {
+  const int read_ms = to_ms(read_timeout_sec_, read_timeout_usec_);
+  const int write_ms = to_ms(write_timeout_sec_, write_timeout_usec_);
+  for (;;) {
+    if (svr_sock_ == INVALID_SOCKET) break;  // stopping: what is in flight on others finishes
+    ConnectionStream stream(c.fd, c.pending, read_ms, write_ms);
+    const bool last = ++c.served >= keep_alive_max_count_;
+    bool closed = false;
+    if (!process_request(stream, last, closed, nullptr) || closed || last) break;
+    if (c.pending.empty()) return park(std::move(c));
+    // A pipelined request is already here: answer it now.
+  }
+  close_connection(c.fd);
+}
+
+void KeepAliveServer::park(Connection c) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || svr_sock_ == INVALID_SOCKET) return close_connection(c.fd);
+  c.idle_until = std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = c.fd;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+    base::logger("http")->warn("cannot wait for connection {}: {}", c.fd, std::strerror(errno));
+    return close_connection(c.fd);
+  }
+  const int fd = c.fd;
+  parked_.emplace(fd, std::move(c));
+}
+
+void KeepAliveServer::close_connection(int fd) {
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+}
+
+void KeepAliveServer::watch() {
+  std::vector<epoll_event> events(256);
+  auto next_sweep = std::chrono::steady_clock::now();
+  for (;;) {
+    const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 1000);
+    std::vector<Connection> ready;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[static_cast<std::size_t>(i)].data.fd;
+        auto it = parked_.find(fd);
+        if (it == parked_.end()) continue;  // the eventfd
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        ready.push_back(std::move(it->second));
+        parked_.erase(it);
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_sweep) {  // connections quiet for the keep-alive timeout are closed
+        for (auto it = parked_.begin(); it != parked_.end();) {
+          if (it->second.idle_until > now) {
+            ++it;
+            continue;
+          }
+          ::epoll_ctl(epoll_, EPOLL_CTL_DEL, it->first, nullptr);
+          close_connection(it->first);
+          it = parked_.erase(it);
+        }
+        next_sweep = now + std::chrono::seconds(1);
+      }
+    }
+    for (auto& c : ready)
+      pool_.enqueue([this, c = std::move(c)]() mutable { serve(std::move(c)); });
+  }
+}
+
+void KeepAliveServer::shut_down() {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      stopping_ = true;
+      for (auto& [fd, c] : parked_) {
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        close_connection(fd);
+      }
+      parked_.clear();
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto w = ::write(wake_, &one, sizeof(one));
+    }
+  }
+  if (watcher_.joinable()) watcher_.join();
+  pool_.shutdown();  // waits for the requests in flight; they close their connections
+}
+
+std::unique_ptr<httplib::Server> make_http_server(int threads) {
+  return std::make_unique<KeepAliveServer>(threads);
+}
 
 int widen_listen_backlog(int port, int backlog) {
   int widened = 0;
@@ -145,14 +367,6 @@ int widen_listen_backlog(int port, int backlog) {
     if (bound == port && ::listen(fd, backlog) == 0) ++widened;
   }
   return widened;
-}
-
-void tune_http_server(httplib::Server& server, int threads) {
-  server.new_task_queue = [threads] {
-    return new ElasticTaskQueue(static_cast<std::size_t>(std::max(threads, 1)));
-  };
-  server.set_tcp_nodelay(true);
-  server.set_keep_alive_max_count(10000);
 }
 
 base::Result<void> listen_in_background(httplib::Server& server, const std::string& host, int port,

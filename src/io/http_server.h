@@ -2,33 +2,32 @@
 /// What every HTTP server of ours (the mock API, `streamflow serve`) does the same way on
 /// cpp-httplib: the settings that make it fast, and a start that refuses a taken port.
 
+#include <httplib.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "base/result.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace streamflow::io {
 
-/// The workers of an HTTP server, started as connections come, up to `max_threads`. cpp-httplib
-/// gives an accepted connection one worker for as long as it is kept alive. With a fixed pool,
-/// a burst of connections beyond its size waits for a worker whose connection has gone quiet
-/// for the keep-alive timeout (5 s), while its requests wait: under load that is a queue that
-/// does not drain (every route answered in 10 s or timed out, the fast ones too). Here a
-/// connection gets a worker at once while fewer than `max_threads` are open. A worker left
+/// The workers of an HTTP server, started as jobs come, up to `max_threads`. With a fixed pool
+/// and cpp-httplib's own model (a worker per open connection, for as long as it is kept
+/// alive), a burst of connections beyond the pool's size waited for a worker whose connection
+/// had gone quiet for the keep-alive timeout (5 s): under load a queue that did not drain.
+/// Here a job gets a worker at once while fewer than `max_threads` are busy. A worker left
 /// with nothing to do for `idle_exit` ends, down to `min_threads`, so the threads follow the
-/// connections. Jobs beyond `max_threads` wait in order, as do jobs for which no thread could
-/// be started (the next worker to finish a job tries again). shutdown() runs what is queued
-/// and returns when every worker has left the pool.
+/// load. Jobs beyond `max_threads` wait in order, as do jobs for which no thread could be
+/// started (the next worker to finish a job tries again). shutdown() runs what is queued and
+/// returns when every worker has left the pool.
 class ElasticPool {
  public:
   ElasticPool(std::size_t min_threads, std::size_t max_threads,
@@ -62,10 +61,59 @@ class ElasticPool {
   bool stopping_ = false;
 };
 
-/// Workers from an ElasticPool of at most `threads` (each open connection holds one),
-/// TCP_NODELAY (else every keep-alive request after the first waits ~40 ms) and keep-alive for
-/// up to 10,000 requests (the default ends it after 5).
-void tune_http_server(httplib::Server& server, int threads);
+/// cpp-httplib's routing and handlers, with connections kept alive at no cost while they are
+/// quiet. cpp-httplib itself gives each open connection a worker for as long as it is kept
+/// alive, and that worker polls the socket about 90 times a second: under load, with a
+/// thousand connections open, `perf` found most of serve's samples in the scheduler. Here a
+/// worker answers what a connection has sent, then hands the quiet connection to one epoll
+/// thread and is free; the connection gets a worker again when it has something to read. A
+/// connection quiet for the keep-alive timeout (5 s) is closed, as before.
+///
+/// Workers come from an ElasticPool of at most `threads`; TCP_NODELAY (else every keep-alive
+/// request after the first waits ~40 ms) and keep-alive for up to 10,000 requests (the default
+/// ends it after 5). A response that streams (an event stream) holds its worker until it ends.
+class KeepAliveServer final : public httplib::Server {
+ public:
+  explicit KeepAliveServer(int threads);
+  ~KeepAliveServer() override;
+  KeepAliveServer(const KeepAliveServer&) = delete;
+  KeepAliveServer& operator=(const KeepAliveServer&) = delete;
+
+  /// Connections waiting quietly for their next request, and the workers alive.
+  std::size_t parked() const;
+  std::size_t workers() const;
+
+ private:
+  struct Connection {
+    int fd = -1;
+    std::size_t served = 0;  ///< requests answered on it
+    std::string pending;     ///< bytes read past the last request (a pipelined next one)
+    std::chrono::steady_clock::time_point idle_until{};
+  };
+  class Queue;
+
+  /// Called by cpp-httplib's accept loop, on a worker, for each new connection.
+  bool process_and_close_socket(socket_t sock) override;
+  /// Answers what `c` has sent, then parks or closes it.
+  void serve(Connection c);
+  void park(Connection c);
+  static void close_connection(int fd);
+  void watch();  ///< the epoll thread
+  /// Ends the epoll thread, closes the parked connections, waits for the workers (cpp-httplib
+  /// calls it, through its task queue, when its accept loop ends).
+  void shut_down();
+
+  ElasticPool pool_;
+  int epoll_ = -1;
+  int wake_ = -1;  ///< an eventfd that ends the epoll thread's wait
+  mutable std::mutex mu_;
+  std::unordered_map<int, Connection> parked_;
+  bool stopping_ = false;
+  std::thread watcher_;
+};
+
+/// A KeepAliveServer with at most `threads` workers.
+std::unique_ptr<httplib::Server> make_http_server(int threads);
 
 /// Sets the backlog of this process's listening sockets on `port` to `backlog`; how many it
 /// found. cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections beyond

@@ -31,8 +31,7 @@ double Server::roll() {
 }
 
 base::Result<void> Server::start() {
-  http_ = std::make_unique<httplib::Server>();
-  io::tune_http_server(*http_, options_.threads);
+  http_ = io::make_http_server(options_.threads);
   http_->set_payload_max_length(1 << 20);
 
   auto api = [this](const httplib::Request& req, httplib::Response& res,

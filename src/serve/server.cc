@@ -81,8 +81,7 @@ base::Result<void> Server::start() {
                                 "STREAMFLOW_SERVE_TOKEN",
                             "serve.host");
   }
-  http_ = std::make_unique<httplib::Server>();
-  io::tune_http_server(*http_, options_.threads);
+  http_ = io::make_http_server(options_.threads);
   http_->set_payload_max_length(1 << 16);
 
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

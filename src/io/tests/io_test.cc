@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "io/connect.h"
 #include "io/http.h"
@@ -166,6 +168,163 @@ TEST(ListenBacklog, WidenedSoThatABurstOfConnectionsIsHeardAtOnce) {
     gone = closed.port;
   }
   EXPECT_EQ(widen_listen_backlog(gone, 128), 0);  // nothing of ours listens there now
+}
+
+/// A KeepAliveServer on a loopback port of its own, answering GET /n with "ok".
+struct TestServer {
+  explicit TestServer(int threads, time_t keep_alive_s = 5) : server(threads) {
+    server.set_keep_alive_timeout(keep_alive_s);
+    server.Get("/n", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok", "text/plain");
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ~TestServer() {
+    server.stop();
+    thread.join();
+  }
+  /// Parked connections, once `want` are (within 5 s).
+  std::size_t await_parked(std::size_t want) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (server.parked() != want && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return server.parked();
+  }
+  KeepAliveServer server;
+  int port = 0;
+  std::thread thread;
+};
+
+/// A raw loopback connection to `port`.
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    throw std::runtime_error("cannot connect");
+  return fd;
+}
+
+/// What arrives on `fd` within `limit`, until `count` answers ("ok" bodies) or the peer closes;
+/// `closed` says whether it did.
+std::string read_answers(int fd, int count, std::chrono::milliseconds limit,
+                         bool* closed = nullptr) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  auto answers = [&] {
+    int n = 0;
+    for (auto at = got.find("\r\n\r\nok"); at != std::string::npos;
+         at = got.find("\r\n\r\nok", at + 1))
+      ++n;
+    return n;
+  };
+  if (closed) *closed = false;
+  while (answers() < count || closed) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[4096];
+    const auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      if (closed) *closed = true;
+      break;
+    }
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+constexpr std::string_view kGet = "GET /n HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST(KeepAliveServer, QuietKeptAliveConnectionsHoldNoWorker) {
+  // Two workers at most, twenty connections kept alive, each asking in turn: with a worker per
+  // open connection (cpp-httplib's own model) the third connection would wait for one of the
+  // first two to be quiet for the keep-alive timeout (5 s) before its first answer.
+  TestServer t(2);
+  std::vector<httplib::Client> clients;
+  clients.reserve(20);
+  for (int i = 0; i < 20; ++i) {
+    clients.emplace_back("127.0.0.1", t.port);
+    clients.back().set_keep_alive(true);
+    clients.back().set_read_timeout(10, 0);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < 3; ++round) {
+    for (auto& c : clients) {
+      auto res = c.Get("/n");
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 200);
+      EXPECT_EQ(res->body, "ok");
+    }
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(t.await_parked(20), 20u);  // each one open, quiet, and without a worker
+  EXPECT_LE(t.server.workers(), 2u);
+}
+
+TEST(KeepAliveServer, AnswersPipelinedRequestsInOrder) {
+  TestServer t(2);
+  const int fd = connect_to(t.port);
+  const std::string three = std::string(kGet) + std::string(kGet) + std::string(kGet);
+  ASSERT_EQ(::send(fd, three.data(), three.size(), 0), static_cast<ssize_t>(three.size()));
+  const auto got = read_answers(fd, 3, std::chrono::seconds(5));
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  int answers = 0;
+  for (auto at = got.find("HTTP/1.1 200"); at != std::string::npos;
+       at = got.find("HTTP/1.1 200", at + 1))
+    ++answers;
+  EXPECT_EQ(answers, 3) << got;
+  // And the connection stays usable.
+  ASSERT_EQ(::send(fd, kGet.data(), kGet.size(), 0), static_cast<ssize_t>(kGet.size()));
+  EXPECT_NE(read_answers(fd, 1, std::chrono::seconds(5)).find("\r\n\r\nok"), std::string::npos);
+  ::close(fd);
+}
+
+TEST(KeepAliveServer, ClosesAConnectionQuietForTheKeepAliveTimeout) {
+  TestServer t(2, 1);
+  const int fd = connect_to(t.port);
+  ASSERT_EQ(::send(fd, kGet.data(), kGet.size(), 0), static_cast<ssize_t>(kGet.size()));
+  ASSERT_NE(read_answers(fd, 1, std::chrono::seconds(5)).find("\r\n\r\nok"), std::string::npos);
+  EXPECT_EQ(t.await_parked(1), 1u);
+  bool closed = false;
+  read_answers(fd, 0, std::chrono::seconds(4), &closed);  // the timeout is 1 s, swept each second
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(t.server.parked(), 0u);
+  ::close(fd);
+}
+
+TEST(KeepAliveServer, ConnectionCloseIsHonoured) {
+  TestServer t(2);
+  const int fd = connect_to(t.port);
+  const std::string req = "GET /n HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  bool closed = false;
+  const auto got = read_answers(fd, 1, std::chrono::seconds(5), &closed);
+  EXPECT_NE(got.find("\r\n\r\nok"), std::string::npos) << got;
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(t.server.parked(), 0u);
+  ::close(fd);
+}
+
+TEST(KeepAliveServer, StopClosesTheParkedConnections) {
+  auto t = std::make_unique<TestServer>(2);
+  const int fd = connect_to(t->port);
+  ASSERT_EQ(::send(fd, kGet.data(), kGet.size(), 0), static_cast<ssize_t>(kGet.size()));
+  ASSERT_NE(read_answers(fd, 1, std::chrono::seconds(5)).find("\r\n\r\nok"), std::string::npos);
+  ASSERT_EQ(t->await_parked(1), 1u);
+  const auto start = std::chrono::steady_clock::now();
+  t.reset();  // stop() and join: it must not wait for the parked connection's timeout
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  bool closed = false;
+  read_answers(fd, 0, std::chrono::seconds(2), &closed);
+  EXPECT_TRUE(closed);
+  ::close(fd);
 }
 
 TEST(CopyField, EscapesWhatCopyTextFormatNeeds) {
