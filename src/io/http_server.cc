@@ -112,21 +112,46 @@ std::size_t ElasticPool::idle() const {
 
 namespace {
 
+/// The address and port of `addr` (IPv4 or IPv6); `ip` may be null. False for another family.
+bool ip_and_port(const sockaddr_storage& addr, std::string* ip, int& port) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    if (ip) ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
+    port = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (ip) ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
+    port = ntohs(a->sin6_port);
+  } else {
+    return false;
+  }
+  if (ip) *ip = text;
+  return true;
+}
+
 /// One request's stream over a connection's socket: reads come first from what an earlier read
 /// took past the end of the last request (`pending`), then from the socket, which is read a
 /// few kilobytes at a time (cpp-httplib reads a request's head a byte at a time); what is read
-/// past this request stays in `pending` for the next.
+/// past this request stays in `pending` for the next (trimmed once, when the stream ends).
 class ConnectionStream final : public httplib::Stream {
  public:
   ConnectionStream(int fd, std::string& pending, int read_timeout_ms, int write_timeout_ms)
       : fd_(fd), pending_(pending), read_ms_(read_timeout_ms), write_ms_(write_timeout_ms) {}
+  ~ConnectionStream() override { pending_.erase(0, used_); }
+  ConnectionStream(const ConnectionStream&) = delete;
+  ConnectionStream& operator=(const ConnectionStream&) = delete;
 
-  bool is_readable() const override { return !pending_.empty() || wait_for(POLLIN, read_ms_); }
+  bool is_readable() const override {
+    return used_ < pending_.size() || wait_for(POLLIN, read_ms_);
+  }
   bool is_writable() const override { return wait_for(POLLOUT, write_ms_); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (size == 0) return 0;
-    if (pending_.empty()) {
+    if (used_ == pending_.size()) {
+      pending_.clear();
+      used_ = 0;
       if (!wait_for(POLLIN, read_ms_)) return -1;
       char buf[4096];
       ssize_t n;
@@ -135,9 +160,9 @@ class ConnectionStream final : public httplib::Stream {
       if (n <= 0) return n;
       pending_.append(buf, static_cast<std::size_t>(n));
     }
-    const auto n = std::min(size, pending_.size());
-    std::memcpy(ptr, pending_.data(), n);
-    pending_.erase(0, n);
+    const auto n = std::min(size, pending_.size() - used_);
+    std::memcpy(ptr, pending_.data() + used_, n);
+    used_ += n;
     return static_cast<ssize_t>(n);
   }
 
@@ -170,22 +195,12 @@ class ConnectionStream final : public httplib::Stream {
   void address_of(Get get, std::string& ip, int& port) const {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
-    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
-    char text[INET6_ADDRSTRLEN] = {};
-    if (addr.ss_family == AF_INET) {
-      const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-      ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof(text));
-      port = ntohs(a->sin_port);
-    } else if (addr.ss_family == AF_INET6) {
-      const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-      ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof(text));
-      port = ntohs(a->sin6_port);
-    }
-    ip = text;
+    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) ip_and_port(addr, &ip, port);
   }
 
   int fd_;
   std::string& pending_;
+  std::size_t used_ = 0;  ///< bytes of `pending_` this request has read
   int read_ms_;
   int write_ms_;
 };
@@ -254,10 +269,14 @@ void KeepAliveServer::serve(Connection c) {
   const int write_ms = to_ms(write_timeout_sec_, write_timeout_usec_);
   for (;;) {
     if (svr_sock_ == INVALID_SOCKET) break;  // stopping: what is in flight on others finishes
-    ConnectionStream stream(c.fd, c.pending, read_ms, write_ms);
     const bool last = ++c.served >= keep_alive_max_count_;
     bool closed = false;
-    if (!process_request(stream, last, closed, nullptr) || closed || last) break;
+    bool answered = false;
+    {
+      ConnectionStream stream(c.fd, c.pending, read_ms, write_ms);
+      answered = process_request(stream, last, closed, nullptr);
+    }
+    if (!answered || closed || last) break;
     if (c.pending.empty()) return park(std::move(c));
     // A pipelined request is already here: answer it now.
   }
@@ -360,11 +379,7 @@ int widen_listen_backlog(int port, int backlog) {
     socklen_t addr_len = sizeof(addr);
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
     int bound = -1;
-    if (addr.ss_family == AF_INET)
-      bound = ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
-    else if (addr.ss_family == AF_INET6)
-      bound = ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
-    if (bound == port && ::listen(fd, backlog) == 0) ++widened;
+    if (ip_and_port(addr, nullptr, bound) && bound == port && ::listen(fd, backlog) == 0) ++widened;
   }
   return widened;
 }

@@ -209,21 +209,21 @@ int connect_to(int port) {
   return fd;
 }
 
+/// How many times `needle` occurs in `text`.
+int count_of(const std::string& text, std::string_view needle) {
+  int n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 /// What arrives on `fd` within `limit`, until `count` answers ("ok" bodies) or the peer closes;
 /// `closed` says whether it did.
 std::string read_answers(int fd, int count, std::chrono::milliseconds limit,
                          bool* closed = nullptr) {
   std::string got;
   const auto deadline = std::chrono::steady_clock::now() + limit;
-  auto answers = [&] {
-    int n = 0;
-    for (auto at = got.find("\r\n\r\nok"); at != std::string::npos;
-         at = got.find("\r\n\r\nok", at + 1))
-      ++n;
-    return n;
-  };
   if (closed) *closed = false;
-  while (answers() < count || closed) {
+  while (count_of(got, "\r\n\r\nok") < count || closed) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
@@ -275,11 +275,7 @@ TEST(KeepAliveServer, AnswersPipelinedRequestsInOrder) {
   ASSERT_EQ(::send(fd, three.data(), three.size(), 0), static_cast<ssize_t>(three.size()));
   const auto got = read_answers(fd, 3, std::chrono::seconds(5));
   EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
-  int answers = 0;
-  for (auto at = got.find("HTTP/1.1 200"); at != std::string::npos;
-       at = got.find("HTTP/1.1 200", at + 1))
-    ++answers;
-  EXPECT_EQ(answers, 3) << got;
+  EXPECT_EQ(count_of(got, "HTTP/1.1 200"), 3) << got;
   // And the connection stays usable.
   ASSERT_EQ(::send(fd, kGet.data(), kGet.size(), 0), static_cast<ssize_t>(kGet.size()));
   EXPECT_NE(read_answers(fd, 1, std::chrono::seconds(5)).find("\r\n\r\nok"), std::string::npos);
