@@ -16,6 +16,11 @@ const std::vector<SettingSpec>& catalog() {
        "127.0.0.1; deploy/cluster-local.yaml: the cluster layout on this machine)"},
       {"java_home", Kind::path, "/usr/lib/jvm/java-17-openjdk-amd64",
        "Java 17 installation used for Kafka, Connect and Cassandra"},
+      {"java_options", Kind::string, "",
+       "options every JVM of the stack starts with (as JAVA_TOOL_OPTIONS), e.g. "
+       "-XX:TieredStopAtLevel=1: no C2 compiler, which the test suite's stacks use (their JVMs "
+       "live minutes, and on 2 cores C2's compiling costs them more than it gives back); no "
+       "quotes"},
       // PostgreSQL.
       {"postgres.port", Kind::integer, "5432", "PostgreSQL port on 127.0.0.1", false, 1, 65535},
       {"postgres.bin_dir", Kind::path, "/usr/lib/postgresql/15/bin",

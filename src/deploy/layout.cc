@@ -52,6 +52,7 @@ Layout Layout::from_settings(const config::Settings& s, Topology topology) {
   l.zookeeper_libs = l.deps_dir / "zookeeper";
   l.connect_plugins = l.deps_dir / "connect-plugins";
   l.java = s.get_path("java_home") / "bin" / "java";
+  l.java_options = s.get("java_options");
   l.postgres_bin_dir = s.get_path("postgres.bin_dir");
   l.postgres_database = s.get("postgres.database");
   l.postgres_user = s.get("postgres.user");

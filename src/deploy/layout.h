@@ -97,6 +97,7 @@ struct Layout {
   std::filesystem::path zookeeper_libs;
   std::filesystem::path connect_plugins;  ///< Connect plugin.path (Debezium)
   std::filesystem::path java;             ///< the java binary
+  std::string java_options;               ///< JAVA_TOOL_OPTIONS of every program (empty: none)
   std::filesystem::path postgres_bin_dir;
   std::string postgres_database;
   std::string postgres_user;

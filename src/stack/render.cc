@@ -52,10 +52,15 @@ std::string render_supervisord_conf(const Layout& l, const std::vector<ProgramSp
         p.start_secs, p.start_retries, p.stop_signal, p.stop_wait_s,
         p.stop_as_group ? "true" : "false", supervisor_escape(p.log_file));
     if (!p.user.empty()) out += "user=" + p.user + "\n";
-    if (!p.env.empty()) {
+    // Every JVM reads JAVA_TOOL_OPTIONS, the ones a program starts too (Spark's driver under
+    // its Python, the executors under a worker); the other programs ignore it.
+    auto env = p.env;
+    if (!l.java_options.empty()) env.emplace_back("JAVA_TOOL_OPTIONS", l.java_options);
+    if (!env.empty()) {
       out += "environment=";
-      for (std::size_t i = 0; i < p.env.size(); ++i) {
-        out += (i ? "," : "") + p.env[i].first + "=\"" + supervisor_escape(p.env[i].second) + "\"";
+      for (std::size_t i = 0; i < env.size(); ++i) {
+        // No escapes inside supervisord's quotes: `up` refuses java_options with a quote.
+        out += (i ? "," : "") + env[i].first + "=\"" + supervisor_escape(env[i].second) + "\"";
       }
       out += "\n";
     }

@@ -71,6 +71,11 @@ Result<void> Stack::check_machine(std::ostream& out) const {
         Errc::failed_precondition,
         "supervisord is not installed; run `make setup` (installs Debian's `supervisor`)");
   }
+  if (layout_.java_options.find_first_of("\"'") != std::string::npos) {
+    return make_error(Errc::invalid_argument,
+                      "java_options holds a quote character, which supervisord's environment "
+                      "syntax cannot carry: give the JVM options without quotes");
+  }
   auto services = make_services(layout_);
   for (const auto& svc : services) {
     if (auto r = svc->check_installed(); !r) return r;

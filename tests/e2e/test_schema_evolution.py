@@ -1,9 +1,10 @@
-"""Schema evolution end to end, on a stack of its own (its staging table changes shape): a
-compatible staging migration (nullable columns added) reaches the registry as a new version and
-flows through Spark into the Cassandra columns a CQL migration added, with no restart and no
-user lost or counted twice; an incompatible one (a column's type changed) is refused by the
-registry, fails Connect's task, and `status` and the dashboard say why; once it is reverted,
-`streamflow resync` gets past the refused changes and nothing is lost.
+"""Schema evolution end to end, on the e2e stack (its tables change shape, so these tests run
+after the others that read them: conftest's MODULE_ORDER): a compatible staging migration
+(nullable columns added) reaches the registry as a new version and flows through Spark into the
+Cassandra columns a CQL migration added, with no restart and no user lost or counted twice; an
+incompatible one (a column's type changed) is refused by the registry, fails Connect's task, and
+`status` and the dashboard say why; once it is reverted, `streamflow resync` gets past the
+refused changes and nothing is lost.
 
 Issue: "Schema Registry and Avro on the CDC path", point 4.
 """
@@ -11,7 +12,6 @@ Issue: "Schema Registry and Avro on the CDC path", point 4.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import urllib.request
 import uuid
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, LocalStack, row, wait_for
+from conftest import LocalStack, row, wait_for
 from pipeline_checks import Cassandra, registry_get, settled_signups, wait_until_consistent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -30,20 +30,9 @@ SUBJECT = "streamflow.staging.users-value"
 
 
 @pytest.fixture(scope="module")
-def evolving() -> Iterator[tuple[LocalStack, Path]]:
-    """A stack whose migration directories are copies, so that the tests can add migrations."""
-    s = LocalStack("evolve", spark=True, serve=True)
-    migrations = s.state_dir.parent / f"{s.state_dir.name}-migrations"
-    shutil.copytree(REPO / "pipeline/sql/postgres", migrations / "postgres")
-    shutil.copytree(REPO / "pipeline/cql", migrations / "cql")
-    s.env["STREAMFLOW_POSTGRES_MIGRATIONS_DIR"] = str(migrations / "postgres")
-    s.env["STREAMFLOW_CASSANDRA_MIGRATIONS_DIR"] = str(migrations / "cql")
-    try:
-        s.up(timeout=600)
-        yield s, migrations
-    finally:
-        s.destroy()
-        shutil.rmtree(migrations, ignore_errors=True)
+def evolving(streaming_stack: LocalStack) -> tuple[LocalStack, Path]:
+    """The e2e stack, whose migrations are a copy that these tests add migrations to."""
+    return streaming_stack, streaming_stack.migrations
 
 
 @pytest.fixture(scope="module")

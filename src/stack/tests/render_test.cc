@@ -231,6 +231,24 @@ TEST(Render, SupervisordProgramsStartWithUpAndRestartWithBackoff) {
   EXPECT_TRUE(has_line(text, "file=/srv/sf/.streamflow/run/supervisor.sock"));
 }
 
+TEST(Render, JavaOptionsReachEveryProgramAsJavaToolOptions) {
+  ProgramSpec jvm;
+  jvm.name = "kafka";
+  jvm.argv = {"/usr/bin/java", "kafka.Kafka"};
+  jvm.env = {{"HOME", "/state"}};
+  ProgramSpec bare;
+  bare.name = "serve";
+  bare.argv = {"/bin/streamflow", "serve"};
+  auto layout = test_layout();
+  EXPECT_EQ(render_supervisord_conf(layout, {jvm, bare}).find("JAVA_TOOL_OPTIONS"),
+            std::string::npos);  // none by default
+  layout.java_options = "-XX:TieredStopAtLevel=1 -Xss2m";
+  auto text = render_supervisord_conf(layout, {jvm, bare});
+  EXPECT_TRUE(has_line(
+      text, R"(environment=HOME="/state",JAVA_TOOL_OPTIONS="-XX:TieredStopAtLevel=1 -Xss2m")"));
+  EXPECT_TRUE(has_line(text, R"(environment=JAVA_TOOL_OPTIONS="-XX:TieredStopAtLevel=1 -Xss2m")"));
+}
+
 TEST(Render, ConnectStopsBeforeTheRegistryAndIsKilledPastAShortStop) {
   auto layout = test_layout();
   layout.stop_timeout_s = 60;
