@@ -377,7 +377,7 @@ SHARED_STACKS: dict[str, LocalStack] = {}
 # it expects relative to what is already there); this one spares idle stacks. The most specific
 # entry that matches a test's id ranks it: the schema-evolution tests change the shape of the
 # e2e stack's tables, so they come after the other tests that read them, and before Airflow's
-# feed starts on that stack (their `resync` counts the changes made by hand).
+# four processes start on that stack (which would slow them).
 MODULE_ORDER = (
     "e2e/",
     "serve/",
