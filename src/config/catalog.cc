@@ -17,7 +17,8 @@ const std::vector<SettingSpec>& catalog() {
       {"java_home", Kind::path, "/usr/lib/jvm/java-17-openjdk-amd64",
        "Java 17 installation used for Kafka, Connect and Cassandra"},
       {"java_options", Kind::string, "",
-       "options every JVM of the stack starts with (as JAVA_TOOL_OPTIONS), e.g. "
+       "options of every JVM the stack's supervisord starts (as JAVA_TOOL_OPTIONS; not the "
+       "one-shot tools `up` runs), e.g. "
        "-XX:TieredStopAtLevel=1: no C2 compiler, which the test suite's stacks use (their JVMs "
        "live minutes, and on 2 cores C2's compiling costs them more than it gives back); no "
        "quotes"},
