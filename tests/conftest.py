@@ -15,7 +15,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -124,6 +127,76 @@ def wait_for(condition: Callable[[], T | None], timeout: float, what: str, inter
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+def http_call(
+    url: str, headers: Mapping[str, str] | None = None, method: str = "GET", timeout: float = 30
+) -> tuple[int, Any]:
+    """(status, the body: parsed JSON when it is JSON, else text); 0 and why when nothing answers."""
+    req = urllib.request.Request(url, headers=dict(headers or {}), method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            body, status, ctype = res.read().decode(), res.status, res.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
+    except (urllib.error.URLError, ConnectionError) as e:  # not listening (yet)
+        return 0, str(e)
+    return status, json.loads(body) if "json" in ctype else body
+
+
+def serve_ready(stack: LocalStack) -> str:
+    """The stack's serve URL, once serve answers /healthz."""
+    wait_for(lambda: http_call(stack.serve_url + "/healthz")[0] == 200, 30, "serve")
+    return stack.serve_url
+
+
+def continuous_ingest(stack: LocalStack, rate: int) -> subprocess.Popen[bytes]:
+    """`ingest --continuous` at `rate` users/s in batches of 100, in the background, quiet."""
+    return subprocess.Popen(
+        [str(streamflow_bin()), "ingest", "-q", "--continuous", "--rate", str(rate), "--batch-size", "100"],
+        env=stack.env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+class BrowserScript:
+    """A `web/e2e` script driving a real browser: the JSON lines it prints, collected as they come
+    (`lines`); `go()` tells it to take its last step and waits for it to end. Its stderr goes to
+    `log`: a pipe nobody reads fills up and blocks the browser driver. Use it in a `with`."""
+
+    def __init__(self, script: str, args: Sequence[str], log: Path) -> None:
+        self._log = open(log, "w")  # closed in __exit__
+        self.proc = subprocess.Popen(
+            ["node", f"e2e/{script}", *args],
+            cwd=REPO / "web",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._stdin, out = self.proc.stdin, self.proc.stdout
+        self.lines: list[dict[str, Any]] = []
+        self._reader = threading.Thread(
+            target=lambda: self.lines.extend(json.loads(ln) for ln in out if ln.startswith("{")), daemon=True
+        )
+        self._reader.start()
+
+    def go(self, timeout: float = 120) -> None:
+        self._stdin.write("go\n")
+        self._stdin.close()
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+
+    def __enter__(self) -> BrowserScript:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self._log.close()
 
 
 class LocalStack:
@@ -468,3 +541,10 @@ def streaming_stack() -> Iterator[LocalStack]:
     s = LocalStack("e2e", spark=True, serve=True)
     s.copy_migrations()
     yield from shared_stack("streaming_stack", s, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def api(streaming_stack: LocalStack) -> str:
+    """`streamflow serve`'s URL on the e2e stack, once it answers. A module with an API of its own
+    under this name (the fault suite's scripted one) overrides it."""
+    return serve_ready(streaming_stack)

@@ -38,28 +38,17 @@ def _grep(needles: list[str], data: bytes | None = None, path: Path | None = Non
     return {line.decode(errors="replace") for line in proc.stdout.splitlines()}
 
 
+def as_superuser(stack: LocalStack, tool: str) -> list[str]:
+    """A PostgreSQL client tool with the options to reach the stack as its superuser, over the local
+    socket (trusted there only)."""
+    socket_dir = str(stack.state_dir / "run/postgres")
+    return [str(PG_BIN / tool), "-h", socket_dir, "-p", str(stack.ports["postgres_port"]), "-U", "postgres"]
+
+
 def psql(stack: LocalStack, sql: str, database: str = "postgres") -> str:
-    """One statement as the superuser, over the local socket (trusted there only); its rows."""
-    proc = subprocess.run(
-        [
-            str(PG_BIN / "psql"),
-            "-h",
-            str(stack.state_dir / "run/postgres"),
-            "-p",
-            str(stack.ports["postgres_port"]),
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-Atc",
-            sql,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """One statement as the superuser; its rows."""
+    cmd = [*as_superuser(stack, "psql"), "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -69,21 +58,9 @@ def databases(stack: LocalStack) -> list[str]:
 
 
 def pg_dump(stack: LocalStack, database: str) -> bytes:
-    """A plain-SQL dump of one database, as its superuser (over the local socket)."""
+    """A plain-SQL dump of one database, as its superuser."""
     proc = subprocess.run(
-        [
-            str(PG_BIN / "pg_dump"),
-            "-h",
-            str(stack.state_dir / "run/postgres"),
-            "-p",
-            str(stack.ports["postgres_port"]),
-            "-U",
-            "postgres",
-            "--format=plain",
-            database,
-        ],
-        capture_output=True,
-        timeout=600,
+        [*as_superuser(stack, "pg_dump"), "--format=plain", database], capture_output=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     return proc.stdout

@@ -34,6 +34,13 @@ def staged_count(stack: LocalStack) -> int:
         return int(n)
 
 
+def staging_count(stack: LocalStack) -> int:
+    """The rows in staging.users now (the chaos runs purge nothing, so it grows by each signup)."""
+    with stack.pg_connect() as conn:
+        (n,) = conn.execute("SELECT count(*) FROM staging.users").fetchone() or (0,)
+        return int(n)
+
+
 class Cassandra:
     def __init__(self, stack: LocalStack):
         self.cluster, self.session = stack.cql_session()

@@ -25,7 +25,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -33,8 +32,8 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, LocalStack, row, wait_for
-from pipeline_checks import Cassandra, kafka_tool, paced_ingest, wait_until_consistent, wait_until_whole
+from conftest import REPO, BrowserScript, LocalStack, wait_for
+from pipeline_checks import Cassandra, kafka_tool, paced_ingest, staging_count, wait_until_consistent, wait_until_whole
 
 sys.path.insert(0, str(REPO / "bench"))
 import result  # noqa: E402  (bench/result.py: the machine description of every result file)
@@ -103,12 +102,6 @@ def topic_configs(stack: LocalStack) -> dict[str, dict[str, str]]:
         if sep and " " not in name:
             current[name] = rest.split(" ", 1)[0]
     return out
-
-
-def staging_count(stack: LocalStack) -> int:
-    with stack.pg_connect() as conn:
-        count: int = row(conn, "SELECT count(*) FROM staging.users")[0]
-        return count
 
 
 def node_names(stack: LocalStack, prefix: str) -> list[str]:
@@ -380,43 +373,22 @@ def test_the_control_room_lists_the_brokers_and_marks_a_killed_one_red(cluster: 
         wait_for(lambda: partition0_end() > 0, 120, "change events on the CDC topic's partition 0")
     token = cluster.status()["serve"]["facts"]["action token"]
     shot = REPO / "build/control-room-cluster.png"
-    node_log = open(REPO / "build/control-room-cluster-node.log", "w")  # closed below
     # A broker that does not lead partition 0 of the CDC topic (any broker would do).
     victim = next(f"kafka-{b['id']}" for b in doc["brokers"] if b["id"] != doc["controller_id"])
-    node = subprocess.Popen(
-        ["node", "e2e/control.mjs", cluster.serve_url + "/", str(shot), token, TOPIC, victim],
-        cwd=REPO / "web",
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=node_log,
-        text=True,
-    )
-    assert node.stdin is not None and node.stdout is not None
-    node_in, node_out = node.stdin, node.stdout
-    lines: list[dict[str, Any]] = []
-    reader = threading.Thread(
-        target=lambda: lines.extend(json.loads(ln) for ln in node_out if ln.startswith("{")), daemon=True
-    )
-    reader.start()
     pid = 0
-    try:
+    args = [cluster.serve_url + "/", str(shot), token, TOPIC, victim]
+    with BrowserScript("control.mjs", args, REPO / "build/control-room-cluster-node.log") as page:
+        lines = page.lines
         wait_for(lambda: len(lines) >= 3 or any(ln["step"] == "error" for ln in lines), 240, "the page's first steps")
         steps = {ln["step"]: ln for ln in lines}
         assert "error" not in steps, steps.get("error")
         assert [(b["id"], b["up"]) for b in steps["kafka"]["brokers"]] == [(1, True), (2, True), (3, True)]
         pid = cluster.kill_and_hold_down(victim)
-        node_in.write("go\n")
-        node_in.close()
-        node.wait(timeout=120)
-        reader.join(timeout=10)
-        down = lines[-1]
-        assert down["step"] == "down", down
-        assert down["rowMs"] <= 10000 and down["alertMs"] <= 10000, down
-        assert f"{victim} is down" in down["alert"] and down["failures"] == []
-    finally:
-        if node.poll() is None:
-            node.kill()
-        node_log.close()
+        page.go()
+    down = lines[-1]
+    assert down["step"] == "down", down
+    assert down["rowMs"] <= 10000 and down["alertMs"] <= 10000, down
+    assert f"{victim} is down" in down["alert"] and down["failures"] == []
     if pid:
         cluster.up(timeout=600)
         wait_for(back(cluster, "kafka_broker", victim, pid), RECOVERY_TIMEOUT, f"{victim} to rejoin", interval=2)

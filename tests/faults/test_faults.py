@@ -48,6 +48,7 @@ from pipeline_checks import (
     kcat_produce,
     paced_ingest,
     kcat_topics,
+    staging_count,
     staging_ids,
     wait_until_consistent,
     wait_until_whole,
@@ -177,6 +178,12 @@ def api() -> Iterator[ScriptedApi]:
     a.close()
 
 
+def scripted(api: ScriptedApi, seed: str, users: int, retries: int | None = None) -> list[str]:
+    """ingest's options for `users` users in batches of 3 from the scripted API under `seed`."""
+    args = ["--url", api.url, "--seed", seed, "-n", str(users), "--batch-size", "3"]
+    return args + (["--max-retries", str(retries)] if retries is not None else [])
+
+
 def real_records(stack: LocalStack, seed: str, n: int, nat: str = "") -> list[dict[str, Any]]:
     """n valid records as the local randomuser-compatible mock serves them."""
     url = f"{stack.mock_url}?results={n}&seed={seed}&page=1" + (f"&nat={nat}" if nat else "")
@@ -297,9 +304,7 @@ def test_a_bad_record_is_rejected_with_its_reason_and_its_neighbours_land(
         breaks, reason = RECORD_CASES[name]
         bad = breaks(copy.deepcopy(victim))
         api.scripts[seed] = [Reply(body=page([good_a, bad, good_b], seed))]
-        rc, summary, err = ingest(
-            faults_stack, "--url", api.url, "--seed", seed, "-n", "3", "--batch-size", "3", "--max-retries", "1"
-        )
+        rc, summary, err = ingest(faults_stack, *scripted(api, seed, users=3, retries=1))
         assert rc == 0, err
         assert (summary["inserted"], summary["rejected"]) == (2, 1), summary
         (rej,) = rejects_of(faults_stack, seed)
@@ -315,7 +320,7 @@ def test_a_duplicate_uuid_within_a_batch_keeps_the_first(faults_stack: LocalStac
         a, b = real_records(faults_stack, seed, 2)
         twin = setp(copy.deepcopy(a), "location.city", "Elsewhere")
         api.scripts[seed] = [Reply(body=page([a, b, twin], seed))]
-        rc, summary, err = ingest(faults_stack, "--url", api.url, "--seed", seed, "-n", "3", "--batch-size", "3")
+        rc, summary, err = ingest(faults_stack, *scripted(api, seed, users=3))
         assert rc == 0, err
         assert (summary["inserted"], summary["rejected"]) == (2, 1), summary
         (rej,) = rejects_of(faults_stack, seed)
@@ -493,21 +498,7 @@ def test_a_response_that_goes_wrong_is_retried_to_success(
         seed = f"retry-{name}"
         records = real_records(faults_stack, seed, 3)
         api.scripts[seed] = RESPONSE_CASES[name](page(records, seed))
-        rc, summary, err = ingest(
-            faults_stack,
-            "--url",
-            api.url,
-            "--seed",
-            seed,
-            "-n",
-            "3",
-            "--batch-size",
-            "3",
-            "--max-retries",
-            "3",
-            "--timeout",
-            "2",
-        )
+        rc, summary, err = ingest(faults_stack, *scripted(api, seed, users=3, retries=3), "--timeout", "2")
         assert rc == 0, err
         assert summary["inserted"] == 3 and summary["retries"] == 1, summary
         assert api.calls[seed] == 2
@@ -532,21 +523,7 @@ def test_a_batch_the_api_never_serves_is_recorded_failed_and_the_run_goes_on(
         records = real_records(faults_stack, seed, 3)
         api.scripts[f"{seed}/1"] = [reply]
         api.scripts[f"{seed}/2"] = [Reply(body=page(records, seed, 2))]
-        rc, summary, err = ingest(
-            faults_stack,
-            "--url",
-            api.url,
-            "--seed",
-            seed,
-            "-n",
-            "6",
-            "--batch-size",
-            "3",
-            "--max-retries",
-            "2",
-            "--timeout",
-            "2",
-        )
+        rc, summary, err = ingest(faults_stack, *scripted(api, seed, users=6, retries=2), "--timeout", "2")
         assert rc == 69, (rc, err)  # the API kept failing for some batch
         assert summary["inserted"] == 3 and summary["failed_batches"] == 1, summary
         with faults_stack.pg_connect() as conn:
@@ -676,12 +653,6 @@ STALL_TIMEOUT_S = 60
 def segment_users(component: str) -> int:
     n = TOTAL_USERS // len(COMPONENTS)
     return n + (TOTAL_USERS % len(COMPONENTS) if component == COMPONENTS[-1] else 0)
-
-
-def staging_count(stack: LocalStack) -> int:
-    with stack.pg_connect() as conn:
-        count: int = row(conn, "SELECT count(*) FROM staging.users")[0]
-        return count
 
 
 @pytest.mark.parametrize("component", COMPONENTS)

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, LocalStack, free_ports, row, streamflow_bin, wait_for
+from conftest import REPO, BrowserScript, LocalStack, continuous_ingest, free_ports, http_call, row, wait_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -36,35 +35,14 @@ CREDENTIAL_KEYS = {"password", "salt", "md5", "sha1", "sha256"}
 
 
 def call(url: str, method: str = "GET", token: str | None = None, timeout: float = 30) -> tuple[int, Any]:
-    """(status, parsed JSON or text); 0 and why when nothing answers."""
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    req = urllib.request.Request(url, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            body, status, ctype = res.read().decode(), res.status, res.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as e:
-        body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
-    except (urllib.error.URLError, ConnectionError) as e:
-        return 0, str(e)
-    return status, json.loads(body) if "json" in ctype else body
-
-
-@pytest.fixture(scope="module")
-def api(streaming_stack: LocalStack) -> str:
-    wait_for(lambda: call(streaming_stack.serve_url + "/healthz")[0] == 200, 30, "serve")
-    return streaming_stack.serve_url
+    """(status, parsed JSON or text), with the token as a bearer when given; 0 and why when nothing answers."""
+    return http_call(url, {"Authorization": f"Bearer {token}"} if token is not None else None, method, timeout)
 
 
 @pytest.fixture(scope="module")
 def flowing(streaming_stack: LocalStack, api: str) -> Iterator[subprocess.Popen[bytes]]:
     """Ingestion in the background for the whole module, and users already in Cassandra."""
-    proc = subprocess.Popen(
-        [str(streamflow_bin()), "ingest", "-q", "--continuous", "--rate", "200", "--batch-size", "100"],
-        env=streaming_stack.env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = continuous_ingest(streaming_stack, 200)
     try:
         wait_for(lambda: (t := call(api + "/api/v1/totals"))[0] == 200 and t[1]["users"] > 0, 180, "users in Cassandra")
         yield proc
@@ -449,56 +427,45 @@ def test_the_control_room_in_chromium_and_prometheus_see_kafka_connect_die(
 ) -> None:
     prom = Prometheus(api.removeprefix("http://"))
     shot = REPO / "build/control-room.png"
-    node_log = open(REPO / "build/control-room-node.log", "w")  # closed below
-    node = subprocess.Popen(
-        ["node", "e2e/control.mjs", api + "/", str(shot), token, CDC_TOPIC, "connect"],
-        cwd=REPO / "web",
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=node_log,
-        text=True,
-    )
-    assert node.stdin is not None and node.stdout is not None
-    node_in, node_out = node.stdin, node.stdout
-    lines: list[dict[str, Any]] = []
-    reader = threading.Thread(
-        target=lambda: lines.extend(json.loads(ln) for ln in node_out if ln.startswith("{")), daemon=True
-    )
-    reader.start()
     try:
-        wait_for(lambda: len(lines) >= 3 or any(ln["step"] == "error" for ln in lines), 240, "the page's first steps")
-        steps = {ln["step"]: ln for ln in lines}
-        assert "error" not in steps, steps.get("error")
-        assert [b["id"] for b in steps["kafka"]["brokers"]] == [1] and steps["kafka"]["brokers"][0]["up"]
-        assert CDC_TOPIC in steps["kafka"]["topics"] and "streamflow.dlq" in steps["kafka"]["topics"]
-        shown = steps["messages"]["messages"]
-        assert shown and all('"after"' in m["value"] and "avro" in m["meta"] for m in shown)
-        assert not any(f'"{k}"' in m["value"] for m in shown for k in CREDENTIAL_KEYS)
-        acts = steps["actions"]
-        assert {"name": CONNECTOR, "state": "RUNNING"} in acts["connectors"]
-        assert acts["refused"].startswith("401") and "done" in acts["done"]
-        # Newest first: this restart, then the refused one just before it.
-        mine = [(e["action"], e["outcome"]) for e in acts["audit"] if e["at"] >= acts["clickedAt"] - 60000]
-        assert mine[:2] == [("restart_task", "done"), ("restart_task", "refused")], acts["audit"]
-        wait_for(
-            lambda: call(f"http://127.0.0.1:{streaming_stack.ports['connect_port']}/connectors/{CONNECTOR}/status")[1][
-                "tasks"
-            ][0]["state"]
-            == "RUNNING",
-            60,
-            "the task restarted from the page running",
-        )
-        # Prometheus: every target up, the rules loaded, nothing about Connect firing yet.
-        wait_for(lambda: [t["health"] for t in prom.api("/api/v1/targets")["activeTargets"]] == ["up"], 30, "target up")
-        assert len(prom.api("/api/v1/rules")["groups"][0]["rules"]) == 9
-        # Kill Kafka Connect: the page's worker row turns red and its alert fires within 10 s;
-        # Prometheus fires service_down{service="connect"} from the metrics alone.
-        streaming_stack.kill_and_hold_down("connect")
-        killed = time.monotonic()
-        node_in.write("go\n")
-        node_in.close()
-        node.wait(timeout=120)
-        reader.join(timeout=10)
+        with BrowserScript(
+            "control.mjs", [api + "/", str(shot), token, CDC_TOPIC, "connect"], REPO / "build/control-room-node.log"
+        ) as page:
+            lines = page.lines
+            wait_for(
+                lambda: len(lines) >= 3 or any(ln["step"] == "error" for ln in lines), 240, "the page's first steps"
+            )
+            steps = {ln["step"]: ln for ln in lines}
+            assert "error" not in steps, steps.get("error")
+            assert [b["id"] for b in steps["kafka"]["brokers"]] == [1] and steps["kafka"]["brokers"][0]["up"]
+            assert CDC_TOPIC in steps["kafka"]["topics"] and "streamflow.dlq" in steps["kafka"]["topics"]
+            shown = steps["messages"]["messages"]
+            assert shown and all('"after"' in m["value"] and "avro" in m["meta"] for m in shown)
+            assert not any(f'"{k}"' in m["value"] for m in shown for k in CREDENTIAL_KEYS)
+            acts = steps["actions"]
+            assert {"name": CONNECTOR, "state": "RUNNING"} in acts["connectors"]
+            assert acts["refused"].startswith("401") and "done" in acts["done"]
+            # Newest first: this restart, then the refused one just before it.
+            mine = [(e["action"], e["outcome"]) for e in acts["audit"] if e["at"] >= acts["clickedAt"] - 60000]
+            assert mine[:2] == [("restart_task", "done"), ("restart_task", "refused")], acts["audit"]
+            wait_for(
+                lambda: call(f"http://127.0.0.1:{streaming_stack.ports['connect_port']}/connectors/{CONNECTOR}/status")[
+                    1
+                ]["tasks"][0]["state"]
+                == "RUNNING",
+                60,
+                "the task restarted from the page running",
+            )
+            # Prometheus: every target up, the rules loaded, nothing about Connect firing yet.
+            wait_for(
+                lambda: [t["health"] for t in prom.api("/api/v1/targets")["activeTargets"]] == ["up"], 30, "target up"
+            )
+            assert len(prom.api("/api/v1/rules")["groups"][0]["rules"]) == 9
+            # Kill Kafka Connect: the page's worker row turns red and its alert fires within 10 s;
+            # Prometheus fires service_down{service="connect"} from the metrics alone.
+            streaming_stack.kill_and_hold_down("connect")
+            killed = time.monotonic()
+            page.go()
         down = lines[-1]
         assert down["step"] == "down", lines[-1]
         assert down["rowMs"] <= 10000 and down["alertMs"] <= 10000, down
@@ -517,8 +484,5 @@ def test_the_control_room_in_chromium_and_prometheus_see_kafka_connect_die(
         wait_for(fired, 30, "Prometheus firing service_down for connect")
         assert time.monotonic() - killed < 40
     finally:
-        if node.poll() is None:
-            node.kill()
-        node_log.close()
         prom.stop()
         streaming_stack.up(timeout=600)  # Connect back (supervisord restarts it; up waits for its connector)

@@ -13,7 +13,6 @@ import os
 import resource
 import signal
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,42 +23,18 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO, LocalStack, free_ports, streamflow_bin, wait_for
+from conftest import REPO, BrowserScript, LocalStack, continuous_ingest, free_ports, http_call, streamflow_bin, wait_for
 
 pytestmark = [pytest.mark.integration]
 
 
-def get(url: str, headers: dict[str, str] | None = None, method: str = "GET", timeout: float = 30) -> tuple[int, Any]:
-    """(status, the body: parsed JSON when it is JSON, else text; 0 and why when nothing answers)."""
-    req = urllib.request.Request(url, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            body = res.read().decode()
-            status = res.status
-            ctype = res.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as e:
-        body, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
-    except (urllib.error.URLError, ConnectionError) as e:  # not listening (yet)
-        return 0, str(e)
-    return status, json.loads(body) if "json" in ctype else body
-
-
-@pytest.fixture(scope="module")
-def api(streaming_stack: LocalStack) -> str:
-    wait_for(lambda: get(streaming_stack.serve_url + "/healthz")[0] == 200, 30, "serve")
-    return streaming_stack.serve_url
+get = http_call
 
 
 @pytest.fixture(scope="module")
 def flowing(streaming_stack: LocalStack, api: str) -> Iterator[subprocess.Popen[bytes]]:
     """Ingestion running in the background for the whole module (data flowing)."""
-    proc = subprocess.Popen(
-        [str(streamflow_bin()), "ingest", "-q", "--continuous", "--rate", "300", "--batch-size", "100"],
-        env=streaming_stack.env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = continuous_ingest(streaming_stack, 300)
     try:
         # Both queries of the job have written: the analytics (totals, and the signups per
         # minute, written after them in the same batch) and the users table.
@@ -467,43 +442,24 @@ def test_the_dashboard_in_chromium_rises_live_and_marks_a_stopped_stage_down(
     streaming_stack: LocalStack, api: str, flowing: subprocess.Popen[bytes]
 ) -> None:
     shot = REPO / "build/dashboard.png"  # the screenshot the browser test saves
-    # stderr to a file: a pipe nobody reads fills up and blocks the browser driver.
-    node_log = open(REPO / "build/dashboard-node.log", "w")  # closed below
-    node = subprocess.Popen(
-        ["node", "e2e/dashboard.mjs", api + "/", str(shot), "cdc"],
-        cwd=REPO / "web",
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=node_log,
-        text=True,
-    )
-    assert node.stdin is not None and node.stdout is not None
-    node_in, node_out = node.stdin, node.stdout
-    lines: list[dict[str, Any]] = []
-    reader = threading.Thread(
-        target=lambda: lines.extend(json.loads(ln) for ln in node_out if ln.startswith("{")), daemon=True
-    )
-    reader.start()
+    connect_pid = 0
     try:
-        wait_for(lambda: lines, 150, "the dashboard's counters to rise")
-        assert lines[0]["step"] == "rising", lines[0]
-        assert lines[0]["second"] > lines[0]["first"]
-        # Freeze Kafka Connect (a killed one would be restarted by supervisord within seconds):
-        # the CDC stage must turn red.
-        connect_pid = streaming_stack.status()["connect"]["pid"]
-        os.kill(connect_pid, signal.SIGSTOP)
-        node_in.write("go\n")
-        node_in.close()
-        node.wait(timeout=120)
-        reader.join(timeout=10)
+        with BrowserScript("dashboard.mjs", [api + "/", str(shot), "cdc"], REPO / "build/dashboard-node.log") as page:
+            lines = page.lines
+            wait_for(lambda: lines, 150, "the dashboard's counters to rise")
+            assert lines[0]["step"] == "rising", lines[0]
+            assert lines[0]["second"] > lines[0]["first"]
+            # Freeze Kafka Connect (a killed one would be restarted by supervisord within seconds):
+            # the CDC stage must turn red.
+            connect_pid = streaming_stack.status()["connect"]["pid"]
+            os.kill(connect_pid, signal.SIGSTOP)
+            page.go()
         assert lines[-1]["step"] == "down", (lines, get(api + "/api/v1/health")[1])
         assert lines[-1]["color"] == "rgb(224, 49, 49)"
         assert "connect is down" in lines[-1]["detail"]
         assert lines[-1]["failures"] == []  # no script error, nothing fetched from elsewhere
         assert Path(shot).stat().st_size > 10000
     finally:
-        if node.poll() is None:
-            node.kill()
-        node_log.close()
-        os.kill(connect_pid, signal.SIGCONT)
+        if connect_pid:
+            os.kill(connect_pid, signal.SIGCONT)
         streaming_stack.up(timeout=600)  # Connect back, for whatever runs next

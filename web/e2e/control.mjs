@@ -7,24 +7,11 @@
 //   3. Connect: a restart without the token is refused, with it done -> {"step":"actions",...}
 //   4. (the test kills the victim, then writes "go") its row turns red and its alert fires
 //      -> {"step":"down","ms":...}; a screenshot is saved
-import { chromium } from "playwright-core";
-import { createInterface } from "node:readline";
+import { drive, say, waitForGo } from "./browser.mjs";
 
 const [url, screenshot, token, cdcTopic, victim] = process.argv.slice(2);
-const say = (o) => console.log(JSON.stringify(o));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
-const failures = [];
-try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
-  page.on("pageerror", (e) => failures.push(String(e)));
-  page.on("requestfailed", (r) => {
-    if (!r.url().startsWith(new URL(url).origin)) failures.push("external request: " + r.url());
-  });
+await drive(url, 1400, async (page, failures) => {
   // 1. Two clicks: the nav link, then the tab (the control room opens on Brokers & topics).
-  await page.goto(url);
   await page.click('[data-testid="nav-control"]');
   await page.click('[data-testid="tab-kafka"]');
   await page.waitForSelector('[data-testid="broker-row"]', { timeout: 30000 });
@@ -69,10 +56,7 @@ try {
   say({ step: "actions", connectors, refused, done, audit, clickedAt });
 
   // 4. The victim dies: its row turns red and its alert fires.
-  const rl = createInterface({ input: process.stdin });
-  for await (const line of rl) if (line.trim() === "go") break;
-  rl.close();
-  process.stdin.destroy();  // else the open stdin keeps node alive after the browser closes
+  await waitForGo();
   const started = Date.now();
   const row = victim === "connect"
     ? '[data-testid="worker-row"][data-up="false"]'
@@ -86,18 +70,8 @@ try {
   const alert = await page.textContent(`[data-testid="alert"][data-subject="${victim}"]`);
   await page.screenshot({ path: screenshot, fullPage: true });
   say({ step: "down", victim, rowMs, alertMs, color, alert, failures });
-} catch (e) {
-  const pages = browser.contexts().flatMap((c) => c.pages());
-  let seen = null;
-  if (pages.length) {
-    seen = await pages[0].evaluate(() => ({
-      pane: document.querySelector('[data-testid="control-pane"]')?.textContent?.slice(0, 2000),
-      result: document.querySelector('[data-testid="action-result"]')?.textContent,
-      alerts: document.querySelector('[data-testid="alert-bar"]')?.textContent,
-    })).catch(() => null);
-  }
-  say({ step: "error", error: String(e), seen, failures });
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+}, () => ({
+  pane: document.querySelector('[data-testid="control-pane"]')?.textContent?.slice(0, 2000),
+  result: document.querySelector('[data-testid="action-result"]')?.textContent,
+  alerts: document.querySelector('[data-testid="alert-bar"]')?.textContent,
+}));
