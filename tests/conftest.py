@@ -144,12 +144,6 @@ def http_call(
     return status, json.loads(body) if "json" in ctype else body
 
 
-def serve_ready(stack: LocalStack) -> str:
-    """The stack's serve URL, once serve answers /healthz."""
-    wait_for(lambda: http_call(stack.serve_url + "/healthz")[0] == 200, 30, "serve")
-    return stack.serve_url
-
-
 def continuous_ingest(stack: LocalStack, rate: int) -> subprocess.Popen[bytes]:
     """`ingest --continuous` at `rate` users/s in batches of 100, in the background, quiet."""
     return subprocess.Popen(
@@ -547,4 +541,5 @@ def streaming_stack() -> Iterator[LocalStack]:
 def api(streaming_stack: LocalStack) -> str:
     """`streamflow serve`'s URL on the e2e stack, once it answers. A module with an API of its own
     under this name (the fault suite's scripted one) overrides it."""
-    return serve_ready(streaming_stack)
+    wait_for(lambda: http_call(streaming_stack.serve_url + "/healthz")[0] == 200, 30, "serve")
+    return streaming_stack.serve_url
