@@ -22,6 +22,8 @@ std::string_view to_string(Errc code) {
       return "data_error";
     case Errc::internal:
       return "internal";
+    case Errc::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -46,6 +48,8 @@ int exit_code(Errc code) {
       return 65;  // EX_DATAERR: input that cannot be used
     case Errc::internal:
       return 70;  // EX_SOFTWARE
+    case Errc::cancelled:
+      return 130;  // as a shell reports a command ended by Ctrl-C
   }
   return 70;
 }

@@ -22,6 +22,7 @@ enum class Errc {
   failed_precondition,   ///< the machine is not set up for this (missing Java, jars, user)
   data_error,            ///< input that cannot be used at all (an unreadable saved response)
   internal,              ///< a bug or a state we did not expect
+  cancelled,             ///< stopped on request (Ctrl-C / SIGTERM) before it was done
 };
 
 std::string_view to_string(Errc code);

@@ -173,7 +173,7 @@ base::Result<nlohmann::json> run(const deploy::Layout& layout, ingest::Options i
   // analytics count every staged user, at a sample taken after ingest ended.
   sampler.set_phase("catch-up");
   const auto t_catchup = Clock::now();
-  auto caught = await_sample(sampler, opt.catchup_timeout_s,
+  auto caught = await_sample(sampler, opt.catchup_timeout_s, stop,
                              "Cassandra catching up after the end of ingest", caught_up);
   const double catchup_seconds = std::chrono::duration<double>(Clock::now() - t_catchup).count();
   sampler.stop();

@@ -51,17 +51,24 @@ class Sampler {
   std::thread thread_;
 };
 
-/// Waits until `done` holds for a sample taken after the call; that sample's index, or a
-/// timeout error naming `what`.
-template <typename Pred>
-base::Result<std::size_t> await_sample(const Sampler& sampler, double timeout_s,
-                                       const std::string& what, Pred done) {
+/// Waits until `done` holds for a sample taken after the call (`sampler`: a Sampler, or
+/// anything with its samples()); that sample's index, a timeout
+/// error naming `what`, or a cancelled error as soon as `stop` is set (Ctrl-C / SIGTERM: a
+/// catch-up can take minutes, and the bench must not outlive its caller's patience).
+template <typename Samples, typename Pred>
+base::Result<std::size_t> await_sample(const Samples& sampler, double timeout_s,
+                                       const std::atomic<bool>& stop, const std::string& what,
+                                       Pred done) {
   const std::size_t from = sampler.samples().size();
   const auto t0 = std::chrono::steady_clock::now();
   while (true) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     const auto samples = sampler.samples();
     if (auto i = first_sample(samples, from, done)) return *i;
+    if (stop) {
+      return base::make_error(base::Errc::cancelled,
+                              "stopped while waiting for " + what + " (Ctrl-C / SIGTERM)");
+    }
     if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) {
       return base::make_error(base::Errc::timeout,
                               what + " did not happen within " +

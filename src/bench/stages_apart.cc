@@ -72,7 +72,7 @@ base::Result<nlohmann::json> run_stages_apart(const deploy::Layout& layout,
   auto answered = [](const Sample& s) {
     return s.staging_users && s.cdc_events && s.cassandra_users;
   };
-  auto first = await_sample(sampler, 60, "a first answer from every stage", answered);
+  auto first = await_sample(sampler, 60, stop, "a first answer from every stage", answered);
   if (!first) return first.error();
   const std::int64_t cdc0 = *sampler.samples()[*first].cdc_events;
 
@@ -80,7 +80,7 @@ base::Result<nlohmann::json> run_stages_apart(const deploy::Layout& layout,
   if (auto r = job.pause(); !r) return r.error();
   sampler.set_phase("capture");
   // From the first sample after the pause, so that none of the job's CPU falls in the capture.
-  auto paused = await_sample(sampler, 60, "a sample after the pause", answered);
+  auto paused = await_sample(sampler, 60, stop, "a sample after the pause", answered);
   if (!paused) return paused.error();
   const std::size_t capture_begin = *paused;
 
@@ -90,7 +90,7 @@ base::Result<nlohmann::json> run_stages_apart(const deploy::Layout& layout,
   const std::int64_t users = outcome.summary.inserted;
 
   auto captured =
-      await_sample(sampler, opt.catchup_timeout_s, "every change on the CDC topic",
+      await_sample(sampler, opt.catchup_timeout_s, stop, "every change on the CDC topic",
                    [&](const Sample& s) { return s.cdc_events && *s.cdc_events >= cdc0 + users; });
   if (!captured) return captured.error();
 
@@ -98,7 +98,7 @@ base::Result<nlohmann::json> run_stages_apart(const deploy::Layout& layout,
   const std::size_t process_begin = sampler.samples().size() - 1;
   if (auto r = job.resume(); !r) return r.error();
   auto processed =
-      await_sample(sampler, opt.catchup_timeout_s, "Cassandra holding every user", caught_up);
+      await_sample(sampler, opt.catchup_timeout_s, stop, "Cassandra holding every user", caught_up);
   if (!processed) return processed.error();
   sampler.stop();
   const auto samples = sampler.samples();

@@ -33,9 +33,9 @@ TEST(Result, VoidResult) {
 
 TEST(Result, EveryCodeHasADistinctExitStatus) {
   std::set<int> seen;
-  for (Errc c :
-       {Errc::invalid_argument, Errc::not_found, Errc::io_error, Errc::timeout, Errc::unavailable,
-        Errc::conflict, Errc::failed_precondition, Errc::data_error, Errc::internal}) {
+  for (Errc c : {Errc::invalid_argument, Errc::not_found, Errc::io_error, Errc::timeout,
+                 Errc::unavailable, Errc::conflict, Errc::failed_precondition, Errc::data_error,
+                 Errc::internal, Errc::cancelled}) {
     EXPECT_TRUE(seen.insert(exit_code(c)).second) << to_string(c);
     EXPECT_NE(exit_code(c), 0);
     EXPECT_NE(exit_code(c), 1);

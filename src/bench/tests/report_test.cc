@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "bench/sampler.h"
+
 namespace streamflow::bench {
 namespace {
 
@@ -203,6 +209,35 @@ TEST(ReportJson, StagesAsFractionsOfTheirBaselines) {
   EXPECT_TRUE(doc["stages"]["spark_to_cassandra"]["fraction_of_baseline"].is_null());
   EXPECT_TRUE(doc["baselines"]["cassandra_writes_per_s"].is_null());
   EXPECT_EQ(doc["timeline"].size(), 3u);
+}
+
+// A sampler whose samples never satisfy the wait.
+struct NoProgress {
+  std::vector<Sample> samples() const { return {at(0, 0, 0)}; }
+};
+
+TEST(AwaitSample, AStopEndsTheWaitAtOnceAsCancelled) {
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = await_sample(NoProgress{}, 600, stop, "Cassandra catching up",
+                        [](const Sample& s) { return s.cassandra_users.value_or(0) > 0; });
+  stopper.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, base::Errc::cancelled);
+  EXPECT_NE(r.error().message.find("Cassandra catching up"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+TEST(AwaitSample, WithoutAStopItTimesOut) {
+  std::atomic<bool> stop{false};
+  auto r = await_sample(NoProgress{}, 0.3, stop, "a sample",
+                        [](const Sample& s) { return s.cassandra_users.value_or(0) > 0; });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, base::Errc::timeout);
 }
 
 }  // namespace
