@@ -52,9 +52,8 @@ class Sampler {
 };
 
 /// Waits until `done` holds for a sample taken after the call (`sampler`: a Sampler, or
-/// anything with its samples()); that sample's index, a timeout
-/// error naming `what`, or a cancelled error as soon as `stop` is set (Ctrl-C / SIGTERM: a
-/// catch-up can take minutes, and the bench must not outlive its caller's patience).
+/// anything with its samples()). Gives that sample's index; a timeout error naming `what`; or,
+/// as soon as `stop` is set (Ctrl-C / SIGTERM), a cancelled error: a catch-up can take minutes.
 template <typename Samples, typename Pred>
 base::Result<std::size_t> await_sample(const Samples& sampler, double timeout_s,
                                        const std::atomic<bool>& stop, const std::string& what,
