@@ -18,12 +18,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "pipeline/spark"))
 
-from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+from py4j.java_gateway import JavaPackage, JVMView  # noqa: E402
+from pyspark.sql import DataFrame, Observation, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 from pyspark.sql.types import IntegerType, LongType  # noqa: E402
 from test_transforms import TOPIC, envelope, golden_user, kafka_rows, local_session, staging_row  # noqa: E402
 
 from streamflow_stream import transforms as T  # noqa: E402
+from streamflow_stream.job import PINNED_JVM_NAMES, pin_jvm_names  # noqa: E402
 from streamflow_stream.registry import RegistryError, unknown_schema_id, wait_for_registry  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -228,6 +230,33 @@ def test_avro_dead_letters_carry_reason_coordinates_and_original_bytes(spark: Sp
 
 
 # ---- columns added to staging after the job was written (schema evolution) ----------------------
+
+
+def test_a_users_batch_looks_up_no_jvm_class_by_name_once_the_names_are_pinned(
+    spark: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """py4j resolves a JVM class name by trying Class.forName through the gateway's imports and
+    package by package, and PySpark looks names up on every column function, cast and
+    observation. With PINNED_JVM_NAMES pinned, what the users sink does to a batch (Avro decode,
+    observed counters, each user's last change, the derived rows) and its run look up none."""
+    u = staging_row(golden_user())
+    raw = binary_rows(spark, [(b"k", encode(V1, 11, change(V1, "c", None, u)))])
+    pin_jvm_names(spark.sparkContext._jvm, PINNED_JVM_NAMES)
+    looked_up: list[str] = []
+    for cls in (JVMView, JavaPackage):
+
+        def counting(self: Any, name: str, original: Any = cls.__getattr__) -> Any:
+            looked_up.append(name)
+            return original(self, name)
+
+        monkeypatch.setattr(cls, "__getattr__", counting)
+    events = T.parse_events(raw, T.users_envelope(), WRITERS)
+    stats = Observation("pinned_names")
+    observed = events.observe(stats, F.count(F.lit(1)).alias("events"))
+    users = T.derive_users(T.latest_per_user(observed.filter(F.col("kind") == T.VALID)))
+    assert [r.user_id for r in users.collect()] == [u["user_id"]]
+    assert stats.get["events"] == 1
+    assert looked_up == []
 
 
 def with_columns(schema: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
