@@ -229,9 +229,6 @@ def test_avro_dead_letters_carry_reason_coordinates_and_original_bytes(spark: Sp
     assert json.loads(second["value"])["after"]["login"]["password"] == "[removed]"
 
 
-# ---- columns added to staging after the job was written (schema evolution) ----------------------
-
-
 def test_a_users_batch_looks_up_no_jvm_class_by_name_once_the_names_are_pinned(
     spark: SparkSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,6 +254,9 @@ def test_a_users_batch_looks_up_no_jvm_class_by_name_once_the_names_are_pinned(
     assert [r.user_id for r in users.collect()] == [u["user_id"]]
     assert stats.get["events"] == 1
     assert looked_up == []
+
+
+# ---- columns added to staging after the job was written (schema evolution) ----------------------
 
 
 def with_columns(schema: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
