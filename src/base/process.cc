@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -54,8 +55,19 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Ru
   for (auto& e : env_store) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  // A real-time caller (serve) starts its programs under the normal policy: a tool that spins
+  // or a JVM must never run ahead of every normal thread.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (is_realtime()) {
+    sched_param normal{};
+    posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+    posix_spawnattr_setschedparam(&attr, &normal);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSCHEDULER);
+  }
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (rc != 0) {
@@ -222,6 +234,26 @@ Result<void> set_niceness(int nice) {
                                   : ""));
   }
   return {};
+}
+
+Result<void> set_realtime(bool on) {
+  sched_param param{};
+  param.sched_priority = on ? 1 : 0;
+  if (::sched_setscheduler(0, on ? SCHED_RR : SCHED_OTHER, &param) != 0) {
+    const bool denied = errno == EPERM;
+    return make_error(denied ? Errc::failed_precondition : Errc::invalid_argument,
+                      std::string("cannot ") + (on ? "enter" : "leave") +
+                          " the real-time scheduling policy: " + std::strerror(errno) +
+                          (denied ? " (real time needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO "
+                                    "of at least 1)"
+                                  : ""));
+  }
+  return {};
+}
+
+bool is_realtime() {
+  const int policy = ::sched_getscheduler(0);
+  return policy == SCHED_RR || policy == SCHED_FIFO;
 }
 
 TreeUsage tree_usage(const std::vector<ProcStat>& all, pid_t root) {

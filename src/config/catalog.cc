@@ -222,6 +222,12 @@ const std::vector<SettingSpec>& catalog() {
        "engines, so the API answers while they are busy. Below the inherited value it needs "
        "root or CAP_SYS_NICE; without, serve keeps the inherited one and says so",
        false, -20, 19},
+      {"serve.realtime", Kind::boolean, "true",
+       "serve's threads run under the real-time round-robin policy (SCHED_RR, priority 1), "
+       "ahead of the engines: under load a normal thread, even at serve.nice, can wait 100 ms "
+       "and more for a core. `up` run as root starts serve so; otherwise it needs "
+       "CAP_SYS_NICE or an RLIMIT_RTPRIO of at least 1, and without serve keeps serve.nice and "
+       "says so. false: serve.nice only"},
       {"serve.web_dir", Kind::path, "web/dist", "the built dashboard (`make build` builds it)"},
       {"serve.refresh_ms", Kind::integer, "1000",
        "how often pipeline health is sampled and pushed to the browser; also how long the "

@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -21,6 +22,16 @@
 #include "base/net.h"
 
 namespace streamflow::io {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+thread_local Clock::time_point tl_ready_at{};
+
+}  // namespace
+
+Clock::time_point request_ready_at() { return tl_ready_at; }
 
 ElasticPool::ElasticPool(std::size_t min_threads, std::size_t max_threads,
                          std::chrono::milliseconds idle_exit)
@@ -60,6 +71,7 @@ bool ElasticPool::start_worker() {
 }
 
 void ElasticPool::work() {
+  ::pthread_setname_np(::pthread_self(), "http-worker");  // for top -H, perf and schedstat
   std::unique_lock lock(mu_);
   --starting_;
   for (;;) {
@@ -214,7 +226,14 @@ int to_ms(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec /
 class KeepAliveServer::Queue final : public httplib::TaskQueue {
  public:
   explicit Queue(KeepAliveServer& server) : server_(server) {}
-  void enqueue(std::function<void()> fn) override { server_.pool_.enqueue(std::move(fn)); }
+  /// `fn` answers a connection just accepted: the time it waits for a worker counts as its
+  /// first request's wait.
+  void enqueue(std::function<void()> fn) override {
+    server_.pool_.enqueue([fn = std::move(fn), accepted = Clock::now()] {
+      tl_ready_at = accepted;
+      fn();
+    });
+  }
   void shutdown() override { server_.shut_down(); }
 
  private:
@@ -255,6 +274,7 @@ std::size_t KeepAliveServer::workers() const { return pool_.threads(); }
 bool KeepAliveServer::process_and_close_socket(socket_t sock) {
   Connection c;
   c.fd = sock;
+  c.ready_at = tl_ready_at;  // the Queue's wrapper set it
   // A new connection has usually sent its request already: answer it on this worker.
   pollfd p{sock, POLLIN, 0};
   if (::poll(&p, 1, 0) > 0)
@@ -272,10 +292,12 @@ void KeepAliveServer::serve(Connection c) {
     const bool last = ++c.served >= keep_alive_max_count_;
     bool closed = false;
     bool answered = false;
+    tl_ready_at = c.ready_at;
     {
       ConnectionStream stream(c.fd, c.pending, read_ms, write_ms);
       answered = process_request(stream, last, closed, nullptr);
     }
+    c.ready_at = Clock::now();  // a pipelined next request waits from here
     if (!answered || closed || last) break;
     if (c.pending.empty()) return park(std::move(c));
     // A pipelined request is already here: answer it now.
@@ -304,10 +326,12 @@ void KeepAliveServer::close_connection(int fd) {
 }
 
 void KeepAliveServer::watch() {
+  ::pthread_setname_np(::pthread_self(), "http-epoll");
   std::vector<epoll_event> events(256);
   auto next_sweep = std::chrono::steady_clock::now();
   for (;;) {
     const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 1000);
+    const auto seen = Clock::now();
     std::vector<Connection> ready;
     {
       std::lock_guard lock(mu_);
@@ -317,6 +341,7 @@ void KeepAliveServer::watch() {
         auto it = parked_.find(fd);
         if (it == parked_.end()) continue;  // the eventfd
         ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+        it->second.ready_at = seen;
         ready.push_back(std::move(it->second));
         parked_.erase(it);
       }

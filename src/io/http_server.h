@@ -86,6 +86,8 @@ class KeepAliveServer final : public httplib::Server {
  private:
   struct Connection {
     int fd = -1;
+    /// When its next request was seen ready to read (accepted, or woken from the epoll set).
+    std::chrono::steady_clock::time_point ready_at{};
     std::size_t served = 0;  ///< requests answered on it
     std::string pending;     ///< bytes read past the last request (a pipelined next one)
     std::chrono::steady_clock::time_point idle_until{};
@@ -111,6 +113,12 @@ class KeepAliveServer final : public httplib::Server {
   bool stopping_ = false;
   std::thread watcher_;
 };
+
+/// When the request this thread is answering was seen ready to read: accepted (a new
+/// connection) or woken by the epoll thread (a parked one); for a pipelined request, when the
+/// one before it was answered. The time up to its handler is its wait for a worker and for its
+/// bytes. The epoch outside a KeepAliveServer's worker.
+std::chrono::steady_clock::time_point request_ready_at();
 
 /// A KeepAliveServer with at most `threads` workers.
 std::unique_ptr<httplib::Server> make_http_server(int threads);

@@ -22,14 +22,20 @@ RequestStats::RequestStats()
                      .Register(*registry_)),
       latency_(&prometheus::BuildHistogram()
                     .Name("streamflow_http_request_duration_seconds")
-                    .Help("request latency by route")
-                    .Register(*registry_)) {}
+                    .Help("request latency by route, from the parsed request to the answer")
+                    .Register(*registry_)),
+      wait_(&prometheus::BuildHistogram()
+                 .Name("streamflow_http_request_wait_seconds")
+                 .Help("time a request waited before its handler, by route: for a worker, then "
+                       "for its bytes to be read and parsed")
+                 .Register(*registry_)) {}
 
 RequestStats::~RequestStats() = default;
 
-void RequestStats::record(const std::string& route, int status, double seconds) {
+void RequestStats::record(const std::string& route, int status, double seconds, double waited_s) {
   requests_->Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
   latency_->Add({{"route", route}}, buckets_s()).Observe(seconds);
+  if (waited_s >= 0) wait_->Add({{"route", route}}, buckets_s()).Observe(waited_s);
 }
 
 namespace {

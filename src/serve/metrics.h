@@ -21,20 +21,24 @@ class Family;
 
 namespace streamflow::serve {
 
-/// Requests by route and status, and a latency histogram per route. Thread-safe (the
+/// Requests by route and status, and per route two histograms: the latency (from the parsed
+/// request to the answer written) and the wait before it (from the request's bytes being
+/// ready to read to its handler: a worker, then the read and parse). Thread-safe (the
 /// prometheus-cpp metrics are).
 class RequestStats {
  public:
   RequestStats();
   ~RequestStats();
   static const std::vector<double>& buckets_s();
-  void record(const std::string& route, int status, double seconds);
+  /// `waited_s` below 0: not known (the request did not come through a KeepAliveServer).
+  void record(const std::string& route, int status, double seconds, double waited_s = -1);
   const prometheus::Registry& registry() const { return *registry_; }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* latency_;
+  prometheus::Family<prometheus::Histogram>* wait_;
 };
 
 /// The text exposition (format 0.0.4) of one health snapshot, the control room's figures and

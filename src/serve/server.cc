@@ -17,6 +17,7 @@ namespace streamflow::serve {
 namespace {
 
 thread_local std::chrono::steady_clock::time_point request_start;
+thread_local double request_waited_s = -1;  ///< before its handler; below 0: not known
 
 }  // namespace
 
@@ -86,6 +87,10 @@ base::Result<void> Server::start() {
 
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
+    const auto ready = io::request_ready_at();
+    request_waited_s = ready == std::chrono::steady_clock::time_point{}
+                           ? -1
+                           : std::chrono::duration<double>(request_start - ready).count();
     if (options_.token.empty() || req.path == "/healthz")
       return httplib::Server::HandlerResponse::Unhandled;
     // The control room's actions check the token themselves (it is then this one) and record
@@ -108,7 +113,7 @@ base::Result<void> Server::start() {
   http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count();
-    stats_.record(route_of(req.path), res.status, s);
+    stats_.record(route_of(req.path), res.status, s, request_waited_s);
   });
 
   auto& api = api_;

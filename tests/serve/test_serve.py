@@ -334,6 +334,25 @@ def niceness(pid: int) -> set[int]:
     return out
 
 
+def policies(pid: int) -> set[int]:
+    """The scheduling policy of every thread of a process (field 41 of each task's stat: 0 normal,
+    2 round-robin real time)."""
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        out.add(int(stat.rsplit(")", 1)[1].split()[38]))
+    return out
+
+
+def may_enter_realtime() -> bool:
+    """Whether a process started as this one may enter SCHED_RR: CAP_SYS_NICE, or an
+    RLIMIT_RTPRIO of at least 1."""
+    if int(proc_status("self", "CapEff").split()[1], 16) >> 23 & 1:
+        return True
+    soft = resource.getrlimit(resource.RLIMIT_RTPRIO)[0]
+    return soft == resource.RLIM_INFINITY or soft >= 1
+
+
 def proc_status(pid: int | str, field: str) -> str:
     """A field of /proc/<pid>/status ("self" for this process)."""
     return next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(field + ":"))
@@ -349,9 +368,10 @@ def may_go_below_inherited(nice: int) -> bool:
 
 
 def test_serve_runs_ahead_of_the_engines_as_the_service_account(streaming_stack: LocalStack) -> None:
-    """`serve.nice` (-10): every thread of serve, started by `up`, has it when the run may take
-    it (under `up` as root, serve starts as root, then becomes the service account); the
-    engines keep the inherited priority. Without the right, serve keeps the inherited one."""
+    """`serve.nice` (-10) and `serve.realtime`: every thread of serve, started by `up`, has them
+    when the run may take them (under `up` as root, serve starts as root, then becomes the
+    service account); the engines keep the inherited priority and the normal policy. Without
+    the right, serve keeps the inherited ones."""
     status = streaming_stack.status()
     serve, cassandra = int(status["serve"]["pid"]), int(status["cassandra"]["pid"])
     inherited = os.getpriority(os.PRIO_PROCESS, 0)
@@ -359,6 +379,10 @@ def test_serve_runs_ahead_of_the_engines_as_the_service_account(streaming_stack:
     assert niceness(serve) == {expected}
     if inherited != -10:
         assert -10 not in niceness(cassandra)
+    # `serve.realtime` (true): every thread round-robin real time when the run may enter it;
+    # the engines normal.
+    assert policies(serve) == ({2} if may_enter_realtime() else {0})
+    assert policies(cassandra) == {0}
     if os.geteuid() == 0:
         # Not root: the same account as the other services.
         assert proc_status(serve, "Uid") == proc_status(cassandra, "Uid"), proc_status(serve, "Uid")

@@ -19,6 +19,13 @@ struct Serve final : Command {
     // First, before any thread exists: each thread serve starts inherits it.
     if (auto r = base::set_niceness(static_cast<int>(settings.get_int("serve.nice"))); !r)
       std::cerr << "serve: " << r.error().message << "; keeping the inherited priority\n";
+    // Under `up` as root it starts real-time already (chrt); by hand it asks for it itself.
+    const bool realtime = settings.get_bool("serve.realtime");
+    if (realtime != base::is_realtime()) {
+      if (auto r = base::set_realtime(realtime); !r)
+        std::cerr << "serve: " << r.error().message << "; keeping the normal policy at nice "
+                  << settings.get_int("serve.nice") << "\n";
+    }
     auto loaded = deploy::Layout::load(settings);
     if (!loaded) return report(loaded.error());
     const auto layout = std::move(*loaded);

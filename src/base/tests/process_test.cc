@@ -130,6 +130,38 @@ TEST(Processes, ARaisedPriorityWithoutTheRightIsRefusedWithWhatItNeeds) {
   EXPECT_EQ(getpriority(PRIO_PROCESS, 0), now);
 }
 
+TEST(Processes, RealTimeIsTheThreadsButNotTheProgramsItStarts) {
+  // In a child: the test runner's own policy stays as it was.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (!set_realtime(true)) _exit(3);  // not allowed here: told apart below
+    bool in_thread = false;
+    std::thread([&] { in_thread = is_realtime(); }).join();
+    // A program it starts runs under the normal policy (its /proc stat's field 41 is 0).
+    auto out = run_command({"sh", "-c", "cut -d' ' -f41 /proc/$$/stat"});
+    const bool child_normal = out && out->exit_status == 0 && out->output == "0\n";
+    const bool left = set_realtime(false).ok() && !is_realtime();
+    _exit(is_realtime() || !in_thread || !child_normal || !left ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 3) GTEST_SKIP() << "real time is not allowed here";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(Processes, RealTimeWithoutTheRightIsRefusedWithWhatItNeeds) {
+  rlimit rt_limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_RTPRIO, &rt_limit), 0);
+  if (geteuid() == 0 || rt_limit.rlim_cur >= 1) GTEST_SKIP() << "real time is allowed here";
+  const auto r = set_realtime(true);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::failed_precondition);
+  EXPECT_NE(r.error().message.find("CAP_SYS_NICE"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(is_realtime());
+}
+
 TEST(TailLines, KeepsTheLastLines) {
   auto path = std::filesystem::temp_directory_path() / ("sf-tail-" + std::to_string(getpid()));
   ASSERT_TRUE(write_file(path, "a\nb\nc\nd\n").ok());

@@ -170,13 +170,17 @@ TEST(ListenBacklog, WidenedSoThatABurstOfConnectionsIsHeardAtOnce) {
   EXPECT_EQ(widen_listen_backlog(gone, 128), 0);  // nothing of ours listens there now
 }
 
-/// A KeepAliveServer on a loopback port of its own, answering GET /n with "ok".
+/// A KeepAliveServer on a loopback port of its own, answering GET /n with "ok", and whatever
+/// else `routes` adds.
 struct TestServer {
-  explicit TestServer(int threads, time_t keep_alive_s = 5) : server(threads) {
+  explicit TestServer(int threads, time_t keep_alive_s = 5,
+                      const std::function<void(KeepAliveServer&)>& routes = {})
+      : server(threads) {
     server.set_keep_alive_timeout(keep_alive_s);
     server.Get("/n", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok", "text/plain");
     });
+    if (routes) routes(server);
     port = server.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server.listen_after_bind(); });
     while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -306,6 +310,49 @@ TEST(KeepAliveServer, ConnectionCloseIsHonoured) {
   EXPECT_TRUE(closed);
   EXPECT_EQ(t.server.parked(), 0u);
   ::close(fd);
+}
+
+TEST(KeepAliveServer, SaysHowLongARequestWaitedForAWorker) {
+  // One worker, busy for 300 ms with a slow request: a request that comes meanwhile on a
+  // parked connection waits for it, and its handler can tell from request_ready_at().
+  std::atomic<bool> slow_started{false};
+  std::atomic<double> waited_s{-1};
+  TestServer t(1, 5, [&](KeepAliveServer& s) {
+    s.Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
+      slow_started = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      res.set_content("ok", "text/plain");
+    });
+    s.Get("/waited", [&](const httplib::Request&, httplib::Response& res) {
+      const auto ready = request_ready_at();
+      waited_s =
+          ready == std::chrono::steady_clock::time_point{}
+              ? -2
+              : std::chrono::duration<double>(std::chrono::steady_clock::now() - ready).count();
+      res.set_content("ok", "text/plain");
+    });
+  });
+  const std::string waited = "GET /waited HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string slow = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  const int quick = connect_to(t.port);
+  ASSERT_EQ(::send(quick, waited.data(), waited.size(), 0), static_cast<ssize_t>(waited.size()));
+  ASSERT_NE(read_answers(quick, 1, std::chrono::seconds(5)).find("\r\n\r\nok"), std::string::npos);
+  EXPECT_GE(waited_s.load(), 0.0);  // a free worker: known, and short
+  EXPECT_LT(waited_s.load(), 0.2);
+  ASSERT_EQ(t.await_parked(1), 1u);
+  const int busy = connect_to(t.port);
+  ASSERT_EQ(::send(busy, slow.data(), slow.size(), 0), static_cast<ssize_t>(slow.size()));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!slow_started && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(slow_started);
+  waited_s = -1;
+  ASSERT_EQ(::send(quick, waited.data(), waited.size(), 0), static_cast<ssize_t>(waited.size()));
+  ASSERT_NE(read_answers(quick, 1, std::chrono::seconds(5)).find("\r\n\r\nok"), std::string::npos);
+  EXPECT_GE(waited_s.load(), 0.2);  // it waited for the slow request's worker
+  EXPECT_LT(waited_s.load(), 2.0);
+  ::close(quick);
+  ::close(busy);
 }
 
 TEST(KeepAliveServer, StopClosesTheParkedConnections) {

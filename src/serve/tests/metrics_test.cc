@@ -68,7 +68,7 @@ TEST(Metrics, StagesServicesControlAndRequestsAreExposed) {
   c.alerts = {{"service_down", "spark", "critical", "spark is down", 1, 0, 5}};
   RequestStats stats;
   stats.record("/api/v1/totals", 200, 0.002);
-  stats.record("/api/v1/totals", 503, 0.2);
+  stats.record("/api/v1/totals", 503, 0.2, 0.03);  // waited 30 ms for a worker
   const auto text = render_metrics(h, c, stats);
   EXPECT_EQ(value_of(text, "streamflow_stage_up", {{"stage", "ingest"}}), 1) << text;
   EXPECT_EQ(value_of(text, "streamflow_stage_up", {{"stage", "spark"}}), 0);
@@ -103,6 +103,16 @@ TEST(Metrics, StagesServicesControlAndRequestsAreExposed) {
   EXPECT_EQ(value_of(text, "streamflow_http_request_duration_seconds_count",
                      {{"route", "/api/v1/totals"}}),
             2);
+  // The wait is counted only for the request that knew it.
+  EXPECT_EQ(
+      value_of(text, "streamflow_http_request_wait_seconds_count", {{"route", "/api/v1/totals"}}),
+      1);
+  EXPECT_EQ(value_of(text, "streamflow_http_request_wait_seconds_bucket",
+                     {{"route", "/api/v1/totals"}, {"le", "0.025"}}),
+            0);
+  EXPECT_EQ(value_of(text, "streamflow_http_request_wait_seconds_bucket",
+                     {{"route", "/api/v1/totals"}, {"le", "0.05"}}),
+            1);
   EXPECT_NE(text.find("# TYPE streamflow_http_requests_total counter"), std::string::npos);
   // Nothing is made up for what was not measured.
   EXPECT_EQ(value_of(text, "streamflow_rejects"), std::nullopt);

@@ -35,12 +35,15 @@ struct ServeService final : Service {
       // Started as the service account, serve could not raise its own priority (serve.nice):
       // it starts as root at the highest priority (nice adds to the inherited value: -39
       // reaches -20 from anywhere), becomes the service account, then lowers it to serve.nice
-      // itself, which any account may. nice and setpriv both exec, so the pid supervisord
-      // watches and signals is serve's.
+      // itself, which any account may. With serve.realtime it also starts under SCHED_RR
+      // (chrt), which the service account could not enter. chrt, nice and setpriv all exec,
+      // so the pid supervisord watches and signals is serve's.
       p.user.clear();
       p.argv.insert(p.argv.begin(),
                     {"nice", "-n", "-39", "setpriv", fmt::format("--reuid={}", who->uid),
                      fmt::format("--regid={}", who->gid), "--init-groups", "--"});
+      if (layout_.settings.get_bool("serve.realtime"))
+        p.argv.insert(p.argv.begin(), {"chrt", "--rr", "1"});
     }
     return p;
   }
