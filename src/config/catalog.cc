@@ -143,6 +143,15 @@ const std::vector<SettingSpec>& catalog() {
        "json (schemaless)"},
       {"cdc.heartbeat_ms", Kind::integer, "10000",
        "Debezium heartbeat: keeps the slot advancing when tables are idle", false, 1000, 3600000},
+      {"cdc.watchdog", Kind::boolean, "true",
+       "serve's control room restarts the connector's parts FAILED for 30 s, and a task that "
+       "says RUNNING but has captured nothing for cdc.stall_timeout_s while staging.users "
+       "changed (a call that never returns), with back-off (30 s doubling to 10 minutes); each "
+       "restart goes to the audit log. false: the cdc_stalled alert only"},
+      {"cdc.stall_timeout_s", Kind::integer, "60",
+       "seconds changes may wait with capture not moving (neither the slot nor the CDC topic) "
+       "before the cdc_stalled alert fires and the watchdog restarts the task",
+       false, 10, 86400},
       // The Spark Structured Streaming job (pipeline/spark).
       {"spark.enabled", Kind::boolean, "true",
        "start the streaming job (CDC topic -> Cassandra) with the stack"},

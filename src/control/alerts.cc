@@ -15,6 +15,7 @@ AlertThresholds AlertThresholds::from_settings(const config::Settings& s) {
   t.window_s = s.get_int("alerts.window_s");
   t.freshness_s = s.get_int("alerts.freshness_s");
   t.reconcile_max_age_s = s.get_int("alerts.reconcile_max_age_s");
+  t.cdc_stall_s = s.get_int("cdc.stall_timeout_s");
   return t;
 }
 
@@ -22,6 +23,8 @@ const std::vector<RuleInfo>& alert_rules() {
   static const std::vector<RuleInfo> kRules = {
       {"service_down", "critical", "a service or node of the deployment fails its health probe"},
       {"offline_partitions", "critical", "a Kafka partition has no leader"},
+      {"cdc_stalled", "critical",
+       "capture moves nothing while staging.users changes (the watchdog restarts its task)"},
       {"reconcile_failed", "critical",
        "the last reconcile found users missing from Cassandra or unexpected there"},
       {"under_replicated_partitions", "warning",
@@ -69,6 +72,13 @@ std::vector<Alert> evaluate_alerts(const AlertInputs& in, const AlertThresholds&
                        fmt::format("{} Kafka partitions have no leader: their brokers are down",
                                    *in.offline_partitions),
                        static_cast<double>(*in.offline_partitions), 0));
+  if (in.cdc_stalled_s && *in.cdc_stalled_s >= static_cast<double>(t.cdc_stall_s))
+    out.push_back(make("cdc_stalled", "connect",
+                       fmt::format("capture has moved nothing for {:.0f} s while staging.users "
+                                   "changed: see the audit log for the watchdog's restarts and "
+                                   "`streamflow logs connect`",
+                                   *in.cdc_stalled_s),
+                       *in.cdc_stalled_s, static_cast<double>(t.cdc_stall_s)));
   if (in.reconcile_ok && !*in.reconcile_ok)
     out.push_back(make("reconcile_failed", "",
                        "the last reconcile failed: " +
@@ -148,6 +158,8 @@ std::string prometheus_rules(const AlertThresholds& t) {
        "'{{ $labels.service }} is down: see `streamflow status`'");
   rule("offline_partitions", "streamflow_kafka_offline_partitions > 0",
        "'{{ $value }} Kafka partitions have no leader'");
+  rule("cdc_stalled", fmt::format("streamflow_cdc_stalled_seconds >= {}", t.cdc_stall_s),
+       "'capture has moved nothing for {{ $value }} s while staging.users changed'");
   rule("reconcile_failed", "streamflow_reconcile_ok == 0",
        "'the last reconcile found users missing or unexpected in Cassandra'");
   rule("under_replicated_partitions",
@@ -223,7 +235,8 @@ nlohmann::json alerts_json(const std::vector<Alert>& alerts, const AlertThreshol
             {"dead_letters_growth", t.dead_letters_growth},
             {"window_s", t.window_s},
             {"freshness_s", t.freshness_s},
-            {"reconcile_max_age_s", t.reconcile_max_age_s}}}};
+            {"reconcile_max_age_s", t.reconcile_max_age_s},
+            {"cdc_stall_s", t.cdc_stall_s}}}};
 }
 
 }  // namespace streamflow::control

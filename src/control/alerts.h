@@ -25,6 +25,7 @@ struct AlertThresholds {
   std::int64_t window_s = 300;
   std::int64_t freshness_s = 60;
   std::int64_t reconcile_max_age_s = 7200;
+  std::int64_t cdc_stall_s = 60;
   static AlertThresholds from_settings(const config::Settings& settings);
 };
 
@@ -46,6 +47,8 @@ struct AlertInputs {
   std::optional<bool> reconcile_ok;
   std::optional<std::int64_t> reconcile_at_s;
   std::string reconcile_detail;
+  /// How long changes have waited for capture with nothing moving (the watchdog's stall).
+  std::optional<double> cdc_stalled_s;
 };
 
 struct Alert {

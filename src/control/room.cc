@@ -64,7 +64,8 @@ ControlRoom::ControlRoom(deploy::Layout layout, ControlOptions options, FactsSou
     : layout_(std::move(layout)),
       options_(std::move(options)),
       facts_(std::move(facts)),
-      audit_(options_.audit_file) {
+      audit_(options_.audit_file),
+      watchdog_(options_.watchdog_options) {
   // Each node of the clustered engines by its main port (the names `status` gives them).
   const auto add = [this](const std::string& engine, const std::vector<deploy::Node>& nodes,
                           int port) {
@@ -221,6 +222,8 @@ void ControlRoom::evaluate(const Look& now) {
     }
     in.reconcile_ok = reconcile_ok_;
     in.reconcile_at_s = reconcile_at_s_;
+    if (stalled_since_ms_)
+      in.cdc_stalled_s = static_cast<double>(now.at_ms - *stalled_since_ms_) / 1000.0;
   }
   book_.update(evaluate_alerts(in, options_.thresholds), now.at_ms);
   std::lock_guard lock(mu_);
@@ -253,6 +256,7 @@ void ControlRoom::run() {
       if (l.cluster && !looks_.empty() && looks_.back().cluster)
         rates_between(*l.cluster, *looks_.back().cluster);
     }
+    if (layout_.cdc_enabled) watch_capture(l);
     evaluate(l);
     {
       std::lock_guard lock(mu_);
@@ -263,6 +267,60 @@ void ControlRoom::run() {
     cv_.wait_for(lock, std::chrono::milliseconds(options_.sample_ms),
                  [this] { return stop_.load(); });
   }
+}
+
+void ControlRoom::watch_capture(const Look& now) {
+  CaptureLook c;
+  c.at_ms = now.at_ms;
+  for (const auto& n : layout_.topology.connect) {
+    io::ConnectClient client(n.host, layout_.ports.connect, 5);
+    auto state = client.state(layout_.cdc_connector);
+    if (state) {
+      c.connector = state->connector;
+      c.tasks = state->tasks;
+      break;
+    }
+    if (state.error().code == Errc::not_found) break;  // a worker answered: not registered
+  }
+  if (now.cluster)
+    if (const auto* topic = now.cluster->topic(layout_.cdc_topic());
+        topic && topic->end_offset_total() >= 0)
+      c.topic_end = topic->end_offset_total();
+  // The slot's confirmed position and the captured table's change count, on a connection kept
+  // open (a look every control.sample_ms).
+  if (!capture_pg_ || !capture_pg_->ok()) {
+    auto conn = io::Connection::open(options_.pg_conninfo);
+    capture_pg_ = conn ? std::make_unique<io::Connection>(std::move(*conn)) : nullptr;
+  }
+  if (capture_pg_) {
+    auto rows = capture_pg_->exec(
+        "SELECT (SELECT pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint "
+        "FROM pg_replication_slots WHERE slot_name = $1), "
+        "(SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+        "WHERE schemaname = 'staging' AND relname = 'users')",
+        {layout_.cdc_slot});
+    if (rows && rows->size() == 1) {
+      if (!rows->is_null(0, 0)) c.slot_confirmed_lsn = rows->integer(0, 0);
+      if (!rows->is_null(0, 1)) c.table_changes = rows->integer(0, 1);
+    } else if (!rows) {
+      capture_pg_.reset();
+    }
+  }
+  const auto action = watchdog_.observe(c);
+  {
+    std::lock_guard lock(mu_);
+    stalled_since_ms_ = watchdog_.stalled_since_ms();
+    watchdog_restarts_ = watchdog_.restarts();
+  }
+  if (!action || !options_.watchdog) return;  // without it, the stall only alerts
+  const bool one_task = action->kind == WatchdogAction::Kind::restart_task;
+  auto log = base::logger("serve");
+  log->warn("watchdog: {}: restarting {}", action->reason,
+            one_task ? fmt::format("task {} of {}", action->task, layout_.cdc_connector)
+                     : "the failed parts of " + layout_.cdc_connector);
+  const auto result = act(one_task ? "restart_task" : "restart_failed", layout_.cdc_connector,
+                          action->task, "watchdog", action->reason);
+  if (result.status != 200) log->error("watchdog: the restart failed: {}", result.body.dump());
 }
 
 // ---- Kafka --------------------------------------------------------------------------------------
@@ -412,12 +470,13 @@ base::Result<nlohmann::json> ControlRoom::connect() const {
 }
 
 ActionResult ControlRoom::act(const std::string& action, const std::string& connector, int task,
-                              const std::string& client) {
+                              const std::string& client, const std::string& why) {
   AuditEntry e;
   e.at_ms = now_ms();
   e.action = action;
   e.target = action == "restart_task" ? fmt::format("{}/{}", connector, task) : connector;
   e.client = client;
+  e.detail = why;
   ActionResult result;
   if (!is_plain_connector_name(connector)) {
     result = {400, {{"error", "not a connector name"}, {"parameter", "connector"}}};
@@ -427,6 +486,8 @@ ActionResult ControlRoom::act(const std::string& action, const std::string& conn
       io::ConnectClient c(n.host, layout_.ports.connect, 10);
       if (action == "restart_task")
         answer = c.restart_task(connector, task);
+      else if (action == "restart_failed")
+        answer = c.restart_failed(connector);
       else if (action == "pause")
         answer = c.pause(connector);
       else
@@ -443,9 +504,10 @@ ActionResult ControlRoom::act(const std::string& action, const std::string& conn
     } else {
       // Connect's own words (404 unknown connector or task, 409 rebalancing).
       const auto body = nlohmann::json::parse((*answer)->body, nullptr, false);
-      std::string why = body.is_object() && body.contains("message") && body["message"].is_string()
-                            ? body["message"].get<std::string>()
-                            : (*answer)->body.substr(0, 300);
+      std::string message =
+          body.is_object() && body.contains("message") && body["message"].is_string()
+              ? body["message"].get<std::string>()
+              : (*answer)->body.substr(0, 300);
       // Unknown connector or task, a rebalance, a refused request; anything else is Connect's
       // own failure (502).
       const int got = (*answer)->status;
@@ -454,12 +516,13 @@ ActionResult ControlRoom::act(const std::string& action, const std::string& conn
           : got == 409     ? 409
           : got / 100 == 4 ? 400
                            : 502,
-          {{"error", "Kafka Connect refused: " + why}, {"connect_status", (*answer)->status}}};
+          {{"error", "Kafka Connect refused: " + message}, {"connect_status", (*answer)->status}}};
     }
   }
   e.status = result.status;
   e.outcome = result.status == 200 ? "done" : "failed";
-  e.detail = result.body.contains("error") ? result.body["error"].get<std::string>() : "";
+  if (result.body.contains("error"))
+    e.detail += (e.detail.empty() ? "" : ": ") + result.body["error"].get<std::string>();
   if (auto r = audit_.record(e); !r) {
     base::logger("serve")->error("audit log: {}", r.error().describe());
     return {500,
@@ -605,12 +668,20 @@ nlohmann::json ControlRoom::alerts() const {
   return alerts_json(book_.current(), options_.thresholds, at);
 }
 
+std::optional<double> ControlRoom::capture_stalled_s() const {
+  if (!layout_.cdc_enabled) return std::nullopt;
+  std::lock_guard lock(mu_);
+  return stalled_since_ms_ ? static_cast<double>(now_ms() - *stalled_since_ms_) / 1000.0 : 0.0;
+}
+
 ControlMetrics ControlRoom::metrics() const {
   ControlMetrics m;
   m.alerts = book_.current();
+  m.cdc_stalled_s = capture_stalled_s();
   std::lock_guard lock(mu_);
   m.reconcile_ok = reconcile_ok_;
   m.reconcile_at_s = reconcile_at_s_;
+  if (layout_.cdc_enabled && options_.watchdog) m.watchdog_restarts = watchdog_restarts_;
   if (looks_.empty()) return m;
   const auto& l = looks_.back();
   m.consumer_lag = l.lag;

@@ -27,10 +27,14 @@
 #include "control/alerts.h"
 #include "control/audit.h"
 #include "control/kafka_view.h"
+#include "control/watchdog.h"
 #include "deploy/layout.h"
 
 namespace streamflow::cql {
 class Session;
+}
+namespace streamflow::io {
+class Connection;
 }
 
 namespace streamflow::control {
@@ -52,6 +56,10 @@ struct ControlOptions {
   AlertThresholds thresholds;
   std::filesystem::path audit_file;
   std::string dlq_topic;
+  /// Whether the watchdog's restarts are carried out (cdc.watchdog). Its stall is watched, and
+  /// alerts, whenever the stack captures changes.
+  bool watchdog = false;
+  WatchdogOptions watchdog_options;
 };
 
 /// An action's answer to the caller: the HTTP status and a JSON body.
@@ -70,6 +78,10 @@ struct ControlMetrics {
   std::optional<bool> reconcile_ok;
   std::optional<std::int64_t> reconcile_at_s;
   std::vector<Alert> alerts;
+  /// When the stack captures changes: how long changes have waited for capture (0 when they
+  /// have not); with the watchdog on, the restarts it made.
+  std::optional<double> cdc_stalled_s;
+  std::optional<std::int64_t> watchdog_restarts;
 };
 
 class ControlRoom {
@@ -98,14 +110,18 @@ class ControlRoom {
   base::Result<nlohmann::json> cassandra() const;
   base::Result<nlohmann::json> postgres() const;
   nlohmann::json alerts() const;
+  /// How long changes have waited for capture with nothing moving (0 when they have not);
+  /// nullopt when the stack captures nothing.
+  std::optional<double> capture_stalled_s() const;
   nlohmann::json audit(std::size_t limit) const;
   ControlMetrics metrics() const;
   const AlertThresholds& thresholds() const { return options_.thresholds; }
 
-  /// restart_task (with `task`), pause or resume: asks Kafka Connect and records the outcome
-  /// in the audit log. The caller has checked the token; `refuse` records a refused attempt.
+  /// restart_task (with `task`), restart_failed, pause or resume: asks Kafka Connect and
+  /// records the outcome in the audit log, with `why` when given. The caller has checked the
+  /// token (or is the watchdog); `refuse` records a refused attempt.
   ActionResult act(const std::string& action, const std::string& connector, int task,
-                   const std::string& client);
+                   const std::string& client, const std::string& why = "");
   void refuse(const std::string& action, const std::string& target, const std::string& client,
               int status, const std::string& why);
 
@@ -130,6 +146,9 @@ class ControlRoom {
   PartitionSize partition_size() const;
   base::Result<std::vector<nlohmann::json>> consumer_lags(const ClusterState& cluster) const;
   std::string registry_schema(int id) const;
+  /// The watchdog's look at capture after a look at Kafka, and what it decides, carried out.
+  /// The run thread's only.
+  void watch_capture(const Look& now);
 
   deploy::Layout layout_;
   ControlOptions options_;
@@ -144,6 +163,10 @@ class ControlRoom {
   std::int64_t evaluated_at_ms_ = 0;
   std::vector<std::tuple<std::string, std::string, int>> node_ports_;  ///< name, host, port
   std::set<std::string> ports_closed_;
+  CaptureWatchdog watchdog_;                    ///< the run thread's
+  std::unique_ptr<io::Connection> capture_pg_;  ///< the run thread's
+  std::optional<std::int64_t> stalled_since_ms_;
+  std::int64_t watchdog_restarts_ = 0;
   mutable std::mutex schema_mu_;
   mutable std::map<int, std::string> schema_cache_;  ///< registry ids are immutable
   std::atomic<bool> stop_{false};

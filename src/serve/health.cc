@@ -142,6 +142,12 @@ HealthSnapshot evaluate(const Readings& r, const std::optional<Readings>& b,
       cdc.detail += " (" + advice + ")";
   } else if (r.slot_active && !*r.slot_active) {
     cdc.detail = "the replication slot is inactive";
+  } else if (r.capture_stalled_s && *r.capture_stalled_s >= limits.capture_stalled_s) {
+    cdc.state = StageState::behind;
+    cdc.detail = fmt::format(
+        "capture has moved nothing for {:.0f} s while staging.users changed (the watchdog "
+        "restarts the task after cdc.stall_timeout_s)",
+        *r.capture_stalled_s);
   } else if (r.slot_retained_wal_bytes &&
              *r.slot_retained_wal_bytes > limits.slot_retained_wal_bytes) {
     cdc.state = StageState::behind;
@@ -281,6 +287,7 @@ Readings HealthMonitor::read_all(observe::PipelineReader& reader) {
   r.spark_enabled = layout_.spark.enabled;
   read_services(r, prober_());
   r.counts = reader.read();
+  if (capture_stall_) r.capture_stalled_s = capture_stall_();
   r.at_ms = now_ms();
   return r;
 }

@@ -44,6 +44,9 @@ struct Readings {
   std::optional<bool> slot_active;
   std::optional<std::int64_t> slot_retained_wal_bytes;
   bool spark_enabled = true;
+  /// How long changes to staging.users have waited with capture moving nothing (the control
+  /// room's watchdog); nullopt when not watched.
+  std::optional<double> capture_stalled_s;
 };
 
 enum class StageState { ok, behind, down };
@@ -65,6 +68,7 @@ struct HealthLimits {
   std::int64_t spark_lag_messages = 20000;
   std::int64_t slot_retained_wal_bytes = 256ll << 20;
   double freshness_s = 30;
+  double capture_stalled_s = 10;
 };
 
 struct HealthSnapshot {
@@ -99,6 +103,11 @@ class HealthMonitor {
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
 
+  /// Where the readings' capture_stalled_s come from (the control room's watchdog); set before
+  /// start().
+  void set_capture_stall(std::function<std::optional<double>()> source) {
+    capture_stall_ = std::move(source);
+  }
   void start();
   void stop();
   /// The latest snapshot and its sequence number (0 before the first).
@@ -114,6 +123,7 @@ class HealthMonitor {
   deploy::Layout layout_;
   std::string pg_conninfo_;
   ServiceProber prober_;
+  std::function<std::optional<double>()> capture_stall_;
   int interval_ms_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

@@ -127,6 +127,17 @@ std::string render_metrics(const HealthSnapshot& h, const control::ControlMetric
   }
   set_if(r, "streamflow_reconcile_last_run_timestamp_seconds", "when the last reconcile ran",
          c.reconcile_at_s);
+  set_if(r, "streamflow_cdc_stalled_seconds",
+         "how long changes to staging.users have waited with capture moving nothing (0: they "
+         "have not); Kafka Connect's watchdog restarts the task after cdc.stall_timeout_s",
+         c.cdc_stalled_s);
+  if (c.watchdog_restarts)
+    prometheus::BuildCounter()
+        .Name("streamflow_connect_watchdog_restarts_total")
+        .Help("restarts of the capture connector's task or failed parts by serve's watchdog")
+        .Register(r)
+        .Add({})
+        .Increment(static_cast<double>(*c.watchdog_restarts));
   auto& firing = gauge(r, "streamflow_alert_firing",
                        "1 for each alert serve's own evaluation has firing (see the control room)");
   for (const auto& a : c.alerts)

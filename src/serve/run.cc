@@ -36,6 +36,8 @@ base::Result<void> run_until(const deploy::Layout& layout, const RunOptions& opt
     f.slot_retained_wal_bytes = h.slot_retained_wal_bytes;
     return f;
   });
+  // ... and the CDC stage shows the control room watchdog's stall.
+  monitor.set_capture_stall([&room] { return room.capture_stalled_s(); });
   Server server(options.server, api, monitor, stats, room);
   monitor.start();
   if (auto r = server.start(); !r) {

@@ -8,16 +8,19 @@ item 1 (CDC); "Schema Registry and Avro on the CDC path", items 1 and 2.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import LocalStack, row, wait_for
-from pipeline_checks import cdc_events, kafka_tool, registry_get
+from conftest import LocalStack, free_ports, http_call, row, streamflow_bin, wait_for
+from pipeline_checks import cdc_events, kafka_tool, kcat_consume_raw, registry_get
 
 pytestmark = pytest.mark.integration
 
@@ -295,3 +298,97 @@ def test_capture_goes_on_while_the_registry_is_down(stack: LocalStack) -> None:
         stack.up()
     assert len(ids()) == 20 * rounds
     wait_for(all_on_the_topic, 60, "every round on the topic")
+
+
+def test_a_capture_task_stuck_on_the_registry_is_restarted_by_the_watchdog_and_nothing_is_lost_or_doubled(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    """The Avro converter's registry client sets no timeout: a registry that accepts the
+    connection and never answers (here: stopped with SIGSTOP) holds the task in its call while
+    Connect says RUNNING. Serve's watchdog sees the table change and capture not move, fires
+    cdc_stalled, and restarts the task (in the audit log). Once the registry answers, every change
+    is on the topic exactly once: the stuck task's producer was fenced by its successor's."""
+    wait_for(lambda: running(stack), 60, "connector RUNNING")
+    recheck_s = int(stack.env["STREAMFLOW_REGISTRY_SCHEMA_RECHECK_S"])
+    port = free_ports(1)[0]
+    log = (tmp_path / "serve.log").open("w")
+    env = dict(stack.env)
+    env.update(
+        {
+            "STREAMFLOW_SERVE_PORT": str(port),
+            "STREAMFLOW_SERVE_REALTIME": "false",
+            "STREAMFLOW_CONTROL_SAMPLE_MS": "500",
+            "STREAMFLOW_CDC_STALL_TIMEOUT_S": "10",
+        }
+    )
+    serve = subprocess.Popen([str(streamflow_bin()), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    prefix = f"cdc-stuck-{uuid.uuid4().hex[:6]}"
+    since = now_ms()
+
+    def ingest(round_: int) -> None:
+        proc = stack.run("ingest", "-q", "-n", "20", "--batch-size", "20", "--seed", f"{prefix}-{round_}")
+        assert proc.returncode == 0, proc.stderr
+
+    def firing() -> list[str]:
+        status, body = http_call(f"{base}/api/v1/control/alerts")
+        return [a["rule"] for a in body["firing"]] if status == 200 else []
+
+    def watchdog_restarts() -> list[dict[str, Any]]:
+        status, body = http_call(f"{base}/api/v1/control/audit?limit=50")
+        if status != 200:
+            return []
+        return [e for e in body["entries"] if e["client"] == "watchdog"]
+
+    def cdc_stage() -> dict[str, Any]:
+        status, body = http_call(f"{base}/api/v1/health")
+        return next((s for s in body["stages"] if s["name"] == "cdc"), {}) if status == 200 else {}
+
+    registry_pid = stack.status()["registry"]["pid"]
+    try:
+        wait_for(lambda: http_call(base + "/healthz")[0] == 200, 60, "serve")
+        ingest(0)  # the schemas are in the converter's cache
+        ids0 = staged_ids(stack, f"{prefix}-0")
+        wait_for(lambda: len(events_for(stack, ids0, since)) == 20, 60, "the first round on the topic")
+        time.sleep(12)  # the heartbeat topic's schema too (one heartbeat interval)
+        assert watchdog_restarts() == [] and "cdc_stalled" not in firing()
+        os.kill(registry_pid, signal.SIGSTOP)
+        time.sleep(recheck_s + 2)  # the cached ids expire: the next record asks the registry
+        ingest(1)
+        time.sleep(6)  # a second round, counted well after capture last moved
+        ingest(2)
+        wait_for(lambda: "cdc_stalled" in firing(), 60, "the cdc_stalled alert")
+        # The dashboard's CDC card says so too.
+        wait_for(lambda: "moved nothing" in cdc_stage().get("detail", ""), 10, "the CDC stage behind")
+        assert cdc_stage()["state"] == "behind", cdc_stage()
+        restarts = wait_for(watchdog_restarts, 60, "the watchdog's restart in the audit log")
+        assert restarts[0]["action"] == "restart_task", restarts
+        assert restarts[0]["target"] == f"{CONNECTOR}/0" and restarts[0]["outcome"] == "done", restarts
+        assert "moved nothing" in restarts[0]["detail"], restarts
+        _, metrics = http_call(f"{base}/metrics")
+        assert "streamflow_connect_watchdog_restarts_total" in metrics, metrics[-3000:]
+        # Still held: nothing of rounds 1 and 2 is on the topic (read_committed; counted without
+        # decoding, which would ask the stopped registry).
+        assert len(kcat_consume_raw(stack, TOPIC, since)) == 20
+    finally:
+        os.kill(registry_pid, signal.SIGCONT)
+    want = staged_ids(stack, f"{prefix}-%")
+    assert len(want) == 60
+
+    def all_once() -> list[str] | None:
+        keys = [e["key"]["user_id"] for e in events_for(stack, want, since) if e["value"] is not None]
+        return keys if sorted(set(keys)) == sorted(keys) and set(keys) == want else None
+
+    try:
+        wait_for(all_once, 120, "every round on the topic once")
+        wait_for(lambda: "cdc_stalled" not in firing(), 30, "cdc_stalled to clear")
+        wait_for(lambda: cdc_stage().get("state") == "ok", 30, "the CDC stage ok again")
+        assert running(stack), connect_get(stack, f"/connectors/{CONNECTOR}/status")
+        # A few looks later: no change appeared twice (a fenced producer's writes are aborted).
+        time.sleep(5)
+        keys = [e["key"]["user_id"] for e in events_for(stack, want, since) if e["value"] is not None]
+        assert len(keys) == 60 and set(keys) == want
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+        log.close()

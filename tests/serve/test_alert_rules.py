@@ -27,7 +27,7 @@ def test_the_shipped_rules_are_what_streamflow_alerts_rules_writes() -> None:
 def test_promtool_accepts_the_rules_and_a_threshold_lands_in_them() -> None:
     check = subprocess.run(["promtool", "check", "rules", str(SHIPPED)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 9 rules found" in check.stdout, check.stdout
+    assert "SUCCESS: 10 rules found" in check.stdout, check.stdout
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMFLOW_")}
     env["STREAMFLOW_ALERTS_CONSUMER_LAG_MESSAGES"] = "777"
     rendered = subprocess.run(

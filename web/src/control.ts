@@ -289,7 +289,7 @@ async function renderAlerts(into: HTMLElement): Promise<void> {
   const t = a.thresholds as Json;
   into.replaceChildren(
     h("h3", {}, `Rules (evaluated ${when(a.evaluated_at)})`), table(["rule", "severity", "state", "what it means"], rules, "rules"),
-    h("p", {}, `Thresholds (alerts.* settings): consumer lag > ${num(t.consumer_lag_messages)} messages, under-replicated partitions > ${t.under_replicated_partitions}, slot WAL > ${bytes(t.slot_retained_wal_bytes)}, dead letters +${t.dead_letters_growth} in ${t.window_s} s, freshness > ${t.freshness_s} s, reconcile older than ${t.reconcile_max_age_s} s. The same rules for Prometheus: \`streamflow alerts --rules\`.`),
+    h("p", {}, `Thresholds (alerts.* settings): consumer lag > ${num(t.consumer_lag_messages)} messages, under-replicated partitions > ${t.under_replicated_partitions}, slot WAL > ${bytes(t.slot_retained_wal_bytes)}, dead letters +${t.dead_letters_growth} in ${t.window_s} s, freshness > ${t.freshness_s} s, reconcile older than ${t.reconcile_max_age_s} s, capture moving nothing for ${t.cdc_stall_s} s while changes wait (cdc.stall_timeout_s; the watchdog then restarts the task). The same rules for Prometheus: \`streamflow alerts --rules\`.`),
     h("p", {}, firing.length ? `${firing.length} firing (listed above every tab).` : "Nothing firing."));
 }
 

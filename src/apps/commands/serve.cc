@@ -50,6 +50,9 @@ struct Serve final : Command {
     options.control.thresholds = control::AlertThresholds::from_settings(settings);
     options.control.audit_file = layout.state_dir / "serve" / "audit.log";
     options.control.dlq_topic = settings.get("spark.dlq_topic");
+    options.control.watchdog = settings.get_bool("cdc.watchdog");
+    options.control.watchdog_options.stall_timeout_ms =
+        settings.get_int("cdc.stall_timeout_s") * 1000;
     // The services' health, as the stack's own probes see it (and Connect's facts: the
     // connector and the replication slot).
     serve::ServiceProber prober = [layout] {

@@ -26,6 +26,7 @@ AlertInputs healthy() {
   in.freshness_s = 2.5;
   in.reconcile_ok = true;
   in.reconcile_at_s = in.at_ms / 1000 - 60;
+  in.cdc_stalled_s = 0;
   return in;
 }
 
@@ -61,6 +62,21 @@ TEST(Alerts, EachRuleFiresAboveItsThresholdOnly) {
   EXPECT_TRUE(find(a, "freshness"));
   EXPECT_FALSE(find(a, "reconcile_failed"));
   EXPECT_FALSE(find(a, "reconcile_stale"));
+}
+
+TEST(Alerts, CaptureStalledFiresFromTheStallTimeout) {
+  AlertThresholds t;
+  t.cdc_stall_s = 60;
+  auto in = healthy();
+  in.cdc_stalled_s = 59.9;
+  EXPECT_FALSE(find(evaluate_alerts(in, t), "cdc_stalled", "connect"));
+  in.cdc_stalled_s = 60;
+  const auto a = evaluate_alerts(in, t);
+  ASSERT_TRUE(find(a, "cdc_stalled", "connect"));
+  EXPECT_EQ(find(a, "cdc_stalled", "connect")->severity, "critical");
+  EXPECT_NE(find(a, "cdc_stalled", "connect")->summary.find("60 s"), std::string::npos);
+  EXPECT_NE(prometheus_rules(t).find("expr: streamflow_cdc_stalled_seconds >= 60\n"),
+            std::string::npos);
 }
 
 TEST(Alerts, ReconcileFailedAndStale) {

@@ -102,6 +102,17 @@ TEST(Health, AFailedConnectorTaskOrInactiveSlotIsDown) {
   EXPECT_EQ(evaluate(now, std::nullopt).stage("cdc")->state, StageState::down);
 }
 
+TEST(Health, ACaptureThatMovesNothingWhileTheTableChangesIsBehind) {
+  auto now = healthy_readings(3000, 10);
+  now.capture_stalled_s = 9;  // a look between a change and its capture
+  EXPECT_EQ(evaluate(now, std::nullopt).stage("cdc")->state, StageState::ok);
+  now.capture_stalled_s = 42;
+  const auto h = evaluate(now, std::nullopt);
+  EXPECT_EQ(h.stage("cdc")->state, StageState::behind);
+  EXPECT_NE(h.stage("cdc")->detail.find("moved nothing for 42 s"), std::string::npos)
+      << h.stage("cdc")->detail;
+}
+
 TEST(Health, ARefusedSchemaChangeSaysWhyAndWhatToDoOnTheCdcStage) {
   std::vector<ServiceReading> services = {
       {"connect",
