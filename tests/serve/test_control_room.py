@@ -460,7 +460,8 @@ def test_the_control_room_in_chromium_and_prometheus_see_kafka_connect_die(
             wait_for(
                 lambda: [t["health"] for t in prom.api("/api/v1/targets")["activeTargets"]] == ["up"], 30, "target up"
             )
-            assert len(prom.api("/api/v1/rules")["groups"][0]["rules"]) == 9
+            shipped = (REPO / "deploy/prometheus/streamflow-alerts.yml").read_text().count("- alert: ")
+            assert len(prom.api("/api/v1/rules")["groups"][0]["rules"]) == shipped == 10
             # Kill Kafka Connect: the page's worker row turns red and its alert fires within 10 s;
             # Prometheus fires service_down{service="connect"} from the metrics alone.
             streaming_stack.kill_and_hold_down("connect")
