@@ -344,42 +344,44 @@ def test_a_capture_task_stuck_on_the_registry_is_restarted_by_the_watchdog_and_n
         status, body = http_call(f"{base}/api/v1/health")
         return next((s for s in body["stages"] if s["name"] == "cdc"), {}) if status == 200 else {}
 
-    registry_pid = stack.status()["registry"]["pid"]
+    # serve and the registry are put back whatever happens: a failing assertion must not leave
+    # serve running or the registry stopped for the tests after this one.
     try:
-        wait_for(lambda: http_call(base + "/healthz")[0] == 200, 60, "serve")
-        ingest(0)  # the schemas are in the converter's cache
-        ids0 = staged_ids(stack, f"{prefix}-0")
-        wait_for(lambda: len(events_for(stack, ids0, since)) == 20, 60, "the first round on the topic")
-        time.sleep(12)  # the heartbeat topic's schema too (one heartbeat interval)
-        assert watchdog_restarts() == [] and "cdc_stalled" not in firing()
-        os.kill(registry_pid, signal.SIGSTOP)
-        time.sleep(recheck_s + 2)  # the cached ids expire: the next record asks the registry
-        ingest(1)
-        time.sleep(6)  # a second round, counted well after capture last moved
-        ingest(2)
-        wait_for(lambda: "cdc_stalled" in firing(), 60, "the cdc_stalled alert")
-        # The dashboard's CDC card says so too.
-        wait_for(lambda: "moved nothing" in cdc_stage().get("detail", ""), 10, "the CDC stage behind")
-        assert cdc_stage()["state"] == "behind", cdc_stage()
-        restarts = wait_for(watchdog_restarts, 60, "the watchdog's restart in the audit log")
-        assert restarts[0]["action"] == "restart_task", restarts
-        assert restarts[0]["target"] == f"{CONNECTOR}/0" and restarts[0]["outcome"] == "done", restarts
-        assert "moved nothing" in restarts[0]["detail"], restarts
-        _, metrics = http_call(f"{base}/metrics")
-        assert "streamflow_connect_watchdog_restarts_total" in metrics, metrics[-3000:]
-        # Still held: nothing of rounds 1 and 2 is on the topic (read_committed; counted without
-        # decoding, which would ask the stopped registry).
-        assert len(kcat_consume_raw(stack, TOPIC, since)) == 20
-    finally:
-        os.kill(registry_pid, signal.SIGCONT)
-    want = staged_ids(stack, f"{prefix}-%")
-    assert len(want) == 60
+        registry_pid = stack.status()["registry"]["pid"]
+        try:
+            wait_for(lambda: http_call(base + "/healthz")[0] == 200, 60, "serve")
+            ingest(0)  # the schemas are in the converter's cache
+            ids0 = staged_ids(stack, f"{prefix}-0")
+            wait_for(lambda: len(events_for(stack, ids0, since)) == 20, 60, "the first round on the topic")
+            time.sleep(12)  # the heartbeat topic's schema too (one heartbeat interval)
+            assert watchdog_restarts() == [] and "cdc_stalled" not in firing()
+            os.kill(registry_pid, signal.SIGSTOP)
+            time.sleep(recheck_s + 2)  # the cached ids expire: the next record asks the registry
+            ingest(1)
+            time.sleep(6)  # a second round, counted well after capture last moved
+            ingest(2)
+            wait_for(lambda: "cdc_stalled" in firing(), 60, "the cdc_stalled alert")
+            # The dashboard's CDC card says so too.
+            wait_for(lambda: "moved nothing" in cdc_stage().get("detail", ""), 10, "the CDC stage behind")
+            assert cdc_stage()["state"] == "behind", cdc_stage()
+            restarts = wait_for(watchdog_restarts, 60, "the watchdog's restart in the audit log")
+            assert restarts[0]["action"] == "restart_task", restarts
+            assert restarts[0]["target"] == f"{CONNECTOR}/0" and restarts[0]["outcome"] == "done", restarts
+            assert "moved nothing" in restarts[0]["detail"], restarts
+            _, metrics = http_call(f"{base}/metrics")
+            assert "streamflow_connect_watchdog_restarts_total" in metrics, metrics[-3000:]
+            # Still held: nothing of rounds 1 and 2 is on the topic (read_committed; counted without
+            # decoding, which would ask the stopped registry).
+            assert len(kcat_consume_raw(stack, TOPIC, since)) == 20
+        finally:
+            os.kill(registry_pid, signal.SIGCONT)
+        want = staged_ids(stack, f"{prefix}-%")
+        assert len(want) == 60
 
-    def all_once() -> list[str] | None:
-        keys = [e["key"]["user_id"] for e in events_for(stack, want, since) if e["value"] is not None]
-        return keys if sorted(set(keys)) == sorted(keys) and set(keys) == want else None
+        def all_once() -> list[str] | None:
+            keys = [e["key"]["user_id"] for e in events_for(stack, want, since) if e["value"] is not None]
+            return keys if sorted(set(keys)) == sorted(keys) and set(keys) == want else None
 
-    try:
         wait_for(all_once, 120, "every round on the topic once")
         wait_for(lambda: "cdc_stalled" not in firing(), 30, "cdc_stalled to clear")
         wait_for(lambda: cdc_stage().get("state") == "ok", 30, "the CDC stage ok again")
